@@ -1,0 +1,36 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "iotopo",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "iotopo", targets: ["iotopo"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CYAML",
+            pkgConfig: "yaml-0.1",
+            providers: [.apt(["libyaml-dev"])]
+        ),
+        .target(name: "IotopoSource"),
+        .target(name: "IotopoYAML", dependencies: ["CYAML", "IotopoSource"]),
+        .target(name: "IotopoModel", dependencies: ["IotopoSource"]),
+        .target(name: "IotopoCompiler", dependencies: ["IotopoSource", "IotopoYAML", "IotopoModel"]),
+        .target(name: "IotopoReport", dependencies: ["IotopoSource", "IotopoModel", "IotopoCompiler"]),
+        .executableTarget(
+            name: "iotopo",
+            dependencies: [
+                "IotopoSource", "IotopoModel", "IotopoCompiler", "IotopoReport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "IotopoYAMLTests", dependencies: ["IotopoYAML", "IotopoSource"]),
+        .testTarget(name: "IotopoModelTests", dependencies: ["IotopoModel"]),
+        .testTarget(name: "IotopoCompilerTests", dependencies: ["IotopoCompiler", "IotopoModel", "IotopoSource", "IotopoReport"]),
+        .testTarget(name: "IotopoEndToEndTests", dependencies: ["iotopo"]),
+    ]
+)

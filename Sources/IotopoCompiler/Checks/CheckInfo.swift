@@ -1,0 +1,91 @@
+import IotopoSource
+import IotopoYAML
+
+/// What a check is: its stable ID, default severity, one-line summary, and the stage that
+/// reports it. docs/checks.md, SARIF rules and `--disable` all read this table.
+public struct CheckInfo: Sendable, Hashable {
+    /// Where in the pipeline a check runs.
+    public enum Stage: String, Sendable {
+        /// Reading files and parsing YAML.
+        case source
+        /// Turning YAML into declarations (keys, types, values).
+        case decode
+        /// Names and references.
+        case resolve
+        /// Semantic checks on the resolved model.
+        case model
+    }
+
+    /// Stable kebab-case ID.
+    public let id: String
+    /// Severity unless changed by `-Werror`.
+    public let severity: Severity
+    /// One line saying what it finds.
+    public let summary: String
+    /// The stage that reports it.
+    public let stage: Stage
+
+    /// Creates an entry.
+    public init(_ id: String, _ severity: Severity, _ stage: Stage, _ summary: String) {
+        self.id = id
+        self.severity = severity
+        self.stage = stage
+        self.summary = summary
+    }
+}
+
+/// IDs reported by the front end and the resolver (model checks declare theirs in their own
+/// files).
+public enum CheckID {
+    public static let ioError = "io-error"
+    public static let includeCycle = "include-cycle"
+    public static let invalidInclude = "invalid-include"
+    public static let unknownKey = "unknown-key"
+    public static let missingKey = "missing-key"
+    public static let wrongType = "wrong-type"
+    public static let badNumber = "bad-number"
+    public static let badSize = "bad-size"
+    public static let valueOutOfRange = "value-out-of-range"
+    public static let invalidValue = "invalid-value"
+    public static let badName = "bad-name"
+    public static let addressOverflow = "address-overflow"
+    public static let repetitionLimit = "repetition-limit"
+    public static let invalidSuppression = "invalid-suppression"
+    public static let unusedSuppression = "unused-suppression"
+    public static let duplicateName = "duplicate-name"
+    public static let danglingReference = "dangling-reference"
+    public static let invalidRequesterID = "invalid-requester-id"
+    public static let invalidModel = "invalid-model"
+}
+
+/// Front-end and resolver entries of the registry.
+enum FrontEndChecks {
+    static let all: [CheckInfo] = [
+        CheckInfo(YAMLCheck.syntax, .error, .source, "the file is not well-formed YAML"),
+        CheckInfo(YAMLCheck.duplicateKey, .error, .source, "a mapping gives the same key twice"),
+        CheckInfo(YAMLCheck.multipleDocuments, .error, .source, "a file holds more than one YAML document"),
+        CheckInfo(YAMLCheck.unknownAnchor, .error, .source, "an alias names no anchor defined before it, or its own enclosing node"),
+        CheckInfo(YAMLCheck.badMerge, .error, .source, "a merge key '<<' whose value is not a mapping or a list of mappings"),
+        CheckInfo(YAMLCheck.tag, .error, .source, "a YAML tag other than the core schema's"),
+        CheckInfo(YAMLCheck.encoding, .error, .source, "the file is not UTF-8, or holds control characters"),
+        CheckInfo(YAMLCheck.limit, .error, .source, "a resource limit was crossed (file size, nesting, alias expansion, node count)"),
+        CheckInfo(CheckID.ioError, .error, .source, "a file could not be read (missing, unreadable, a directory)"),
+        CheckInfo(CheckID.includeCycle, .error, .source, "files include each other in a cycle"),
+        CheckInfo(CheckID.invalidInclude, .error, .source, "an include entry is malformed, or an included file declares the platform"),
+        CheckInfo(CheckID.unknownKey, .error, .decode, "a key the language does not define (with a suggestion)"),
+        CheckInfo(CheckID.missingKey, .error, .decode, "a required key is absent"),
+        CheckInfo(CheckID.wrongType, .error, .decode, "a value of the wrong YAML type (mapping, list, scalar, boolean)"),
+        CheckInfo(CheckID.badNumber, .error, .decode, "a value that is not a valid integer, or overflows 64 bits"),
+        CheckInfo(CheckID.badSize, .error, .decode, "a size that is zero, or has an unknown unit"),
+        CheckInfo(CheckID.valueOutOfRange, .error, .decode, "an integer outside the range its key allows"),
+        CheckInfo(CheckID.invalidValue, .error, .decode, "a word that is not one of the values its key allows"),
+        CheckInfo(CheckID.badName, .error, .decode, "a name with control characters or characters outside [A-Za-z0-9_.-]"),
+        CheckInfo(CheckID.addressOverflow, .error, .decode, "base + size passes the top of the 64-bit address space"),
+        CheckInfo(CheckID.repetitionLimit, .error, .decode, "a repetition ('count') that would generate more entries than the limit"),
+        CheckInfo(CheckID.invalidSuppression, .error, .decode, "a suppression without a reason, or naming an unknown check"),
+        CheckInfo(CheckID.unusedSuppression, .warning, .model, "a suppression that silenced nothing"),
+        CheckInfo(CheckID.duplicateName, .error, .resolve, "two entities share a name (names are unique across the platform)"),
+        CheckInfo(CheckID.danglingReference, .error, .resolve, "a reference names no entity of the expected kind (with a suggestion)"),
+        CheckInfo(CheckID.invalidModel, .error, .source, "a compiled-model JSON file that is malformed or inconsistent"),
+    ]
+}

@@ -1,0 +1,23 @@
+import IotopoModel
+
+/// The stream IDs one device presents at one IOMMU on its path.
+struct DeviceStreams {
+    var iommu: IOMMUID
+    var step: Int
+    var ids: [UInt32]
+    var unmatched: [RequesterID]
+}
+
+extension CheckContext {
+    /// For each IOMMU on a device's path, the stream IDs it presents there.
+    func streams(of d: DeviceID) -> [DeviceStreams] {
+        let path = topology.path(of: model.devices[d])
+        var out: [DeviceStreams] = []
+        for (i, step) in path.steps.enumerated() {
+            guard case let .iommu(u) = step else { continue }
+            let s = model.streamIDs(of: d, path: path, at: i)
+            out.append(DeviceStreams(iommu: u, step: i, ids: s.ids, unmatched: s.unmatched))
+        }
+        return out
+    }
+}

@@ -1,0 +1,23 @@
+import IotopoModel
+
+extension ModelCheck {
+    /// A device that cannot emit addresses above its DMA width, with no IOMMU to remap it,
+    /// cannot reach RAM above that limit (after the bridge windows on its way): Linux then
+    /// bounces its buffers through swiotlb (REFERENCE.md section 7).
+    static let dmaLimitBelowRAM = ModelCheck("dma-limit-below-ram", .warning, "a device without an IOMMU cannot address some RAM (a 32-bit device with RAM above 4 GiB)",
+                                             after: ["bridge-cycle", "bus-multiple-upstream", "bus-no-path-to-memory"], needsCompleteModel: true) { c in
+        let m = c.model
+        let ram = m.regions.filter { $0.kind == .ram }
+        for d in m.devices where d.dmaCapable && d.dmaBits < 64 {
+            let path = c.topology.path(of: d)
+            guard path.iommus.isEmpty, path.reachesMemory else { continue }
+            var reach = RangeSet([AddressRange(base: 0, last: d.dmaLimit)])
+            for step in path.steps { if case let .windows(b) = step { reach = reach.through(m.bridges[b].windows) } }
+            let missed = ram.filter { !reach.contains($0.range) }
+            guard let first = missed.first else { continue }
+            let names = missed.prefix(3).map { "'\($0.name)'" }.joined(separator: ", ") + (missed.count > 3 ? " and \(missed.count - 3) more" : "")
+            c.report("\(d.dmaBits)-bit device '\(d.name)' has no IOMMU and cannot reach RAM \(names); Linux will bounce its DMA through swiotlb",
+                     at: d.origin, notes: [c.note("RAM region '\(first.name)' starts at \(hex(first.range.base))", first.origin)])
+        }
+    }
+}

@@ -1,0 +1,83 @@
+import IotopoModel
+import IotopoSource
+import IotopoYAML
+
+/// Everything that tunes a compile: limits, and which diagnostics count.
+public struct CompileOptions: Sendable {
+    /// YAML front-end limits.
+    public var limits = YAMLLimits.default
+    /// Most entries repetitions may generate across the platform (default 1,000,000).
+    public var maxGenerated = 1_000_000
+    /// Diagnostic policy.
+    public var policy = DiagnosticPolicy()
+
+    /// The defaults.
+    public init() {}
+}
+
+/// The result of compiling (or reading back) a topology.
+public struct CompileResult: Sendable {
+    /// Every file read, for rendering snippets.
+    public var files: SourceFiles
+    /// The model; nil when errors were found (a model with errors is not handed on).
+    public var model: SystemModel?
+    /// Diagnostics in print order, after suppressions and policy.
+    public var diagnostics: [Diagnostic]
+
+    /// Whether any error remains.
+    public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
+}
+
+/// The pipeline: files -> YAML -> declarations -> model -> checks.
+public enum Compiler {
+    /// Compiles the topology rooted at `path` (a relative path stays relative in every
+    /// diagnostic and in the model).
+    public static func compile(path: String, options: CompileOptions = CompileOptions()) -> CompileResult {
+        var loader = SourceLoader(options: options, knownChecks: CheckRegistry.ids)
+        loader.load(root: PathText.normalize(path) == "." ? path : (path == "-" ? "-" : PathText.normalize(path)))
+        var diags = loader.sink.diagnostics
+        let frontEndErrors = loader.sink.hasErrors
+        guard let rootDecl = loader.decls.first else {
+            return CompileResult(files: loader.files, model: nil,
+                                 diagnostics: options.policy.apply(diags, suppressions: []))
+        }
+        let p = rootDecl.platform
+        let platform = Platform(name: p?.name?.name ?? "", description: p?.description ?? "", addressBits: p?.addressBits ?? 64,
+                                origin: p?.origin ?? Origin(range: .fileStart(FileID(0))))
+        var resolver = Resolver(sources: loader.files.files.map { $0.path }, platform: platform)
+        resolver.resolve(loader.decls)
+        resolver.model.suppressions = loader.suppressions
+        diags += resolver.sink.diagnostics
+        let complete = !frontEndErrors && !resolver.sink.hasErrors && p?.name != nil
+        diags += checkRequesterIDSegments(resolver)
+        diags += CheckRunner.run(resolver.model, complete: complete, disabled: options.policy.disabled)
+        let final = options.policy.apply(diags, suppressions: resolver.model.suppressions)
+        let ok = !final.contains { $0.severity == .error }
+        return CompileResult(files: loader.files, model: ok ? resolver.model : nil, diagnostics: final)
+    }
+
+    /// Runs the model checks on a model (one read back from JSON, say).
+    public static func check(model: SystemModel, files: SourceFiles, options: CompileOptions = CompileOptions()) -> CompileResult {
+        let diags = CheckRunner.run(model, complete: true, disabled: options.policy.disabled)
+        let final = options.policy.apply(diags, suppressions: model.suppressions)
+        let ok = !final.contains { $0.severity == .error }
+        return CompileResult(files: files, model: ok ? model : nil, diagnostics: final)
+    }
+
+    /// A segment written in a requester ID (`0001:00:1f.0`) must be the segment of the bus
+    /// the function sits on (a bridge sits on its upstream bus).
+    static func checkRequesterIDSegments(_ r: Resolver) -> [Diagnostic] {
+        let m = r.model
+        let written = Array(zip(m.devices.map(\.bus), r.deviceRIDs)) + Array(zip(m.bridges.map(\.upstream), r.bridgeRIDs))
+        var out: [Diagnostic] = []
+        for (busID, rid) in written {
+            guard let rid, let seg = rid.segment else { continue }
+            let bus = m.buses[busID]
+            if seg != bus.segment {
+                out.append(Diagnostic(.error, CheckID.invalidRequesterID,
+                                      "requester ID names segment \(seg) but bus '\(bus.name)' is in segment \(bus.segment)", at: rid.range))
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,61 @@
+import IotopoModel
+import IotopoSource
+import IotopoYAML
+
+extension Decoder {
+    mutating func bridge(_ n: YAMLNodeID) -> BridgeDecl? {
+        guard var f = fields(n, "a bridge") else { return nil }
+        suppressions(&f)
+        let nm = entryName(&f, "bridge name")
+        var b = BridgeDecl(name: nm ?? Ref(name: "", range: range(n)), origin: origin(n))
+        if let v = require(&f, "kind") { b.kind = word(v, "bridge kind", BridgeKind.self) }
+        if let v = require(&f, "upstream") { b.upstream = name(v, "upstream bus") }
+        if let v = require(&f, "downstream") { b.downstream = name(v, "downstream bus") }
+        b.windows = []
+        if let v = optional(&f, "windows") { b.windows = windows(v) }
+        if let v = optional(&f, "acs") { b.acs = acs(v); if b.acs == nil { b.complete = false } }
+        if let v = optional(&f, "rid") {
+            b.rid = rid(v, "requester ID")
+            if b.rid == nil { b.complete = false }
+            if let k = b.kind, !k.isPCIFunction {
+                error(CheckID.invalidRequesterID, "a \(k.rawValue) is not a PCI function and has no requester ID", v)
+                b.complete = false
+            }
+        } else if let k = b.kind, k.isPCIFunction {
+            error(CheckID.missingKey, "a \(k.rawValue) is a PCI function: it needs 'rid' (its requester ID, e.g. 00:1c.0)", n)
+            b.complete = false
+        }
+        if let v = optional(&f, "multifunction") { b.multifunction = bool(v, "multifunction") ?? false }
+        if let v = optional(&f, "translation-root") { b.translationRoot = bool(v, "translation-root") ?? false }
+        if let v = optional(&f, "pcie-alias") {
+            b.pcieAlias = bool(v, "pcie-alias") ?? false
+            if let k = b.kind, k != .pciBridge {
+                error(CheckID.invalidValue, "'pcie-alias' applies to conventional PCI bridges (kind pci-bridge) only", v)
+            }
+        }
+        finish(f)
+        if b.kind == nil || b.upstream == nil || b.downstream == nil || b.windows == nil { b.complete = false }
+        return nm == nil ? nil : b
+    }
+
+    /// `windows: [{child, parent, size}]`, dma-ranges entries (REFERENCE.md section 3).
+    mutating func windows(_ n: YAMLNodeID) -> [DMAWindow]? {
+        guard let items = list(n, "'windows'") else { return nil }
+        var out: [DMAWindow] = []
+        var ok = true
+        for item in items {
+            guard var f = fields(item, "a DMA window") else { ok = false; continue }
+            let c = require(&f, "child"), p = require(&f, "parent"), s = require(&f, "size")
+            finish(f)
+            guard let child = addressRange(base: c, size: s, entry: item, "window child range"),
+                  let pv = p, let parent = integer(pv, "window parent address") else { ok = false; continue }
+            guard AddressRange(base: parent, size: child.size) != nil else {
+                error(CheckID.addressOverflow, "window parent range \(hex(parent)) + \(sizeText(child.size)) runs past the top of the 64-bit address space", pv)
+                ok = false
+                continue
+            }
+            out.append(DMAWindow(child: child, parentBase: parent, origin: origin(item)))
+        }
+        return ok ? out : nil
+    }
+}

@@ -1,0 +1,81 @@
+import IotopoModel
+import IotopoSource
+import IotopoYAML
+
+extension Decoder {
+    mutating func device(_ n: YAMLNodeID) -> DeviceDecl? {
+        guard var f = fields(n, "a device") else { return nil }
+        suppressions(&f)
+        let nm = entryName(&f, "device name")
+        var d = DeviceDecl(name: nm ?? Ref(name: "", range: range(n)), origin: origin(n))
+        if let v = require(&f, "bus") { d.bus = name(v, "bus") } else { d.complete = false }
+        if let v = optional(&f, "kind") { d.kind = string(v, "device kind") ?? d.kind }
+        if let v = optional(&f, "rid") { d.rid = rid(v, "requester ID"); if d.rid == nil { d.complete = false } }
+        if let (k, v) = take(&f, "stream-ids") {
+            d.streamIDsRange = range(k)
+            if let items = list(v, "'stream-ids'") {
+                for item in items {
+                    if let x = integer(item, "stream ID", in: 0 ... 0xFFFF_FFFF) { d.streamIDs.append(UInt32(x)) } else { d.complete = false }
+                }
+            } else { d.complete = false }
+        }
+        if let v = optional(&f, "multifunction") { d.multifunction = bool(v, "multifunction") ?? false }
+        if let v = optional(&f, "acs") { d.acs = acs(v); if d.acs == nil { d.complete = false } }
+        if let v = optional(&f, "dma") { d.dmaCapable = bool(v, "dma") ?? true }
+        if let v = optional(&f, "dma-bits") {
+            if let x = integer(v, "dma-bits", in: 1 ... 64) { d.dmaBits = UInt8(x) } else { d.complete = false }
+        }
+        if let v = optional(&f, "msi") { d.msi = msi(v) }
+        if let v = optional(&f, "aliases") { d.aliases = aliases(v) }
+        if let v = optional(&f, "reserved") { d.reserved = reserved(v) }
+        finish(f)
+        return nm == nil ? nil : d
+    }
+
+    /// `msi: true`, `msi: false`, or `{vectors, handle, cpu, vector}`.
+    mutating func msi(_ n: YAMLNodeID) -> MSICapability? {
+        if doc.kind(n) == .scalar {
+            guard let on = bool(n, "msi") else { return nil }
+            return on ? MSICapability(vectors: 1, handle: nil, cpu: 0, vector: 0x30) : nil
+        }
+        guard var f = fields(n, "msi") else { return nil }
+        var m = MSICapability(vectors: 1, handle: nil, cpu: 0, vector: 0x30)
+        if let v = optional(&f, "vectors"), let x = integer(v, "vectors", in: 1 ... 2048) { m.vectors = UInt32(x) }
+        if let v = optional(&f, "handle"), let x = integer(v, "handle", in: 0 ... 0xFFFF) { m.handle = UInt32(x) }
+        if let v = optional(&f, "cpu"), let x = integer(v, "cpu", in: 0 ... 0xFFFF_FFFF) { m.cpu = UInt32(x) }
+        if let v = optional(&f, "vector"), let x = integer(v, "vector", in: 0 ... 255) { m.vector = UInt8(x) }
+        finish(f)
+        return m
+    }
+
+    /// Fixed DMA aliases as `dd.f` on the device's own bus.
+    mutating func aliases(_ n: YAMLNodeID) -> [UInt8] {
+        guard let items = list(n, "'aliases'") else { return [] }
+        var out: [UInt8] = []
+        for item in items {
+            guard let s = string(item, "alias") else { continue }
+            let p = s.split(separator: ".", omittingEmptySubsequences: false)
+            guard p.count == 2, (1 ... 2).contains(p[0].count), p[1].count == 1,
+                  let dev = Int(p[0], radix: 16), let fn = Int(p[1], radix: 16), dev < 32, fn < 8 else {
+                error(CheckID.invalidRequesterID, "alias '\(Self.printable(s))' must be device.function on the device's bus, e.g. 00.1", item)
+                continue
+            }
+            out.append(UInt8(dev << 3 | fn))
+        }
+        return out
+    }
+
+    mutating func reserved(_ n: YAMLNodeID) -> [ReservedRange] {
+        guard let items = list(n, "'reserved'") else { return [] }
+        var out: [ReservedRange] = []
+        for item in items {
+            guard var f = fields(item, "a reserved range") else { continue }
+            let b = require(&f, "base"), s = require(&f, "size")
+            finish(f)
+            if let r = addressRange(base: b, size: s, entry: item, "reserved range") {
+                out.append(ReservedRange(range: r, origin: origin(item)))
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,192 @@
+/// The language's integer syntax, applied by the language rather than by YAML 1.1 guessing.
+///
+/// A literal is decimal (no leading zero), `0x` hex or `0b` binary, with optional `_`
+/// separators, optionally followed by a binary unit `KiB`, `MiB`, `GiB` or `TiB`. Literals
+/// combine with `+`, `-`, `*` and parentheses (`0x1_0000_0000 + {i} * 2MiB`). Every step
+/// uses overflow-reporting arithmetic: a value past 2^64 - 1 or below 0 is an error.
+public enum IntegerSyntax {
+    /// Why a scalar is not a valid integer.
+    public enum Failure: Error, Equatable {
+        /// Not an integer at all; the message says what was wrong.
+        case malformed(String)
+        /// A result or intermediate value outside `0 ... 2^64 - 1`.
+        case overflow
+    }
+
+    /// Parses and evaluates an integer expression.
+    public static func evaluate(_ text: UnsafeBufferPointer<UInt8>) -> Result<UInt64, Failure> {
+        // Fast path: one plain decimal or hex literal, the overwhelmingly common case.
+        if let v = fastLiteral(text) { return .success(v) }
+        var p = Parser(bytes: text)
+        p.skipSpaces()
+        if p.atEnd { return .failure(.malformed("empty value where an integer is expected")) }
+        let r = p.expression()
+        if case .success = r {
+            p.skipSpaces()
+            if !p.atEnd { return .failure(.malformed("unexpected '\(p.rest)' after the value")) }
+        }
+        return r
+    }
+
+    /// Evaluates a Swift string (tests and command-line options).
+    public static func evaluate(_ text: String) -> Result<UInt64, Failure> {
+        var s = text
+        return s.withUTF8 { evaluate($0) }
+    }
+
+    static func fastLiteral(_ t: UnsafeBufferPointer<UInt8>) -> UInt64? {
+        let n = t.count
+        if n == 0 || n > 18 { return nil }
+        if n > 2, t[0] == 0x30, t[1] == UInt8(ascii: "x") {
+            var v: UInt64 = 0
+            for i in 2 ..< n {
+                let c = t[i]
+                let d: UInt8
+                switch c {
+                case 0x30 ... 0x39: d = c - 0x30
+                case 0x61 ... 0x66: d = c - 0x61 + 10
+                case 0x41 ... 0x46: d = c - 0x41 + 10
+                default: return nil
+                }
+                v = v << 4 | UInt64(d)
+            }
+            return v
+        }
+        if t[0] == 0x30 && n > 1 { return nil }
+        var v: UInt64 = 0
+        for c in t {
+            guard c >= 0x30 && c <= 0x39 else { return nil }
+            v = v * 10 + UInt64(c - 0x30)
+        }
+        return v
+    }
+
+    /// A recursive-descent evaluator: `expr := term (('+'|'-') term)*`,
+    /// `term := atom ('*' atom)*`, `atom := literal | '(' expr ')'`.
+    struct Parser {
+        let bytes: UnsafeBufferPointer<UInt8>
+        var i = 0
+        var depth = 0
+
+        var atEnd: Bool { i >= bytes.count }
+        var rest: String { String(decoding: bytes[i...], as: UTF8.self) }
+
+        mutating func skipSpaces() {
+            while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x09 { i += 1 }
+        }
+
+        mutating func expression() -> Result<UInt64, Failure> {
+            var acc: UInt64
+            switch term() {
+            case let .success(v): acc = v
+            case let .failure(f): return .failure(f)
+            }
+            while true {
+                skipSpaces()
+                guard i < bytes.count, bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-") else { return .success(acc) }
+                let plus = bytes[i] == UInt8(ascii: "+")
+                i += 1
+                switch term() {
+                case let .success(v):
+                    let (r, o) = plus ? acc.addingReportingOverflow(v) : acc.subtractingReportingOverflow(v)
+                    if o { return .failure(.overflow) }
+                    acc = r
+                case let .failure(f): return .failure(f)
+                }
+            }
+        }
+
+        mutating func term() -> Result<UInt64, Failure> {
+            var acc: UInt64
+            switch atom() {
+            case let .success(v): acc = v
+            case let .failure(f): return .failure(f)
+            }
+            while true {
+                skipSpaces()
+                guard i < bytes.count, bytes[i] == UInt8(ascii: "*") else { return .success(acc) }
+                i += 1
+                switch atom() {
+                case let .success(v):
+                    let (r, o) = acc.multipliedReportingOverflow(by: v)
+                    if o { return .failure(.overflow) }
+                    acc = r
+                case let .failure(f): return .failure(f)
+                }
+            }
+        }
+
+        mutating func atom() -> Result<UInt64, Failure> {
+            skipSpaces()
+            guard i < bytes.count else { return .failure(.malformed("expression ends where a number is expected")) }
+            if bytes[i] == UInt8(ascii: "(") {
+                depth += 1
+                if depth > 32 { return .failure(.malformed("parentheses nested too deeply")) }
+                i += 1
+                let r = expression()
+                skipSpaces()
+                guard i < bytes.count, bytes[i] == UInt8(ascii: ")") else { return .failure(.malformed("missing ')'")) }
+                i += 1
+                depth -= 1
+                return r
+            }
+            if bytes[i] == UInt8(ascii: "-") { return .failure(.malformed("negative numbers are not allowed")) }
+            let start = i
+            while i < bytes.count, Self.isWordByte(bytes[i]) { i += 1 }
+            if start == i { return .failure(.malformed("unexpected '\(rest)' where a number is expected")) }
+            return literal(UnsafeBufferPointer(rebasing: bytes[start ..< i]))
+        }
+
+        static func isWordByte(_ c: UInt8) -> Bool {
+            (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x5F || c == 0x2E
+        }
+
+        /// One literal with an optional unit.
+        func literal(_ w: UnsafeBufferPointer<UInt8>) -> Result<UInt64, Failure> {
+            let text = String(decoding: w, as: UTF8.self)
+            var digits = Substring(text)
+            var multiplier: UInt64 = 1
+            for (suffix, shift) in [("KiB", 10), ("MiB", 20), ("GiB", 30), ("TiB", 40)] where digits.hasSuffix(suffix) {
+                digits = digits.dropLast(3)
+                multiplier = UInt64(1) << UInt64(shift)
+                break
+            }
+            if multiplier == 1 {
+                for bad in ["KB", "MB", "GB", "TB", "K", "M", "G", "T", "k", "kB", "B", "PiB", "EiB"] where digits.hasSuffix(bad) && digits.count > bad.count {
+                    let first = digits.first ?? "x"
+                    if first.isNumber {
+                        return .failure(.malformed("unknown unit '\(bad)' in '\(text)': sizes take the binary units KiB, MiB, GiB and TiB"))
+                    }
+                }
+            }
+            var radix: UInt64 = 10
+            if digits.hasPrefix("0x") || digits.hasPrefix("0X") { radix = 16; digits = digits.dropFirst(2) }
+            else if digits.hasPrefix("0b") || digits.hasPrefix("0B") { radix = 2; digits = digits.dropFirst(2) }
+            else if digits.hasPrefix("0o") { return .failure(.malformed("octal '\(text)' is not accepted; write it in decimal or 0x hex")) }
+            else if digits.count > 1, digits.first == "0", digits.dropFirst().first?.isNumber == true {
+                return .failure(.malformed("'\(text)' has a leading zero (YAML 1.1 would read it as octal); write it without the zero or as 0x hex"))
+            }
+            if digits.isEmpty || digits.first == "_" || digits.last == "_" {
+                return .failure(.malformed("'\(text)' is not a number"))
+            }
+            var v: UInt64 = 0
+            for ch in digits.utf8 {
+                if ch == UInt8(ascii: "_") { continue }
+                let d: UInt64
+                switch ch {
+                case 0x30 ... 0x39: d = UInt64(ch - 0x30)
+                case 0x61 ... 0x66: d = UInt64(ch - 0x61 + 10)
+                case 0x41 ... 0x46: d = UInt64(ch - 0x41 + 10)
+                default: return .failure(.malformed(text.contains(".") ? "'\(text)' is not an integer" : "'\(text)' is not a number"))
+                }
+                if d >= radix { return .failure(.malformed("'\(text)' is not a valid base-\(radix) number")) }
+                let (m, o1) = v.multipliedReportingOverflow(by: radix)
+                let (a, o2) = m.addingReportingOverflow(d)
+                if o1 || o2 { return .failure(.overflow) }
+                v = a
+            }
+            let (r, o) = v.multipliedReportingOverflow(by: multiplier)
+            return o ? .failure(.overflow) : .success(r)
+        }
+    }
+}

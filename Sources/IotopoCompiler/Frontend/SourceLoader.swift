@@ -1,0 +1,76 @@
+import IotopoModel
+import IotopoSource
+import IotopoYAML
+
+/// Reads the root file and everything it includes, parses and decodes each, in a
+/// deterministic depth-first order.
+///
+/// Includes are relative to the including file. A file reached twice (a diamond) is loaded
+/// once; a file that includes itself, directly or not, is an `include-cycle` error with a
+/// note at every include on the cycle.
+struct SourceLoader {
+    var files = SourceFiles()
+    var sink = DiagnosticSink()
+    var decls: [FileDecl] = []
+    var suppressions: [Suppression] = []
+    let options: CompileOptions
+    let knownChecks: Set<String>
+    private var loaded: [String: FileID] = [:]
+    private var stack: [(key: String, site: SourceRange?)] = []
+    private var generated = 0
+
+    init(options: CompileOptions, knownChecks: Set<String>) {
+        self.options = options
+        self.knownChecks = knownChecks
+    }
+
+    /// Loads `path` and its includes.
+    mutating func load(root path: String) {
+        load(path, site: nil, isRoot: true)
+    }
+
+    private mutating func load(_ path: String, site: SourceRange?, isRoot: Bool) {
+        let key = FileReader.canonicalPath(path) ?? path
+        if let i = stack.firstIndex(where: { $0.key == key }) {
+            var notes: [DiagnosticNote] = []
+            for entry in stack[(i + 1)...] {
+                if let s = entry.site { notes.append(DiagnosticNote("included from here", at: s)) }
+            }
+            let chain = (stack[i...].map { displayName($0.key) } + [displayName(key)]).joined(separator: " -> ")
+            sink.error(CheckID.includeCycle, "include cycle: \(chain)", at: site, notes: notes)
+            return
+        }
+        if loaded[key] != nil { return }
+        let bytes: [UInt8]
+        switch FileReader.read(path, limit: options.limits.maxFileSize) {
+        case let .success(b): bytes = b
+        case let .failure(f):
+            let id = f.tooLarge ? files.add(path: path, bytes: nil) : nil
+            if let id, f.tooLarge {
+                sink.error(YAMLCheck.limit, "'\(path)' \(f.reason)", at: site ?? .fileStart(id))
+            } else {
+                sink.error(CheckID.ioError, "cannot read '\(path)': \(f.reason)", at: site)
+            }
+            return
+        }
+        let id = files.add(path: path == "-" ? "<stdin>" : path, bytes: bytes)
+        loaded[key] = id
+        guard let doc = YAMLLoader.parse(bytes, file: id, limits: options.limits, sink: &sink) else { return }
+        var decoder = Decoder(doc: doc, knownChecks: knownChecks, maxGenerated: options.maxGenerated - generated)
+        let decl = decoder.file(isRoot: isRoot)
+        generated += decoder.generated
+        sink.absorb(decoder.sink)
+        suppressions += decoder.suppressions
+        decls.append(decl)
+        stack.append((key, site))
+        for inc in decl.includes {
+            load(PathText.resolve(inc.path, from: files.path(id)), site: inc.range, isRoot: false)
+        }
+        stack.removeLast()
+    }
+
+    private func displayName(_ key: String) -> String {
+        if let id = loaded[key] { return files.path(id) }
+        return key.split(separator: "/").last.map(String.init) ?? key
+    }
+}

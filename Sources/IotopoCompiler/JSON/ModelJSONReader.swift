@@ -1,0 +1,219 @@
+import IotopoModel
+import IotopoSource
+import IotopoYAML
+
+extension ModelJSON {
+    /// Reads a model written by `render`, validates it, and runs the model checks on it.
+    /// Diagnostics from the checks point into the YAML sources the model names (loaded
+    /// when still readable, for snippets).
+    public static func load(path: String, options: CompileOptions = CompileOptions()) -> CompileResult {
+        var files = SourceFiles()
+        var sink = DiagnosticSink()
+        let bytes: [UInt8]
+        switch FileReader.read(path, limit: options.limits.maxFileSize) {
+        case let .success(b): bytes = b
+        case let .failure(f):
+            sink.error(f.tooLarge ? YAMLCheck.limit : CheckID.ioError, "cannot read '\(path)': \(f.reason)", at: nil)
+            return CompileResult(files: files, model: nil, diagnostics: sink.diagnostics)
+        }
+        let id = files.add(path: path, bytes: bytes)
+        guard let doc = YAMLLoader.parse(bytes, file: id, limits: options.limits, sink: &sink) else {
+            return CompileResult(files: files, model: nil, diagnostics: sink.diagnostics)
+        }
+        var reader = JSONNodeReader(doc: doc)
+        let model = read(&reader)
+        guard let model, !reader.sink.hasErrors else {
+            return CompileResult(files: files, model: nil, diagnostics: reader.sink.diagnostics.sorted(by: Diagnostic.printOrder))
+        }
+        var sources = SourceFiles()
+        for s in model.sources {
+            let b = try? FileReader.read(s, limit: options.limits.maxFileSize).get()
+            _ = sources.add(path: s, bytes: b)
+        }
+        return Compiler.check(model: model, files: sources, options: options)
+    }
+
+    /// Parses a model from JSON text (tests and the fuzz harness).
+    public static func parse(_ text: String) -> (SystemModel?, [Diagnostic]) {
+        var sink = DiagnosticSink()
+        guard let doc = YAMLLoader.parse(Array(text.utf8), file: FileID(0), limits: YAMLLimits(maxFileSize: .max, maxDepth: 64, maxAliasNodes: 0, maxNodes: .max), sink: &sink) else {
+            return (nil, sink.diagnostics)
+        }
+        var reader = JSONNodeReader(doc: doc)
+        let m = read(&reader)
+        return (reader.sink.hasErrors ? nil : m, reader.sink.diagnostics)
+    }
+
+    static func names(_ r: inout JSONNodeReader, _ items: [YAMLNodeID]) -> [String] {
+        items.map { r.string($0, "name") ?? "" }
+    }
+
+    static func read(_ r: inout JSONNodeReader) -> SystemModel? {
+        guard let root = r.doc.root else { r.sink.error(CheckID.invalidModel, "empty file", at: .fileStart(r.doc.file)); return nil }
+        guard r.string(root, "format") == formatName else {
+            r.fail("not an iotopo model (expected \"format\": \"\(formatName)\")", root)
+            return nil
+        }
+        guard let v = r.integer(root, "version", max: 1000), v == formatVersion else {
+            r.fail("unsupported model version (this iotopo reads version \(formatVersion))", root)
+            return nil
+        }
+        guard let srcNodes = r.array(root, "sources") else { return nil }
+        let sources = srcNodes.map { r.doc.string($0) }
+        let n = sources.count
+        guard let pn = r.req(root, "platform"), let regions = r.array(root, "regions"), let buses = r.array(root, "buses"),
+              let bridges = r.array(root, "bridges"), let iommus = r.array(root, "iommus"), let devices = r.array(root, "devices"),
+              let domains = r.array(root, "domains"), let mappings = r.array(root, "mappings"),
+              let attachments = r.array(root, "attachments"), let suppressions = r.array(root, "suppressions") else { return nil }
+        let names = (regions: Self.names(&r, regions), buses: Self.names(&r, buses), bridges: Self.names(&r, bridges),
+                     iommus: Self.names(&r, iommus), devices: Self.names(&r, devices), domains: Self.names(&r, domains))
+        guard let pname = r.string(pn, "name"), let pdesc = r.string(pn, "description"),
+              let pbits = r.integer(pn, "addressBits", max: 64), let porig = r.origin(pn, files: n) else { return nil }
+        var m = SystemModel(sources: sources, platform: Platform(name: pname, description: pdesc, addressBits: UInt8(pbits), origin: porig))
+        for (i, o) in regions.enumerated() {
+            guard checkID(&r, o, i), let base = r.address(o, "base"), let last = r.address(o, "last"), last >= base,
+                  let kind = r.word(o, "kind", MemoryKind.self), let secure = r.bool(o, "secure"),
+                  let owner = r.optionalRef(o, "owner", names.devices, Device.self), let origin = r.origin(o, files: n) else { continue }
+            m.regions.append(MemoryRegion(name: names.regions[i], range: AddressRange(base: base, last: last), kind: kind, secure: secure, owner: owner, origin: origin))
+        }
+        for (i, o) in buses.enumerated() {
+            guard checkID(&r, o, i), let kind = r.word(o, "kind", BusKind.self), let seg = r.integer(o, "segment", max: 0xFFFF),
+                  let number = r.optionalInteger(o, "number", max: 255), let origin = r.origin(o, files: n) else { continue }
+            if kind.isPCI != (number != nil) { r.fail("a PCI bus has a number and no other bus does", o); continue }
+            m.buses.append(Bus(name: names.buses[i], kind: kind, segment: UInt16(seg), number: number.map { UInt8($0) }, origin: origin))
+        }
+        for (i, o) in bridges.enumerated() {
+            if let b = bridge(&r, o, i, names.buses, files: n) { m.bridges.append(Bridge(name: names.bridges[i], kind: b.kind, upstream: b.upstream, downstream: b.downstream, windows: b.windows, acs: b.acs, rid: b.rid, multifunction: b.multifunction, translationRoot: b.translationRoot, pcieAlias: b.pcieAlias, origin: b.origin)) }
+        }
+        for (i, o) in iommus.enumerated() {
+            if var u = iommu(&r, o, i, names.bridges, names.buses, names.devices, files: n) { u.name = names.iommus[i]; m.iommus.append(u) }
+        }
+        for (i, o) in devices.enumerated() {
+            if var d = device(&r, o, i, names.buses, files: n) { d.name = names.devices[i]; m.devices.append(d) }
+        }
+        for (i, o) in domains.enumerated() {
+            guard checkID(&r, o, i), let u = r.ref(o, "iommu", names.iommus, IOMMU.self), let type = r.word(o, "type", DomainType.self),
+                  let origin = r.origin(o, files: n) else { continue }
+            m.domains.append(Domain(name: names.domains[i], iommu: u, type: type, mappings: [], origin: origin))
+        }
+        for o in mappings {
+            guard let d = r.ref(o, "domain", names.domains, Domain.self), d.index < m.domains.count,
+                  let iova = r.address(o, "iova"), let iovaLast = r.address(o, "iovaLast"), iovaLast >= iova,
+                  let phys = r.address(o, "phys"), let permText = r.string(o, "perm"),
+                  let page = r.address(o, "pageSize"), let region = r.optionalRef(o, "region", names.regions, MemoryRegion.self),
+                  let origin = r.origin(o, files: n) else { continue }
+            let perm: Permissions = permText == "rw" ? .readWrite : permText == "r" ? .read : permText == "w" ? .write : []
+            guard !perm.isEmpty, page.nonzeroBitCount == 1, AddressRange(base: phys, size: iovaLast - iova &+ 1) != nil || iovaLast - iova == .max else {
+                r.fail("malformed mapping", o)
+                continue
+            }
+            m.domains[d.index].mappings.append(Mapping(iova: AddressRange(base: iova, last: iovaLast), phys: phys, perm: perm, pageSize: page, region: region, origin: origin))
+        }
+        for o in attachments {
+            guard let d = r.ref(o, "device", names.devices, Device.self), let dom = r.ref(o, "domain", names.domains, Domain.self),
+                  let origin = r.origin(o, files: n) else { continue }
+            m.attachments.append(Attachment(device: d, domain: dom, origin: origin))
+        }
+        for o in suppressions {
+            guard let check = r.string(o, "check"), let reason = r.string(o, "reason"), let sv = r.req(o, "scope"),
+                  let scope = r.range(sv, files: n), let origin = r.origin(o, files: n) else { continue }
+            m.suppressions.append(Suppression(check: check, reason: reason, scope: scope, origin: origin))
+        }
+        let counts = (m.regions.count, m.buses.count, m.bridges.count, m.iommus.count, m.devices.count, m.domains.count)
+        guard counts == (regions.count, buses.count, bridges.count, iommus.count, devices.count, domains.count), !r.sink.hasErrors else { return nil }
+        return m
+    }
+
+    static func checkID(_ r: inout JSONNodeReader, _ o: YAMLNodeID, _ i: Int) -> Bool {
+        guard let id = r.integer(o, "id", max: UInt64(Int32.max)) else { return false }
+        if id != UInt64(i) { r.fail("\"id\" is \(id) but the entry is number \(i) of its table", o); return false }
+        return true
+    }
+
+    static func bridge(_ r: inout JSONNodeReader, _ o: YAMLNodeID, _ i: Int, _ buses: [String], files n: Int) -> Bridge? {
+        guard checkID(&r, o, i), let kind = r.word(o, "kind", BridgeKind.self), let up = r.ref(o, "upstream", buses, Bus.self),
+              let down = r.ref(o, "downstream", buses, Bus.self), let wins = r.array(o, "windows"), let acs = r.acs(o),
+              let rid = r.rid(o, "rid"), let mf = r.bool(o, "multifunction"), let tr = r.bool(o, "translationRoot"),
+              let pa = r.bool(o, "pcieAlias"), let origin = r.origin(o, files: n) else { return nil }
+        var windows: [DMAWindow] = []
+        for w in wins {
+            guard let c = r.address(w, "child"), let cl = r.address(w, "childLast"), cl >= c, let p = r.address(w, "parent"),
+                  p <= UInt64.max - (cl - c), let wo = r.origin(w, files: n) else { return nil }
+            windows.append(DMAWindow(child: AddressRange(base: c, last: cl), parentBase: p, origin: wo))
+        }
+        return Bridge(name: "", kind: kind, upstream: up, downstream: down, windows: windows, acs: acs, rid: rid, multifunction: mf,
+                      translationRoot: tr, pcieAlias: pa, origin: origin)
+    }
+
+    static func iommu(_ r: inout JSONNodeReader, _ o: YAMLNodeID, _ i: Int, _ bridges: [String], _ buses: [String], _ devices: [String],
+                      files n: Int) -> IOMMU? {
+        guard checkID(&r, o, i), let kind = r.word(o, "kind", IOMMUKind.self), let at = r.req(o, "at"),
+              let ib = r.integer(o, "inputBits", max: 64), let ob = r.integer(o, "outputBits", max: 64),
+              let g = r.address(o, "granule"), g.nonzeroBitCount == 1, (12 ... 16).contains(g.trailingZeroBitCount), ib > g.trailingZeroBitCount,
+              let ps = r.array(o, "pageSizes"), let tlb = r.req(o, "iotlb"),
+              let sets = r.integer(tlb, "sets", max: 65536), sets.nonzeroBitCount == 1, let ways = r.integer(tlb, "ways", max: 64), ways > 0,
+              let hit = r.integer(tlb, "hitCycles", max: 1_000_000), let walk = r.integer(tlb, "walkCyclesPerLevel", max: 1_000_000),
+              let ir = r.bool(o, "interruptRemapping"), let remap = r.array(o, "remapTable"),
+              let sidBits = r.integer(o, "streamIdBits", max: 32), sidBits > 0, let idMapNodes = r.array(o, "idMap"),
+              let mask = r.address(o, "idMapMask"), mask <= 0xFFFF_FFFF, let unmatched = r.word(o, "unmatched", UnmatchedPolicy.self),
+              let origin = r.origin(o, files: n) else { return nil }
+        let placement: Placement
+        if let b = r.field(at, "bridge") {
+            guard let id = r.ref(b, bridges, Bridge.self) else { return nil }
+            placement = .bridge(id)
+        } else if let b = r.field(at, "bus") {
+            guard let id = r.ref(b, buses, Bus.self) else { return nil }
+            placement = .bus(id)
+        } else {
+            r.fail("\"at\" must name a bridge or a bus", at)
+            return nil
+        }
+        var pageSizes: UInt64 = 0
+        for p in ps {
+            guard let x = r.address(p), x.nonzeroBitCount == 1 else { r.fail("page sizes are powers of two", p); return nil }
+            pageSizes |= x
+        }
+        var table: [RemapEntry] = []
+        for e in remap {
+            guard let idx = r.integer(e, "index", max: 0xFFFF), let src = r.optionalRef(e, "source", devices, Device.self),
+                  let cpu = r.integer(e, "cpu", max: 0xFFFF_FFFF), let vec = r.integer(e, "vector", max: 255), let eo = r.origin(e, files: n) else { return nil }
+            table.append(RemapEntry(index: UInt32(idx), source: src, cpu: UInt32(cpu), vector: UInt8(vec), origin: eo))
+        }
+        var idMap: [IDMapEntry] = []
+        for e in idMapNodes {
+            guard let b = r.integer(e, "ridBase", max: 0xFFFF_FFFF), let out = r.integer(e, "outputBase", max: 0xFFFF_FFFF),
+                  let len = r.integer(e, "length", max: 0xFFFF_FFFF), len > 0, out + len - 1 <= 0xFFFF_FFFF, let eo = r.origin(e, files: n) else { return nil }
+            idMap.append(IDMapEntry(ridBase: UInt32(b), outputBase: UInt32(out), length: UInt32(len), origin: eo))
+        }
+        let u = IOMMU(name: "", kind: kind, placement: placement, inputBits: UInt8(ib), outputBits: UInt8(ob), granuleShift: UInt8(g.trailingZeroBitCount),
+                      pageSizes: pageSizes, iotlb: IOTLBGeometry(sets: UInt32(sets), ways: UInt32(ways), hitCycles: UInt32(hit), walkCyclesPerLevel: UInt32(walk)),
+                      interruptRemapping: ir, remapTable: table, streamIDBits: UInt8(sidBits), idMap: idMap, idMapMask: UInt32(mask),
+                      unmatched: unmatched, origin: origin)
+        if Int(u.geometry.levels) > PageTableGeometry.maxLevels(kind) { r.fail("too many page-table levels for \(kind.rawValue)", o); return nil }
+        return u
+    }
+
+    static func device(_ r: inout JSONNodeReader, _ o: YAMLNodeID, _ i: Int, _ buses: [String], files n: Int) -> Device? {
+        guard checkID(&r, o, i), let kind = r.string(o, "kind"), let bus = r.ref(o, "bus", buses, Bus.self), let rid = r.rid(o, "rid"),
+              let sids = r.array(o, "streamIds"), let mf = r.bool(o, "multifunction"), let acs = r.acs(o), let dma = r.bool(o, "dma"),
+              let bits = r.integer(o, "dmaBits", max: 64), bits > 0, let msiNode = r.req(o, "msi"), let aliases = r.array(o, "aliases"),
+              let reserved = r.array(o, "reserved"), let origin = r.origin(o, files: n) else { return nil }
+        var msi: MSICapability?
+        if !r.doc.isNull(msiNode) {
+            guard let v = r.integer(msiNode, "vectors", max: 2048), let h = r.optionalInteger(msiNode, "handle", max: 0xFFFF),
+                  let cpu = r.integer(msiNode, "cpu", max: 0xFFFF_FFFF), let vec = r.integer(msiNode, "vector", max: 255) else { return nil }
+            msi = MSICapability(vectors: UInt32(v), handle: h.map { UInt32($0) }, cpu: UInt32(cpu), vector: UInt8(vec))
+        }
+        var streamIDs: [UInt32] = []
+        for s in sids { guard let x = r.integer(s, max: 0xFFFF_FFFF) else { return nil }; streamIDs.append(UInt32(x)) }
+        var al: [UInt8] = []
+        for a in aliases { guard let x = r.integer(a, max: 255) else { return nil }; al.append(UInt8(x)) }
+        var res: [ReservedRange] = []
+        for x in reserved {
+            guard let b = r.address(x, "base"), let l = r.address(x, "last"), l >= b, let xo = r.origin(x, files: n) else { return nil }
+            res.append(ReservedRange(range: AddressRange(base: b, last: l), origin: xo))
+        }
+        return Device(name: "", kind: kind, bus: bus, rid: rid, streamIDs: streamIDs, multifunction: mf, acs: acs, dmaCapable: dma,
+                      dmaBits: UInt8(bits), msi: msi, aliases: al, reserved: res, origin: origin)
+    }
+}

@@ -1,0 +1,176 @@
+import IotopoModel
+import IotopoSource
+
+/// Turns the declarations of every file into one `SystemModel`.
+///
+/// Entities are built kind by kind in declaration order (buses, bridges, IOMMUs, devices,
+/// memory, domains, attachments), so IDs are stable. An entity whose declaration was
+/// incomplete, or whose references do not resolve, is left out and its name poisoned.
+struct Resolver {
+    var names = NameTable()
+    var sink = DiagnosticSink()
+    var model: SystemModel
+
+    init(sources: [String], platform: Platform) {
+        model = SystemModel(sources: sources, platform: platform)
+    }
+
+    mutating func resolve(_ files: [FileDecl]) {
+        let regions = files.flatMap(\.regions), buses = files.flatMap(\.buses), bridges = files.flatMap(\.bridges)
+        let iommus = files.flatMap(\.iommus), devices = files.flatMap(\.devices), domains = files.flatMap(\.domains)
+        var items: [(name: Ref, kind: EntityKind, origin: Origin, usable: Bool)] = []
+        items += regions.map { ($0.name, .region, $0.origin, $0.range != nil && $0.kind != nil) }
+        items += buses.map { ($0.name, .bus, $0.origin, $0.kind != nil && !($0.kind?.isPCI == true && $0.number == nil)) }
+        items += bridges.map { ($0.name, .bridge, $0.origin, $0.complete) }
+        items += iommus.map { ($0.name, .iommu, $0.origin, $0.complete) }
+        items += devices.map { ($0.name, .device, $0.origin, $0.complete) }
+        items += domains.map { ($0.name, .domain, $0.origin, $0.complete) }
+        var keep = names.declare(items)[...]
+        let keepRegions = keep.prefix(regions.count); keep = keep.dropFirst(regions.count)
+        let keepBuses = keep.prefix(buses.count); keep = keep.dropFirst(buses.count)
+        let keepBridges = keep.prefix(bridges.count); keep = keep.dropFirst(bridges.count)
+        let keepIOMMUs = keep.prefix(iommus.count); keep = keep.dropFirst(iommus.count)
+        let keepDevices = keep.prefix(devices.count); keep = keep.dropFirst(devices.count)
+        let keepDomains = keep.prefix(domains.count)
+
+        for (d, k) in zip(buses, keepBuses) where k { addBus(d) }
+        for (d, k) in zip(bridges, keepBridges) where k { addBridge(d) }
+        for (d, k) in zip(iommus, keepIOMMUs) where k { addIOMMU(d) }
+        for (d, k) in zip(devices, keepDevices) where k { addDevice(d) }
+        for (d, k) in zip(regions, keepRegions) where k { addRegion(d) }
+        for (d, k) in zip(domains, keepDomains) where k { addDomain(d) }
+        resolveRemapSources(zip(iommus, keepIOMMUs).filter { $0.1 }.map { $0.0 })
+        for a in files.flatMap(\.attachments) { addAttachment(a) }
+        sink.absorb(names.sink)
+    }
+
+    private mutating func kept(_ name: String, usable: Bool) -> Bool {
+        if !usable { names.poison(name) }
+        return usable
+    }
+
+    mutating func addBus(_ d: BusDecl) {
+        guard let kind = d.kind, kept(d.name.name, usable: !(kind.isPCI && d.number == nil)) else { return }
+        names.bind(d.name.name, id: model.buses.count)
+        model.buses.append(Bus(name: d.name.name, kind: kind, segment: d.segment, number: kind.isPCI ? d.number : nil, origin: d.origin))
+    }
+
+    mutating func addBridge(_ d: BridgeDecl) {
+        let up = d.upstream.flatMap { names.resolve($0, as: [.bus], what: "upstream") }
+        let down = d.downstream.flatMap { names.resolve($0, as: [.bus], what: "downstream") }
+        guard d.complete, let kind = d.kind, let up, let down, let windows = d.windows else { names.poison(d.name.name); return }
+        names.bind(d.name.name, id: model.bridges.count)
+        model.bridges.append(Bridge(name: d.name.name, kind: kind, upstream: BusID(up.id), downstream: BusID(down.id), windows: windows,
+                                    acs: d.acs, rid: d.rid?.rid, multifunction: d.multifunction, translationRoot: d.translationRoot,
+                                    pcieAlias: d.pcieAlias, origin: d.origin))
+        bridgeRIDs.append(d.rid)
+    }
+
+    /// Requester IDs as written (with any segment prefix), parallel to the model's bridges
+    /// and devices, for the segment check.
+    var bridgeRIDs: [RIDDecl?] = []
+    var deviceRIDs: [RIDDecl?] = []
+
+    mutating func addIOMMU(_ d: IOMMUDecl) {
+        let at = d.at.flatMap { names.resolve($0, as: [.bridge, .bus], what: "'at'") }
+        guard d.complete, let kind = d.kind, let at else { names.poison(d.name.name); return }
+        let placement: Placement = at.kind == .bridge ? .bridge(BridgeID(at.id)) : .bus(BusID(at.id))
+        names.bind(d.name.name, id: model.iommus.count)
+        model.iommus.append(IOMMU(name: d.name.name, kind: kind, placement: placement, inputBits: d.inputBits, outputBits: d.outputBits,
+                                  granuleShift: d.granuleShift, pageSizes: d.pageSizes, iotlb: d.iotlb,
+                                  interruptRemapping: d.interruptRemapping, remapTable: [], streamIDBits: d.streamIDBits,
+                                  idMap: d.idMap, idMapMask: d.idMapMask, unmatched: d.unmatched, origin: d.origin))
+    }
+
+    mutating func addDevice(_ d: DeviceDecl) {
+        let bus = d.bus.flatMap { names.resolve($0, as: [.bus], what: "bus") }
+        guard d.complete, let bus else { names.poison(d.name.name); return }
+        let b = model.buses[bus.id]
+        var ok = true
+        if b.kind.isPCI {
+            if d.rid == nil {
+                sink.error(CheckID.missingKey, "device '\(d.name.name)' sits on PCI bus '\(b.name)' and needs 'rid' (its requester ID)", at: d.origin.range)
+                ok = false
+            }
+            if let r = d.streamIDsRange {
+                sink.error(CheckID.invalidValue, "'stream-ids' is for platform devices; a PCI function's stream ID comes from its requester ID through the IOMMU's id-map", at: r)
+                ok = false
+            }
+        } else if let r = d.rid {
+            sink.error(CheckID.invalidRequesterID, "device '\(d.name.name)' sits on \(b.kind.rawValue) bus '\(b.name)', which has no requester IDs; use 'stream-ids'", at: r.range)
+            ok = false
+        }
+        guard kept(d.name.name, usable: ok) else { return }
+        names.bind(d.name.name, id: model.devices.count)
+        model.devices.append(Device(name: d.name.name, kind: d.kind, bus: BusID(bus.id), rid: d.rid?.rid, streamIDs: d.streamIDs,
+                                    multifunction: d.multifunction, acs: d.acs, dmaCapable: d.dmaCapable, dmaBits: d.dmaBits,
+                                    msi: d.msi, aliases: d.aliases, reserved: d.reserved, origin: d.origin))
+        deviceRIDs.append(d.rid)
+    }
+
+    mutating func addRegion(_ d: RegionDecl) {
+        var owner: DeviceID?
+        if let o = d.owner {
+            guard let r = names.resolve(o, as: [.device], what: "owner") else { names.poison(d.name.name); return }
+            owner = DeviceID(r.id)
+        }
+        guard let range = d.range, let kind = d.kind else { names.poison(d.name.name); return }
+        names.bind(d.name.name, id: model.regions.count)
+        model.regions.append(MemoryRegion(name: d.name.name, range: range, kind: kind, secure: d.secure, owner: owner, origin: d.origin))
+    }
+
+    mutating func addDomain(_ d: DomainDecl) {
+        let iommu = d.iommu.flatMap { names.resolve($0, as: [.iommu], what: "iommu") }
+        var mappings: [Mapping] = []
+        var ok = d.complete
+        for m in d.mappings {
+            if let x = mapping(m, iommu: iommu.map { model.iommus[$0.id] }) { mappings.append(x) } else { ok = false }
+        }
+        guard ok, let iommu else { names.poison(d.name.name); return }
+        names.bind(d.name.name, id: model.domains.count)
+        model.domains.append(Domain(name: d.name.name, iommu: IOMMUID(iommu.id), type: d.type, mappings: mappings, origin: d.origin))
+    }
+
+    mutating func mapping(_ m: MappingDecl, iommu: IOMMU?) -> Mapping? {
+        var phys: UInt64
+        var region: RegionID?
+        switch m.phys {
+        case let .absolute(p): phys = p
+        case let .region(ref, offset):
+            guard let r = names.resolve(ref, as: [.region], what: "phys") else { return nil }
+            region = RegionID(r.id)
+            let (p, o) = model.regions[r.id].range.base.addingReportingOverflow(offset)
+            guard !o, AddressRange(base: p, size: m.size) != nil else {
+                sink.error(CheckID.addressOverflow, "region '\(ref.name)' + \(hex(offset)) + \(sizeText(m.size)) runs past the top of the 64-bit address space", at: ref.range)
+                return nil
+            }
+            phys = p
+        }
+        guard let iova = AddressRange(base: m.iova, size: m.size) else { return nil }
+        let page = m.pageSize ?? iommu.map { UInt64(1) << UInt64($0.granuleShift) } ?? 4096
+        return Mapping(iova: iova, phys: phys, perm: m.perm, pageSize: page, region: region, origin: m.origin)
+    }
+
+    mutating func resolveRemapSources(_ decls: [IOMMUDecl]) {
+        for d in decls {
+            guard let id = names.resolve(d.name, as: [.iommu], what: "iommu") else { continue }
+            var table: [RemapEntry] = []
+            for e in d.remapTable {
+                var source: DeviceID?
+                if let s = e.source {
+                    guard let r = names.resolve(s, as: [.device], what: "source") else { continue }
+                    source = DeviceID(r.id)
+                }
+                table.append(RemapEntry(index: e.index, source: source, cpu: e.cpu, vector: e.vector, origin: e.origin))
+            }
+            model.iommus[id.id].remapTable = table
+        }
+    }
+
+    mutating func addAttachment(_ a: AttachmentDecl) {
+        let dev = a.device.flatMap { names.resolve($0, as: [.device], what: "device") }
+        let dom = a.domain.flatMap { names.resolve($0, as: [.domain], what: "domain") }
+        guard let dev, let dom else { return }
+        model.attachments.append(Attachment(device: DeviceID(dev.id), domain: DomainID(dom.id), origin: a.origin))
+    }
+}

@@ -1,0 +1,118 @@
+/// The kind of a bus.
+public enum BusKind: String, Sendable, CaseIterable {
+    case system, pcie, pci, pcix, axi, ahb, apb, other
+
+    /// Whether devices on it are addressed by PCI requester IDs.
+    public var isPCI: Bool { self == .pcie || self == .pci || self == .pcix }
+}
+
+/// A bus: the system interconnect, a PCI bus, or an on-chip bus.
+public struct Bus: NamedEntity, Hashable {
+    /// Unique name.
+    public var name: String
+    /// Its kind.
+    public var kind: BusKind
+    /// PCI segment (domain), for PCI kinds.
+    public var segment: UInt16
+    /// PCI bus number, for PCI kinds.
+    public var number: UInt8?
+    /// Where it was declared.
+    public var origin: Origin
+
+    /// Creates a bus.
+    public init(name: String, kind: BusKind, segment: UInt16, number: UInt8?, origin: Origin) {
+        self.name = name
+        self.kind = kind
+        self.segment = segment
+        self.number = number
+        self.origin = origin
+    }
+}
+
+/// The kind of a bridge, which decides how it aliases requester IDs (REFERENCE.md section 1).
+public enum BridgeKind: String, Sendable, CaseIterable {
+    case rootComplex = "root-complex"
+    case rootPort = "root-port"
+    case switchUpstream = "switch-upstream"
+    case switchDownstream = "switch-downstream"
+    case pcieToPCI = "pcie-to-pci"
+    case pciToPCIe = "pci-to-pcie"
+    case pciBridge = "pci-bridge"
+    case busBridge = "bus-bridge"
+
+    /// Whether the bridge is itself a PCI function with a requester ID.
+    public var isPCIFunction: Bool {
+        switch self {
+        case .rootPort, .switchUpstream, .switchDownstream, .pcieToPCI, .pciToPCIe, .pciBridge: return true
+        case .rootComplex, .busBridge: return false
+        }
+    }
+}
+
+/// One `dma-ranges` entry: device addresses `[child, child + size)` on the bridge's lower
+/// bus reach `[parent, parent + size)` on its upper bus (REFERENCE.md section 3).
+public struct DMAWindow: Hashable, Sendable {
+    /// Addresses on the lower (child) bus.
+    public var child: AddressRange
+    /// Where they land on the upper (parent) bus.
+    public var parentBase: UInt64
+    /// Where it was declared.
+    public var origin: Origin
+
+    /// Creates a window; the caller has checked that the parent range fits in 64 bits.
+    public init(child: AddressRange, parentBase: UInt64, origin: Origin) {
+        self.child = child
+        self.parentBase = parentBase
+        self.origin = origin
+    }
+
+    /// The parent-side range.
+    public var parent: AddressRange { AddressRange(base: parentBase, last: parentBase &+ (child.last &- child.base)) }
+
+    /// Translates a child address inside the window.
+    @inlinable public func translate(_ a: UInt64) -> UInt64 { parentBase &+ (a &- child.base) }
+}
+
+/// A bridge between an upper bus and a lower bus.
+public struct Bridge: NamedEntity, Hashable {
+    /// Unique name.
+    public var name: String
+    /// Its kind.
+    public var kind: BridgeKind
+    /// The bus above (toward memory).
+    public var upstream: BusID
+    /// The bus below.
+    public var downstream: BusID
+    /// DMA windows; empty means identity (dma-ranges semantics).
+    public var windows: [DMAWindow]
+    /// ACS capability, if it has one.
+    public var acs: ACSCapability?
+    /// Its own requester ID, when it is a PCI function.
+    public var rid: RequesterID?
+    /// Part of a multifunction device.
+    public var multifunction: Bool
+    /// `PCI_DEV_FLAGS_BRIDGE_XLATE_ROOT`: requester-ID aliasing stops here.
+    public var translationRoot: Bool
+    /// Treat a conventional PCI bridge as a PCIe bridge for aliasing
+    /// (`PCI_DEV_FLAG_PCIE_BRIDGE_ALIAS`): alias as secondary bus, devfn 00.0.
+    public var pcieAlias: Bool
+    /// Where it was declared.
+    public var origin: Origin
+
+    /// Creates a bridge.
+    public init(name: String, kind: BridgeKind, upstream: BusID, downstream: BusID, windows: [DMAWindow],
+                acs: ACSCapability?, rid: RequesterID?, multifunction: Bool, translationRoot: Bool,
+                pcieAlias: Bool, origin: Origin) {
+        self.name = name
+        self.kind = kind
+        self.upstream = upstream
+        self.downstream = downstream
+        self.windows = windows
+        self.acs = acs
+        self.rid = rid
+        self.multifunction = multifunction
+        self.translationRoot = translationRoot
+        self.pcieAlias = pcieAlias
+        self.origin = origin
+    }
+}

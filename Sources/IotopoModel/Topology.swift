@@ -1,0 +1,206 @@
+/// One step a DMA takes on its way from a device to memory.
+public enum PathStep: Hashable, Sendable {
+    /// An IOMMU intercepts the transaction.
+    case iommu(IOMMUID)
+    /// The transaction crosses a bridge upward; its requester-ID alias, if any, applies.
+    case cross(BridgeID)
+    /// The bridge's DMA windows apply to the address (after any IOMMU placed at it).
+    case windows(BridgeID)
+}
+
+/// The route from a bus to memory.
+public struct DMAPath: Hashable, Sendable {
+    /// Steps in the order a transaction takes them.
+    public var steps: [PathStep]
+    /// The bus the walk ended on (the root bus, or where a cycle or a dead end stopped it).
+    public var top: BusID
+    /// Whether the walk ended on a bus of kind `system`, where memory is.
+    public var reachesMemory: Bool
+    /// Whether the walk ran into a bridge cycle.
+    public var hitCycle: Bool
+
+    /// The IOMMUs on the path, nearest the device first.
+    public var iommus: [IOMMUID] {
+        steps.compactMap { if case let .iommu(i) = $0 { return i } else { return nil } }
+    }
+
+    /// The bridges on the path, nearest the device first.
+    public var bridges: [BridgeID] {
+        steps.compactMap { if case let .cross(b) = $0 { return b } else { return nil } }
+    }
+}
+
+/// Links derived from a model: which bridge is above each bus, what sits where, and the DMA
+/// path from every bus. Computed once; cycles and dead ends are recorded, never followed
+/// forever.
+public struct Topology: Sendable {
+    /// Bridges whose lower side is each bus (more than one is an error the compiler reports).
+    public let upstreamBridges: [[BridgeID]]
+    /// Bridges whose upper side is each bus.
+    public let downstreamBridges: [[BridgeID]]
+    /// Devices on each bus.
+    public let devicesOnBus: [[DeviceID]]
+    /// IOMMUs placed at each bus.
+    public let iommusAtBus: [[IOMMUID]]
+    /// IOMMUs placed at each bridge.
+    public let iommusAtBridge: [[IOMMUID]]
+    /// The DMA path from each bus.
+    public let busPaths: [DMAPath]
+
+    /// Derives the topology of a model.
+    public init(_ m: SystemModel) {
+        var up = [[BridgeID]](repeating: [], count: m.buses.count)
+        var down = [[BridgeID]](repeating: [], count: m.buses.count)
+        for b in m.bridges.ids(Bridge.self) {
+            up[m.bridges[b].downstream].append(b)
+            down[m.bridges[b].upstream].append(b)
+        }
+        var devs = [[DeviceID]](repeating: [], count: m.buses.count)
+        for d in m.devices.ids(Device.self) { devs[m.devices[d].bus].append(d) }
+        var atBus = [[IOMMUID]](repeating: [], count: m.buses.count)
+        var atBridge = [[IOMMUID]](repeating: [], count: m.bridges.count)
+        for i in m.iommus.ids(IOMMU.self) {
+            switch m.iommus[i].placement {
+            case let .bus(b): atBus[b].append(i)
+            case let .bridge(b): atBridge[b].append(i)
+            }
+        }
+        upstreamBridges = up
+        downstreamBridges = down
+        devicesOnBus = devs
+        iommusAtBus = atBus
+        iommusAtBridge = atBridge
+        var paths: [DMAPath] = []
+        paths.reserveCapacity(m.buses.count)
+        for b in m.buses.ids(Bus.self) {
+            paths.append(Self.walk(from: b, model: m, up: up, atBus: atBus, atBridge: atBridge))
+        }
+        busPaths = paths
+    }
+
+    /// The path of a device's DMA.
+    @inlinable public func path(of device: Device) -> DMAPath { busPaths[device.bus] }
+
+    /// Walks from `start` toward the root, taking the first upstream bridge of each bus.
+    static func walk(from start: BusID, model m: SystemModel, up: [[BridgeID]],
+                     atBus: [[IOMMUID]], atBridge: [[IOMMUID]]) -> DMAPath {
+        var steps: [PathStep] = []
+        var seen = Set<BusID>()
+        var bus = start
+        while true {
+            if !seen.insert(bus).inserted {
+                return DMAPath(steps: steps, top: bus, reachesMemory: false, hitCycle: true)
+            }
+            for i in atBus[bus] { steps.append(.iommu(i)) }
+            guard let bridge = up[bus].first else {
+                return DMAPath(steps: steps, top: bus, reachesMemory: m.buses[bus].kind == .system, hitCycle: false)
+            }
+            steps.append(.cross(bridge))
+            for i in atBridge[bridge] { steps.append(.iommu(i)) }
+            steps.append(.windows(bridge))
+            bus = m.bridges[bridge].upstream
+        }
+    }
+}
+
+/// One requester ID a device's DMA can carry, and the bridge that imposed it (nil for the
+/// device's own ID and its fixed aliases).
+public struct DMAAlias: Hashable, Sendable {
+    /// The requester ID.
+    public var rid: RequesterID
+    /// The bridge that substitutes it, if any.
+    public var bridge: BridgeID?
+
+    /// Creates an alias record.
+    public init(rid: RequesterID, bridge: BridgeID?) {
+        self.rid = rid
+        self.bridge = bridge
+    }
+}
+
+extension SystemModel {
+    /// The requester ID a bridge substitutes for transactions it forwards upward, following
+    /// `pci_for_each_dma_alias` (drivers/pci/search.c):
+    /// - root ports and switch ports: none;
+    /// - PCIe-to-PCI/PCI-X bridge: its secondary bus, devfn 00.0 (PCIe-to-PCI bridge spec 2.3);
+    /// - PCI-to-PCIe bridge: its own requester ID;
+    /// - conventional PCI bridge: its own requester ID, or secondary bus 00.0 when flagged
+    ///   `PCI_DEV_FLAG_PCIE_BRIDGE_ALIAS`.
+    public func bridgeAlias(_ b: BridgeID) -> RequesterID? {
+        let br = bridges[b]
+        let secondary = buses[br.downstream].number.flatMap { RequesterID(bus: Int($0), device: 0, function: 0) }
+        switch br.kind {
+        case .pcieToPCI: return secondary
+        case .pciToPCIe: return br.rid
+        case .pciBridge: return br.pcieAlias ? secondary : br.rid
+        case .rootComplex, .rootPort, .switchUpstream, .switchDownstream, .busBridge: return nil
+        }
+    }
+
+    /// Every requester ID a device's DMA can present at the step `stepLimit` of its path
+    /// (all steps when nil), in `pci_for_each_dma_alias` order: its own ID, its fixed
+    /// aliases, then each aliasing bridge on the way up. A bridge flagged translation root
+    /// stops the walk, its own alias included.
+    public func dmaAliases(of d: DeviceID, path: DMAPath, stepLimit: Int? = nil) -> [DMAAlias] {
+        let dev = devices[d]
+        guard let rid = dev.rid else { return [] }
+        var out = [DMAAlias(rid: rid, bridge: nil)]
+        for fn in dev.aliases {
+            out.append(DMAAlias(rid: RequesterID(raw: UInt16(rid.bus) << 8 | UInt16(fn)), bridge: nil))
+        }
+        let limit = min(stepLimit ?? path.steps.count, path.steps.count)
+        for step in path.steps[..<limit] {
+            guard case let .cross(b) = step else { continue }
+            if bridges[b].translationRoot { break }
+            if let a = bridgeAlias(b) { out.append(DMAAlias(rid: a, bridge: b)) }
+        }
+        return out
+    }
+
+    /// The requester ID a transaction from `d` carries when it reaches step `stepIndex`: the
+    /// alias of the last aliasing bridge below that step, or the device's own ID.
+    public func effectiveRID(of d: DeviceID, path: DMAPath, at stepIndex: Int) -> DMAAlias? {
+        dmaAliases(of: d, path: path, stepLimit: stepIndex).last { $0.bridge != nil }
+            ?? devices[d].rid.map { DMAAlias(rid: $0, bridge: nil) }
+    }
+
+    /// The stream IDs a device presents at the IOMMU found at `stepIndex` of its path, and the
+    /// requester IDs the IOMMU's ID map leaves unmatched. Platform masters use their listed
+    /// stream IDs; PCI functions map every DMA alias through the ID map, as Linux does.
+    public func streamIDs(of d: DeviceID, path: DMAPath, at stepIndex: Int) -> (ids: [UInt32], unmatched: [RequesterID]) {
+        let dev = devices[d]
+        guard case let .iommu(i) = path.steps[stepIndex] else { return ([], []) }
+        if !dev.streamIDs.isEmpty { return (dev.streamIDs, []) }
+        var ids: [UInt32] = [], unmatched: [RequesterID] = []
+        for a in dmaAliases(of: d, path: path, stepLimit: stepIndex) {
+            if let s = iommus[i].streamID(forRequester: UInt32(a.rid.raw)) {
+                if !ids.contains(s) { ids.append(s) }
+            } else if !unmatched.contains(a.rid) {
+                unmatched.append(a.rid)
+            }
+        }
+        return (ids, unmatched)
+    }
+
+    /// The segment of the bus a device sits on.
+    public func segment(of d: DeviceID) -> UInt16 { buses[devices[d].bus].segment }
+
+    /// The region containing `address`, by binary search over regions sorted by base.
+    public func region(containing address: UInt64, sortedRegions: [RegionID]) -> RegionID? {
+        var lo = 0, hi = sortedRegions.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if regions[sortedRegions[mid]].range.base <= address { lo = mid + 1 } else { hi = mid }
+        }
+        guard lo > 0 else { return nil }
+        let r = sortedRegions[lo - 1]
+        return regions[r].range.contains(address) ? r : nil
+    }
+
+    /// Region IDs sorted by base address (ties by ID).
+    public func regionsByBase() -> [RegionID] {
+        regions.ids(MemoryRegion.self).sorted {
+            regions[$0].range.base != regions[$1].range.base ? regions[$0].range.base < regions[$1].range.base : $0 < $1
+        }
+    }
+}

@@ -1,0 +1,98 @@
+import IotopoSource
+
+/// Renders diagnostics the way compilers do:
+///
+///     topologies/x86/platform.yaml:12:11: error: device name 'nvme0' is already taken [duplicate-name]
+///        12 |   - name: nvme0
+///           |           ^~~~~
+///     topologies/x86/platform.yaml:5:11: note: first defined here
+///
+/// Paths are the display paths the files were loaded under (relative to where the tool ran).
+public struct DiagnosticTextRenderer {
+    let files: SourceFiles
+    let style: TextStyle
+    private var lineStarts: [FileID: [Int]] = [:]
+
+    /// Creates a renderer over the files the diagnostics point into.
+    public init(files: SourceFiles, style: TextStyle) {
+        self.files = files
+        self.style = style
+    }
+
+    /// All diagnostics, then a one-line count.
+    public mutating func render(_ diagnostics: [Diagnostic]) -> String {
+        var out = ""
+        for d in diagnostics { out += render(d) }
+        return out
+    }
+
+    /// One diagnostic with its snippet and notes.
+    public mutating func render(_ d: Diagnostic) -> String {
+        var out = header(d.range, severity: d.severity.rawValue, message: d.message + " " + style.dim("[\(d.id)]"))
+        if let r = d.range { out += snippet(r) }
+        for n in d.notes {
+            out += header(n.range, severity: "note", message: n.message)
+            if let r = n.range { out += snippet(r) }
+        }
+        return out
+    }
+
+    private func header(_ r: SourceRange?, severity: String, message: String) -> String {
+        let label: String
+        switch severity {
+        case "error": label = style.red("error:")
+        case "warning": label = style.magenta("warning:")
+        default: label = style.cyan("note:")
+        }
+        guard let r, Int(r.file.raw) < files.files.count else { return "\(label) \(message)\n" }
+        let place = style.bold("\(files.path(r.file)):\(r.start.line):\(r.start.column):")
+        return "\(place) \(label) \(message)\n"
+    }
+
+    /// The source line and a caret under the range (to the end of the line when the range
+    /// spans lines). Very long lines are cut around the column.
+    mutating func snippet(_ r: SourceRange) -> String {
+        guard Int(r.file.raw) < files.files.count, let bytes = files[r.file].bytes,
+              let text = line(Int(r.start.line), of: r.file, bytes: bytes) else { return "" }
+        var scalars = Array(text.unicodeScalars)
+        var startCol = max(0, Int(r.start.column) - 1)
+        if startCol > scalars.count { return "" }
+        var endCol = r.end.line == r.start.line ? max(startCol + 1, Int(r.end.column) - 1) : startCol + 1
+        endCol = min(max(endCol, startCol + 1), max(scalars.count, startCol + 1))
+        if scalars.count > 160 {
+            let from = max(0, startCol - 60)
+            let to = min(scalars.count, from + 140)
+            scalars = Array(scalars[from ..< to])
+            startCol -= from
+            endCol = min(endCol - from, scalars.count + 1)
+        }
+        let shown = String(String.UnicodeScalarView(scalars.map { $0.value < 0x20 && $0 != "\t" ? "?" : $0 }))
+        let pad = String(String.UnicodeScalarView(scalars.prefix(startCol).map { $0 == "\t" ? "\t" : " " }))
+        let width = max(1, endCol - startCol)
+        let gutter = String(r.start.line)
+        let blank = String(repeating: " ", count: gutter.count)
+        let caret = style.green("^" + String(repeating: "~", count: width - 1))
+        return " \(gutter) | \(shown)\n \(blank) | \(pad)\(caret)\n"
+    }
+
+    /// The text of a 1-based line, without its line break.
+    mutating func line(_ n: Int, of file: FileID, bytes: [UInt8]) -> String? {
+        if lineStarts[file] == nil {
+            var starts = [0]
+            for (i, b) in bytes.enumerated() where b == 0x0A { starts.append(i + 1) }
+            lineStarts[file] = starts
+        }
+        guard let starts = lineStarts[file], n >= 1, n <= starts.count else { return nil }
+        var end = n < starts.count ? starts[n] - 1 : bytes.count
+        if end > starts[n - 1], bytes[end - 1] == 0x0D { end -= 1 }
+        return String(decoding: bytes[starts[n - 1] ..< max(starts[n - 1], end)], as: UTF8.self)
+    }
+}
+
+/// "2 errors and 1 warning" style counts.
+public func diagnosticCountText(_ diagnostics: [Diagnostic]) -> String {
+    let e = diagnostics.filter { $0.severity == .error }.count
+    let w = diagnostics.filter { $0.severity == .warning }.count
+    func plural(_ n: Int, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }
+    return "\(plural(e, "error")) and \(plural(w, "warning"))"
+}

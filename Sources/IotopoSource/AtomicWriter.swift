@@ -1,0 +1,129 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The one way iotopo writes a file: a temporary file in the same folder, write, fsync,
+/// rename over the target, fsync of the folder. A reader sees the old file or the new one,
+/// never half of either. An existing file keeps its mode; a symbolic link is written
+/// through (its target is replaced, the link stays).
+public enum AtomicWriter {
+    /// The steps of a write, named so tests can inject a failure at each.
+    public enum Step: String, Sendable, CaseIterable {
+        case open, write, fsync, rename
+    }
+
+    /// Why a write failed, naming the file and the step.
+    public struct Failure: Error, CustomStringConvertible {
+        /// The file being written.
+        public var path: String
+        /// What failed and why.
+        public var reason: String
+        public var description: String { "cannot write '\(path)': \(reason)" }
+    }
+
+    /// Writes `bytes` to `path` atomically. `failing` makes the named step fail as if the
+    /// system call had (fault-injection tests only).
+    public static func write(_ bytes: [UInt8], to path: String, failing: Step? = nil) throws(Failure) {
+        let target = resolveLinks(path)
+        let dir = directory(of: target)
+        var st = stat()
+        var mode: mode_t
+        if stat(target, &st) == 0 {
+            if (st.st_mode & S_IFMT) == S_IFDIR { throw Failure(path: path, reason: "is a directory") }
+            mode = st.st_mode & 0o7777
+        } else {
+            let mask = umask(0)
+            umask(mask)
+            mode = 0o666 & ~mask
+        }
+        let base = target.split(separator: "/").last.map(String.init) ?? "out"
+        let prefix = dir == "." ? "" : dir + "/"
+        var template = Array((prefix + "." + base + ".tmp-XXXXXX").utf8CString)
+        let fd: Int32 = template.withUnsafeMutableBufferPointer { buf in
+            guard let p = buf.baseAddress else { return -1 }
+            return mkstemp(p)
+        }
+        if fd < 0 || failing == .open {
+            let e = fd < 0 ? errno : EACCES
+            if fd >= 0 { close(fd) }
+            throw Failure(path: path, reason: "cannot create a temporary file in '\(dir)': \(errorText(e))")
+        }
+        let tmp = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        var done = false
+        defer { if !done { unlink(tmp) } }
+        if let e = writeAll(fd, bytes, failing: failing == .write) {
+            close(fd)
+            throw Failure(path: path, reason: "write failed: \(errorText(e))")
+        }
+        _ = fchmod(fd, mode)
+        if fsync(fd) != 0 || failing == .fsync {
+            let e = failing == .fsync ? EIO : errno
+            close(fd)
+            throw Failure(path: path, reason: "fsync failed: \(errorText(e))")
+        }
+        close(fd)
+        if failing == .rename || rename(tmp, target) != 0 {
+            let e = failing == .rename ? EXDEV : errno
+            throw Failure(path: path, reason: "rename failed: \(errorText(e))")
+        }
+        done = true
+        let dfd = open(dir, O_RDONLY | O_DIRECTORY)
+        if dfd >= 0 {
+            _ = fsync(dfd)
+            close(dfd)
+        }
+    }
+
+    /// Writes a string as UTF-8.
+    public static func write(_ text: String, to path: String, failing: Step? = nil) throws(Failure) {
+        try write(Array(text.utf8), to: path, failing: failing)
+    }
+
+    /// Writes every byte, retrying on EINTR; returns an errno on failure.
+    private static func writeAll(_ fd: Int32, _ bytes: [UInt8], failing: Bool) -> Int32? {
+        if failing { return ENOSPC }
+        var written = 0
+        return bytes.withUnsafeBytes { raw -> Int32? in
+            guard let base = raw.baseAddress else { return nil }
+            while written < raw.count {
+                let n = Glibc.write(fd, base + written, raw.count - written)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return errno
+                }
+                if n == 0 { return ENOSPC }
+                written += n
+            }
+            return nil
+        }
+    }
+
+    /// Follows symbolic links so the link itself survives the rename.
+    static func resolveLinks(_ path: String) -> String {
+        var p = path
+        for _ in 0 ..< 40 {
+            var buf = [CChar](repeating: 0, count: 4096)
+            let n = readlink(p, &buf, buf.count - 1)
+            guard n > 0 else { return p }
+            let target = String(decoding: buf[0 ..< n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            p = target.hasPrefix("/") ? target : directory(of: p) + "/" + target
+        }
+        return p
+    }
+
+    static func directory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    /// `strerror` text.
+    public static func errorText(_ e: Int32) -> String {
+        guard let s = strerror(e) else { return "error \(e)" }
+        let n = strlen(s)
+        return s.withMemoryRebound(to: UInt8.self, capacity: n) {
+            String(decoding: UnsafeBufferPointer(start: $0, count: n), as: UTF8.self)
+        }
+    }
+}

@@ -1,0 +1,98 @@
+import ArgumentParser
+import IotopoCompiler
+import IotopoReport
+import IotopoSource
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// When to colour output.
+enum ColorChoice: String, ExpressibleByArgument, CaseIterable {
+    case auto, always, never
+}
+
+/// Options every command that reads topologies shares.
+struct InputOptions: ParsableArguments {
+    @Option(name: .customLong("max-file-size"), help: ArgumentHelp("Largest input file accepted (default 32MiB).", valueName: "size"))
+    var maxFileSize: String?
+
+    @Option(name: .customLong("max-generated"), help: ArgumentHelp("Most entries 'count' repetitions may generate (default 1000000).", valueName: "n"))
+    var maxGenerated: Int?
+
+    @Option(name: .customLong("disable"), help: ArgumentHelp("Switch a check off (repeatable).", valueName: "check-id"))
+    var disabled: [String] = []
+
+    @Flag(name: .customLong("Werror", withSingleDash: true), help: "Treat warnings as errors.")
+    var warningsAsErrors = false
+
+    func validate() throws {
+        for id in disabled {
+            guard let info = CheckRegistry.info(id) else {
+                let close = CheckRegistry.all.map(\.id).filter { $0.hasPrefix(String(id.prefix(4))) }.prefix(3)
+                throw ValidationError("unknown check '\(id)'" + (close.isEmpty ? "" : " (similar: \(close.joined(separator: ", ")))") + "; see docs/checks.md")
+            }
+            guard CheckRegistry.isSuppressible(id) else {
+                throw ValidationError("check '\(info.id)' cannot be disabled: without it the input cannot be read")
+            }
+        }
+        if let s = maxFileSize, case .failure = IntegerSyntax.evaluate(s) {
+            throw ValidationError("--max-file-size '\(s)' is not a size (e.g. 64MiB)")
+        }
+        if let n = maxGenerated, n < 0 { throw ValidationError("--max-generated must not be negative") }
+    }
+
+    /// The compile options these flags describe.
+    var compileOptions: CompileOptions {
+        var o = CompileOptions()
+        if let s = maxFileSize, case let .success(v) = IntegerSyntax.evaluate(s) { o.limits.maxFileSize = Int(clamping: v) }
+        if let n = maxGenerated { o.maxGenerated = n }
+        o.policy = DiagnosticPolicy(disabled: Set(disabled), warningsAsErrors: warningsAsErrors)
+        return o
+    }
+}
+
+/// Output styling options.
+struct StyleOptions: ParsableArguments {
+    @Option(help: "Colour: auto (on a terminal, unless NO_COLOR is set), always or never.")
+    var color: ColorChoice = .auto
+
+    /// The style for a file descriptor.
+    func style(fd: Int32) -> TextStyle {
+        switch color {
+        case .always: return TextStyle(enabled: true)
+        case .never: return .plain
+        case .auto:
+            if let v = getenv("NO_COLOR"), v.pointee != 0 { return .plain }
+            return TextStyle(enabled: isatty(fd) == 1)
+        }
+    }
+}
+
+/// Writes to standard output or error without Foundation.
+enum Output {
+    static func out(_ s: String) { write(s, fd: 1) }
+
+    static func err(_ s: String) { write(s, fd: 2) }
+
+    /// Writes all of `s`, retrying short writes and EINTR; a closed pipe ends quietly.
+    static func write(_ s: String, fd: Int32) {
+        var s = s
+        s.withUTF8 { buf in
+            guard let base = buf.baseAddress else { return }
+            var done = 0
+            while done < buf.count {
+                let n = Glibc.write(fd, base + done, buf.count - done)
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { return }
+                done += n
+            }
+        }
+    }
+
+    /// Whether an environment variable is set to `value`.
+    static func env(_ name: String) -> String? {
+        guard let p = getenv(name) else { return nil }
+        let n = strlen(p)
+        return p.withMemoryRebound(to: UInt8.self, capacity: n) { String(decoding: UnsafeBufferPointer(start: $0, count: n), as: UTF8.self) }
+    }
+}

@@ -1,0 +1,19 @@
+import ArgumentParser
+
+/// `iotopo`: compile, check and run IOMMU topologies.
+struct Iotopo: ParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "iotopo",
+        abstract: "Compile, check and run DMA/IOMMU platform topologies.",
+        discussion: """
+        Exit status: 0 when clean, 1 when errors were found (or warnings with -Werror), \
+        64 on misuse of the command line.
+        """,
+        version: version,
+        subcommands: [Check.self, Compile.self]
+    )
+}
+
+Iotopo.main()
