@@ -11,12 +11,22 @@ extension ModelCheck {
         for d in m.devices where d.dmaCapable && d.dmaBits < 64 {
             let path = c.topology.path(of: d)
             guard path.iommus.isEmpty, path.reachesMemory else { continue }
+            // Compare with what a full 64-bit master would reach through the same windows, so
+            // RAM the windows hide from everyone is not blamed on the device's width.
             var reach = RangeSet([AddressRange(base: 0, last: d.dmaLimit)])
-            for step in path.steps { if case let .windows(b) = step { reach = reach.through(m.bridges[b].windows) } }
-            let missed = ram.filter { !reach.contains($0.range) }
+            var full = RangeSet([AddressRange.all])
+            for step in path.steps {
+                if case let .windows(b) = step {
+                    reach = reach.through(m.bridges[b].windows)
+                    full = full.through(m.bridges[b].windows)
+                }
+            }
+            let missed = ram.filter { r in
+                full.ranges.contains { $0.overlaps(r.range) } && !(full.ranges.compactMap { $0.intersection(r.range) }.allSatisfy { reach.contains($0) })
+            }
             guard let first = missed.first else { continue }
             let names = missed.prefix(3).map { "'\($0.name)'" }.joined(separator: ", ") + (missed.count > 3 ? " and \(missed.count - 3) more" : "")
-            c.report("\(d.dmaBits)-bit device '\(d.name)' has no IOMMU and cannot reach RAM \(names); Linux will bounce its DMA through swiotlb",
+            c.report("\(d.dmaBits)-bit device '\(d.name)' has no IOMMU and cannot reach all of RAM \(names); Linux will bounce its DMA through swiotlb",
                      at: d.origin, notes: [c.note("RAM region '\(first.name)' starts at \(hex(first.range.base))", first.origin)])
         }
     }

@@ -1,0 +1,42 @@
+# iotopo: `make run` builds and runs every bundled topology; `make test` runs every test.
+# Both install what a fresh Debian machine lacks (libyaml-dev) first.
+
+SWIFT      ?= swift
+BIN        := .build/debug/iotopo
+RELEASE    := .build/release/iotopo
+PLATFORMS  := $(sort $(wildcard topologies/*/platform.yaml))
+SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all deps build release run test unit-test bench clean
+
+all: build
+
+# libyaml is a SwiftPM system library found through pkg-config (yaml-0.1).
+deps:
+	@pkg-config --exists yaml-0.1 || { \
+	  echo "installing libyaml-dev (Debian package)"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libyaml-dev pkg-config; }
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+# Check and compile every bundled platform. Warnings are expected on some platforms
+# (the embedded SoC has no IOMMU); errors fail the run.
+run: build
+	@for p in $(PLATFORMS); do \
+	  echo "== $$p"; \
+	  $(BIN) check $$p || exit 1; \
+	  $(BIN) compile --format text $$p || exit 1; \
+	done
+
+unit-test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test
+
+test: unit-test
+
+clean:
+	rm -rf .build
