@@ -36,7 +36,10 @@ public enum Compiler {
         var loader = SourceLoader(options: options, knownChecks: CheckRegistry.ids)
         loader.load(root: PathText.normalize(path) == "." ? path : (path == "-" ? "-" : PathText.normalize(path)))
         var diags = loader.sink.diagnostics
-        let frontEndErrors = loader.sink.hasErrors
+        // Errors that drop or distort an entity make the model incomplete, and the checks
+        // that reason about the whole structure then stand down. A bad suppression drops
+        // nothing, so the checks it was meant for still run.
+        let frontEndErrors = loader.sink.diagnostics.contains { $0.severity == .error && $0.id != CheckID.invalidSuppression }
         guard let rootDecl = loader.decls.first else {
             return CompileResult(files: loader.files, model: nil,
                                  diagnostics: options.policy.apply(diags, suppressions: []))
