@@ -4,13 +4,19 @@ import IotopoSource
 /// Owns one libyaml parser; the only place C types live. Frees the parser in `deinit`.
 final class LibYAMLParser {
     private let parser: UnsafeMutablePointer<yaml_parser_t>
-    private var event = yaml_event_t()
-    private var hasEvent = false
+    // Stored behind pointers so reading an event costs no dynamic exclusivity check.
+    private let eventPointer: UnsafeMutablePointer<yaml_event_t>
+    private let hasEvent: UnsafeMutablePointer<Bool>
+    private var event: yaml_event_t { eventPointer.pointee }
 
     /// Creates a parser over `input`, which must stay alive and unmoved while it is used.
     init(input: UnsafeBufferPointer<UInt8>) {
         parser = .allocate(capacity: 1)
         parser.initialize(to: yaml_parser_t())
+        eventPointer = .allocate(capacity: 1)
+        eventPointer.initialize(to: yaml_event_t())
+        hasEvent = .allocate(capacity: 1)
+        hasEvent.initialize(to: false)
         yaml_parser_initialize(parser)
         if let base = input.baseAddress {
             yaml_parser_set_input_string(parser, base, input.count)
@@ -23,10 +29,12 @@ final class LibYAMLParser {
     }
 
     deinit {
-        if hasEvent { yaml_event_delete(&event) }
+        if hasEvent.pointee { yaml_event_delete(eventPointer) }
         yaml_parser_delete(parser)
         parser.deinitialize(count: 1)
         parser.deallocate()
+        eventPointer.deallocate()
+        hasEvent.deallocate()
     }
 
     /// The kinds of event the tree builder consumes.
@@ -48,10 +56,10 @@ final class LibYAMLParser {
 
     /// Advances to the next event; returns nil on a parse error (see `lastError`).
     func next() -> EventKind? {
-        if hasEvent { yaml_event_delete(&event); hasEvent = false }
-        guard yaml_parser_parse(parser, &event) != 0 else { return nil }
-        hasEvent = true
-        switch event.type {
+        if hasEvent.pointee { yaml_event_delete(eventPointer); hasEvent.pointee = false }
+        guard yaml_parser_parse(parser, eventPointer) != 0 else { return nil }
+        hasEvent.pointee = true
+        switch eventPointer.pointee.type {
         case YAML_STREAM_START_EVENT: return .streamStart
         case YAML_STREAM_END_EVENT: return .streamEnd
         case YAML_DOCUMENT_START_EVENT: return .documentStart
@@ -62,7 +70,7 @@ final class LibYAMLParser {
         case YAML_SEQUENCE_END_EVENT: return .sequenceEnd
         case YAML_MAPPING_START_EVENT: return .mappingStart
         case YAML_MAPPING_END_EVENT: return .mappingEnd
-        default: return YAML_NO_EVENT == event.type ? EventKind.none : EventKind.none
+        default: return EventKind.none
         }
     }
 

@@ -72,7 +72,10 @@ private struct TreeBuilder {
         self.file = file
         self.limits = limits
         self.input = input
-        nodes.reserveCapacity(max(16, input.count / 12))
+        // Typical topologies hold one node per 7-9 bytes and half their bytes in scalars;
+        // reserving up front avoids repeated growth (and its page faults) on large files.
+        nodes.reserveCapacity(max(16, input.count / 7))
+        children.reserveCapacity(max(16, input.count / 7))
         arena.reserveCapacity(input.count / 2)
     }
 
@@ -116,12 +119,13 @@ private struct TreeBuilder {
         SourceRange(file: file, start: a, end: b)
     }
 
+    static let coreTags = ["str", "int", "bool", "null", "float", "map", "seq"].map { Array("tag:yaml.org,2002:\($0)".utf8) }
+
     /// Only the YAML core schema's tags are accepted; they carry no meaning here because the
     /// topology language types every scalar itself.
     mutating func checkTag(_ p: LibYAMLParser, sink: inout DiagnosticSink) -> Bool {
         guard let tag = p.tag else { return true }
-        let core = ["str", "int", "bool", "null", "float", "map", "seq"].map { Array("tag:yaml.org,2002:\($0)".utf8) }
-        if core.contains(tag) { return true }
+        if Self.coreTags.contains(tag) { return true }
         let shown = String(decoding: tag, as: UTF8.self)
         sink.error(YAMLCheck.tag, "tag '\(shown)' is not supported; only the YAML core tags (!!str, !!int, !!bool, !!null, !!float, !!map, !!seq) are accepted",
                    at: range(p.start, p.end))
@@ -205,21 +209,34 @@ private struct TreeBuilder {
     mutating func close(_ p: LibYAMLParser, sink: inout DiagnosticSink) -> Bool {
         guard let frame = frames.popLast() else { return true }
         let e = p.end
-        var items = Array(pending[frame.pendingStart...])
-        pending.removeSubrange(frame.pendingStart...)
-        if frame.kind == .mapping {
-            guard let merged = finishMapping(items, sink: &sink) else { return false }
-            items = merged
-        }
         let first = UInt32(truncatingIfNeeded: children.count)
-        children.append(contentsOf: items)
+        var count = pending.count - frame.pendingStart
+        if frame.kind == .mapping && hasMergeKey(from: frame.pendingStart) {
+            // Merge keys are rare: only then build the merged pair list separately.
+            guard let merged = finishMapping(Array(pending[frame.pendingStart...]), sink: &sink) else { return false }
+            children.append(contentsOf: merged)
+            count = merged.count
+        } else {
+            if frame.kind == .mapping { checkDuplicates(pending[frame.pendingStart...], sink: &sink) }
+            children.append(contentsOf: pending[frame.pendingStart...])
+        }
+        pending.removeSubrange(frame.pendingStart...)
         nodes[frame.node].first = first
-        nodes[frame.node].count = UInt32(truncatingIfNeeded: frame.kind == .mapping ? items.count / 2 : items.count)
+        nodes[frame.node].count = UInt32(truncatingIfNeeded: frame.kind == .mapping ? count / 2 : count)
         nodes[frame.node].endLine = e.line
         nodes[frame.node].endColumn = e.column
         if let a = frame.anchor { anchors[a] = (UInt32(frame.node), frame.expanded) }
         if !frames.isEmpty { frames[frames.count - 1].expanded &+= frame.expanded }
         return true
+    }
+
+    func hasMergeKey(from start: Int) -> Bool {
+        var i = start
+        while i + 1 < pending.count {
+            if isMergeKey(pending[i]) { return true }
+            i += 2
+        }
+        return false
     }
 
     /// Rejects duplicate keys (with a note at the first) and applies merge keys.
@@ -233,7 +250,7 @@ private struct TreeBuilder {
             if isMergeKey(k) { merges.append(v) } else { explicit.append(k); explicit.append(v) }
             i += 2
         }
-        checkDuplicates(explicit, sink: &sink)
+        checkDuplicates(explicit[...], sink: &sink)
         if merges.isEmpty { return explicit }
         var result = explicit
         for m in merges {
@@ -291,19 +308,20 @@ private struct TreeBuilder {
     }
 
     /// Small mappings compare keys pairwise; large ones sort key indices by their bytes.
-    func checkDuplicates(_ pairs: [UInt32], sink: inout DiagnosticSink) {
+    func checkDuplicates(_ pairs: ArraySlice<UInt32>, sink: inout DiagnosticSink) {
         let n = pairs.count / 2
         if n < 2 { return }
+        let base = pairs.startIndex
         if n <= 16 {
             for a in 1 ..< n {
-                for b in 0 ..< a where sameScalar(pairs[2 * b], pairs[2 * a]) {
-                    reportDuplicate(first: pairs[2 * b], second: pairs[2 * a], sink: &sink)
+                for b in 0 ..< a where sameScalar(pairs[base + 2 * b], pairs[base + 2 * a]) {
+                    reportDuplicate(first: pairs[base + 2 * b], second: pairs[base + 2 * a], sink: &sink)
                     break
                 }
             }
             return
         }
-        let keys = (0 ..< n).map { pairs[2 * $0] }.filter { nodes[Int($0)].kind == .scalar }
+        let keys = (0 ..< n).map { pairs[base + 2 * $0] }.filter { nodes[Int($0)].kind == .scalar }
         let sorted = keys.sorted { a, b in
             let ra = nodes[Int(a)], rb = nodes[Int(b)]
             let sa = arena[Int(ra.first) ..< Int(ra.first + ra.count)], sb = arena[Int(rb.first) ..< Int(rb.first + rb.count)]

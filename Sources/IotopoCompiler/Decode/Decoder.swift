@@ -9,11 +9,31 @@ struct Ref: Hashable, Sendable {
 }
 
 /// The key/value pairs of one mapping being decoded, and which have been consumed.
+///
+/// Consumed pairs are a bit set (an array only past 64 keys), and the keys asked for (the
+/// suggestions for an unknown key) live in the decoder's shared stack, so opening an entry
+/// allocates nothing.
 struct Fields {
     let node: YAMLNodeID
     let what: String
-    var used: [Bool]
-    var known: [StaticString] = []
+    let count: Int
+    var usedBits: UInt64 = 0
+    var usedMore: [Bool] = []
+    let knownStart: Int
+
+    init(node: YAMLNodeID, what: String, count: Int, knownStart: Int) {
+        self.node = node
+        self.what = what
+        self.count = count
+        self.knownStart = knownStart
+        if count > 64 { usedMore = [Bool](repeating: false, count: count - 64) }
+    }
+
+    func isUsed(_ i: Int) -> Bool { i < 64 ? usedBits & (1 << UInt64(i)) != 0 : usedMore[i - 64] }
+
+    mutating func use(_ i: Int) {
+        if i < 64 { usedBits |= 1 << UInt64(i) } else { usedMore[i - 64] = true }
+    }
 }
 
 /// Turns one YAML document into declarations, reporting every problem with its range.
@@ -34,6 +54,8 @@ struct Decoder {
     /// The entry currently being repeated, whose `count`, `index` and `first` keys belong to
     /// the repetition rather than to the entity.
     var repeating: YAMLNodeID?
+    /// Keys asked for by the open entries, innermost last (see `Fields`).
+    var known: [StaticString] = []
     /// Entries generated so far by repetitions, against `maxGenerated`.
     var generated = 0
     let maxGenerated: Int
@@ -71,11 +93,11 @@ struct Decoder {
             error(CheckID.wrongType, "\(what) must be a mapping, not \(Self.kindName(doc.kind(n)))", n)
             return nil
         }
-        var f = Fields(node: n, what: what, used: [Bool](repeating: false, count: doc.count(n)))
+        var f = Fields(node: n, what: what, count: doc.count(n), knownStart: known.count)
         if repeating == n {
-            for i in 0 ..< f.used.count {
+            for i in 0 ..< f.count {
                 let k = doc.key(n, i)
-                if doc.scalarEquals(k, "count") || doc.scalarEquals(k, "index") || doc.scalarEquals(k, "first") { f.used[i] = true }
+                if doc.scalarEquals(k, "count") || doc.scalarEquals(k, "index") || doc.scalarEquals(k, "first") { f.use(i) }
             }
         }
         return f
@@ -83,9 +105,9 @@ struct Decoder {
 
     /// Takes the pair with key `key`, if present: (key node, value node).
     mutating func take(_ f: inout Fields, _ key: StaticString) -> (key: YAMLNodeID, value: YAMLNodeID)? {
-        f.known.append(key)
-        for i in 0 ..< f.used.count where doc.scalarEquals(doc.key(f.node, i), key) {
-            f.used[i] = true
+        known.append(key)
+        for i in 0 ..< f.count where doc.scalarEquals(doc.key(f.node, i), key) {
+            f.use(i)
             return (doc.key(f.node, i), doc.value(f.node, i))
         }
         return nil
@@ -107,7 +129,10 @@ struct Decoder {
     /// With `extensions`, keys starting with `x-` are free (a home for YAML anchors, as in
     /// docker-compose files).
     mutating func finish(_ f: Fields, extensions: Bool = false) {
-        for i in 0 ..< f.used.count where !f.used[i] {
+        defer { if known.count > f.knownStart { known.removeSubrange(f.knownStart...) } }
+        if f.count <= 64 && f.usedBits == (f.count == 64 ? .max : (1 << UInt64(f.count)) - 1) { return }
+        let asked = known.count > f.knownStart ? Array(known[f.knownStart...]) : []
+        for i in 0 ..< f.count where !f.isUsed(i) {
             let k = doc.key(f.node, i)
             if extensions, doc.kind(k) == .scalar, doc.withScalarBytes(k, { $0.starts(with: [0x78, 0x2D]) }) { continue }
             guard doc.kind(k) == .scalar else {
@@ -115,9 +140,10 @@ struct Decoder {
                 continue
             }
             let name = doc.string(k)
-            let known = f.known.map { "\($0)" }
-            let hint = Suggestions.hint(for: name, in: known)
-            let list = hint.isEmpty ? "; expected one of: " + known.joined(separator: ", ") : ""
+            var names: [String] = []
+            for k in asked.map({ "\($0)" }) where !names.contains(k) { names.append(k) }
+            let hint = Suggestions.hint(for: name, in: names)
+            let list = hint.isEmpty ? "; expected one of: " + names.joined(separator: ", ") : ""
             error(CheckID.unknownKey, "unknown key '\(Self.printable(name))' in \(f.what)\(hint)\(list)", k)
         }
     }

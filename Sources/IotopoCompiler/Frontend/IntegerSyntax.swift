@@ -34,31 +34,60 @@ public enum IntegerSyntax {
         return s.withUTF8 { evaluate($0) }
     }
 
+    /// One literal from bytes with no allocation: optional `0x`/`0b` prefix, digits with `_`
+    /// separators, optional binary unit. Returns nil for anything else (including overflow);
+    /// callers then take the slow path, which words the error.
+    @inlinable
     static func fastLiteral(_ t: UnsafeBufferPointer<UInt8>) -> UInt64? {
         let n = t.count
-        if n == 0 || n > 18 { return nil }
-        if n > 2, t[0] == 0x30, t[1] == UInt8(ascii: "x") {
-            var v: UInt64 = 0
-            for i in 2 ..< n {
-                let c = t[i]
-                let d: UInt8
-                switch c {
-                case 0x30 ... 0x39: d = c - 0x30
-                case 0x61 ... 0x66: d = c - 0x61 + 10
-                case 0x41 ... 0x46: d = c - 0x41 + 10
-                default: return nil
-                }
-                v = v << 4 | UInt64(d)
-            }
-            return v
-        }
-        if t[0] == 0x30 && n > 1 { return nil }
+        if n == 0 { return nil }
+        var i = 0
+        var radix: UInt64 = 10
+        if n > 2, t[0] == 0x30, t[1] == 0x78 || t[1] == 0x58 { radix = 16; i = 2 }
+        else if n > 2, t[0] == 0x30, t[1] == 0x62 || t[1] == 0x42 { radix = 2; i = 2 }
+        else if n > 1, t[0] == 0x30, t[1] >= 0x30 && t[1] <= 0x39 { return nil } // leading zero
+        if t[i] == 0x5F { return nil }
         var v: UInt64 = 0
-        for c in t {
-            guard c >= 0x30 && c <= 0x39 else { return nil }
-            v = v * 10 + UInt64(c - 0x30)
+        var digits = 0
+        var last: UInt8 = 0
+        while i < n {
+            let c = t[i]
+            var d: UInt64
+            switch c {
+            case 0x30 ... 0x39: d = UInt64(c &- 0x30)
+            case 0x61 ... 0x66 where radix == 16: d = UInt64(c &- 0x61 &+ 10)
+            case 0x41 ... 0x46 where radix == 16: d = UInt64(c &- 0x41 &+ 10)
+            case 0x5F:
+                last = c
+                i += 1
+                continue
+            default:
+                d = 99
+            }
+            if d == 99 { break }
+            if d >= radix { return nil }
+            let (m, o1) = v.multipliedReportingOverflow(by: radix)
+            let (a, o2) = m.addingReportingOverflow(d)
+            if o1 || o2 { return nil }
+            v = a
+            digits += 1
+            last = c
+            i += 1
         }
-        return v
+        if digits == 0 || last == 0x5F { return nil }
+        if i == n { return v }
+        // A unit: exactly KiB, MiB, GiB or TiB.
+        guard n - i == 3, t[i + 1] == 0x69, t[i + 2] == 0x42 else { return nil }
+        let shift: UInt64
+        switch t[i] {
+        case 0x4B: shift = 10
+        case 0x4D: shift = 20
+        case 0x47: shift = 30
+        case 0x54: shift = 40
+        default: return nil
+        }
+        guard v >> (64 - shift) == 0 else { return nil }
+        return v << shift
     }
 
     /// A recursive-descent evaluator: `expr := term (('+'|'-') term)*`,
@@ -143,6 +172,7 @@ public enum IntegerSyntax {
 
         /// One literal with an optional unit.
         func literal(_ w: UnsafeBufferPointer<UInt8>) -> Result<UInt64, Failure> {
+            if let v = IntegerSyntax.fastLiteral(w) { return .success(v) }
             let text = String(decoding: w, as: UTF8.self)
             var digits = Substring(text)
             var multiplier: UInt64 = 1
