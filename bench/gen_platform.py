@@ -6,7 +6,7 @@ for dtc.
 Layout: one PCI segment per 7,936 devices. Each segment has a host bridge with a VT-d unit,
 248 root ports on bus 0 (00:01.0 .. 00:1f.7), and 32 devices behind each root port.
 
-    gen_platform.py N out.yaml [out.dts]
+    gen_platform.py N out.yaml [out.dts [out-nolabels.dts]]
 """
 import sys
 
@@ -70,40 +70,58 @@ def write_yaml(n, path):
         f.write("".join(out))
 
 
-def write_dts(n, path):
-    """The same platform as a device tree: one node per device with its requester ID, its
-    IOMMU reference and its three mappings as child nodes; labels on every device and domain
-    node, referenced by phandle from an attachments node (what makes dtc slow)."""
+def write_dts(n, path, labels=True):
+    """The same platform as a device tree, written as a DT author would: one labelled node
+    per device with its requester ID, and a domain child node (nesting is the attachment)
+    that references its IOMMU by label and holds the three mappings as a table property,
+    the way bindings write tables such as dma-ranges. With labels=False the device labels
+    are gone and the IOMMUs are referenced by explicit `phandle` numbers."""
+    def ref(kind, i):
+        # kind: 0 IOMMU, 1 device, 2 domain; phandles are unique positive numbers.
+        return ("&%s%d" % (("dmar", "dev", "dom")[kind], i)) if labels else "%d" % (1 + kind + 3 * i)
+
+    def label(kind, i):
+        return ("%s%d: " % (("dmar", "dev", "dom")[kind], i)) if labels else ""
+
+    def phandle(kind, i):
+        return "" if labels else "phandle = <%d>; " % (1 + kind + 3 * i)
+
     segments = (n + PER_SEGMENT - 1) // PER_SEGMENT
     out = []
     w = out.append
     w("/dts-v1/;\n\n/ {\n\t#address-cells = <2>;\n\t#size-cells = <2>;\n\tmodel = \"bench-%d\";\n\n" % n)
     w("\tmemory@0 {\n\t\tdevice_type = \"memory\";\n\t\treg = <0x0 0x0 0x0 0x80000000>, <0x1 0x0 0x100 0x0>;\n\t};\n\n")
     for seg in range(segments):
-        w("\tdmar%d: iommu@%x {\n\t\tcompatible = \"intel,vtd\";\n\t\t#iommu-cells = <1>;\n\t\treg = <0x0 0x%x 0x0 0x1000>;\n\t};\n\n"
-          % (seg, 0xfed90000 + seg * 0x1000, 0xfed90000 + seg * 0x1000))
+        w("\t%siommu@%x {\n\t\t%scompatible = \"intel,vtd\";\n\t\t#iommu-cells = <1>;\n\t\treg = <0x0 0x%x 0x0 0x1000>;\n\t};\n\n"
+          % (label(0, seg), 0xfed90000 + seg * 0x1000, phandle(0, seg), 0xfed90000 + seg * 0x1000))
+    by_port = {}
+    for d, seg, port, dev in layout(n):
+        by_port.setdefault((seg, port), []).append((d, dev))
     for seg in range(segments):
-        w("\tpcie@%d {\n\t\tcompatible = \"pci-host-ecam-generic\";\n\t\tdevice_type = \"pci\";\n\t\tlinux,pci-domain = <%d>;\n"
-          "\t\t#address-cells = <3>;\n\t\t#size-cells = <2>;\n\t\tiommu-map = <0x0 &dmar%d 0x0 0x10000>;\n\n" % (seg, seg, seg))
-        for d, s, port, dev in layout(n):
+        w("\tpcie@%x {\n\t\tcompatible = \"pci-host-ecam-generic\";\n\t\tdevice_type = \"pci\";\n\t\treg = <0x0 0x%x 0x0 0x10000000>;\n\t\tranges = <0x02000000 0x0 0x80000000 0x0 0x80000000 0x0 0x10000000>;\n\t\tbus-range = <0 255>;\n\t\tlinux,pci-domain = <%d>;\n"
+          "\t\t#address-cells = <3>;\n\t\t#size-cells = <2>;\n\t\tiommu-map = <0x0 %s 0x0 0x10000>;\n\n" % (0x40000000 + seg * 0x10000000, 0x40000000 + seg * 0x10000000, seg, ref(0, seg)))
+        for (s, port), devs in sorted(by_port.items()):
             if s != seg:
                 continue
-            rid = ((port + 1) << 8) | (dev << 3)
-            phys = DRAM_BASE + d * STRIDE
-            w("\t\tdev%d: nvme@%x {\n\t\t\treg = <0x%x 0x0 0x0 0x0 0x0>;\n\t\t\tcompatible = \"nvme\";\n\t\t\tdma-bits = <64>;\n\t\t\tmsi-vectors = <4>;\n"
-              % (d, rid, rid << 8))
-            w("\t\t\tdom%d: domain {\n\t\t\t\tiommu = <&dmar%d>;\n" % (d, seg))
-            w("\t\t\t\tmap@0 { iova = <0x0 0x100000>; phys = <0x%x 0x%x>; size = <0x0 0x1000>; perm = \"rw\"; };\n" % (phys >> 32, phys & 0xffffffff))
-            p2 = phys + (2 << 20)
-            w("\t\t\t\tmap@1 { iova = <0x0 0x200000>; phys = <0x%x 0x%x>; size = <0x0 0x200000>; perm = \"rw\"; page-size = <0x200000>; };\n" % (p2 >> 32, p2 & 0xffffffff))
-            p3 = phys + 0x10000
-            w("\t\t\t\tmap@2 { iova = <0x0 0x40000000>; phys = <0x%x 0x%x>; size = <0x0 0x10000>; perm = \"r\"; };\n" % (p3 >> 32, p3 & 0xffffffff))
-            w("\t\t\t};\n\t\t};\n")
+            devfn = port + 8
+            w("\t\tpci@%x,%x {\n\t\t\treg = <0x%x 0x0 0x0 0x0 0x0>;\n\t\t\tdevice_type = \"pci\";\n\t\t\t#address-cells = <3>;\n\t\t\t#size-cells = <2>;\n\t\t\tranges;\n\t\t\tbus-range = <%d %d>;\n"
+              % (devfn >> 3, devfn & 7, devfn << 8, port + 1, port + 1))
+            for d, dev in devs:
+                rid = ((port + 1) << 8) | (dev << 3)
+                phys = DRAM_BASE + d * STRIDE
+                w("\t\t\t%snvme@%x,0 {\n\t\t\t\t%sreg = <0x%x 0x0 0x0 0x0 0x0>;\n\t\t\t\tcompatible = \"nvme\";\n\t\t\t\tdma-bits = <64>;\n\t\t\t\tmsi-vectors = <4>;\n"
+                  % (label(1, d), dev, phandle(1, d), rid << 8))
+                # The three mappings as one table property (iova, target, size, flags; 2 cells each
+                # for addresses and sizes), the way bindings write tables such as dma-ranges.
+                p2, p3 = phys + (2 << 20), phys + 0x10000
+                w("\t\t\t\tdomain {\n\t\t\t\t\tiommus = <%s 0x%x>;\n" % (ref(0, seg), rid))
+                w("\t\t\t\t\tmappings = <0x0 0x100000 0x%x 0x%x 0x0 0x1000 0x3 0x1000>,\n" % (phys >> 32, phys & 0xffffffff))
+                w("\t\t\t\t\t\t<0x0 0x200000 0x%x 0x%x 0x0 0x200000 0x3 0x200000>,\n" % (p2 >> 32, p2 & 0xffffffff))
+                w("\t\t\t\t\t\t<0x0 0x40000000 0x%x 0x%x 0x0 0x10000 0x1 0x1000>;\n" % (p3 >> 32, p3 & 0xffffffff))
+                w("\t\t\t\t};\n\t\t\t};\n")
+            w("\t\t};\n")
         w("\t};\n\n")
-    w("\tattachments {\n")
-    for d, seg, port, dev in layout(n):
-        w("\t\tattach%d { device = <&dev%d>; domain = <&dom%d>; };\n" % (d, d, d))
-    w("\t};\n};\n")
+    w("};\n")
     with open(path, "w") as f:
         f.write("".join(out))
 
@@ -113,3 +131,5 @@ if __name__ == "__main__":
     write_yaml(n, sys.argv[2])
     if len(sys.argv) > 3:
         write_dts(n, sys.argv[3])
+    if len(sys.argv) > 4:
+        write_dts(n, sys.argv[4], labels=False)

@@ -42,7 +42,7 @@ public enum Compiler {
         let frontEndErrors = loader.sink.diagnostics.contains { $0.severity == .error && $0.id != CheckID.invalidSuppression }
         guard let rootDecl = loader.decls.first else {
             return CompileResult(files: loader.files, model: nil,
-                                 diagnostics: options.policy.apply(diags, suppressions: []))
+                                 diagnostics: options.policy.apply(diags, suppressions: [], ran: []))
         }
         let p = rootDecl.platform
         let platform = Platform(name: p?.name?.name ?? "", description: p?.description ?? "", addressBits: p?.addressBits ?? 64,
@@ -53,16 +53,22 @@ public enum Compiler {
         diags += resolver.sink.diagnostics
         let complete = !frontEndErrors && !resolver.sink.hasErrors && p?.name != nil
         diags += checkRequesterIDSegments(resolver)
-        diags += CheckRunner.run(resolver.model, complete: complete, disabled: options.policy.disabled)
-        let final = options.policy.apply(diags, suppressions: resolver.model.suppressions)
+        let checked = CheckRunner.run(resolver.model, complete: complete, disabled: options.policy.disabled)
+        diags += checked.diagnostics
+        var final = options.policy.apply(diags, suppressions: resolver.model.suppressions, ran: checked.ran)
         let ok = !final.contains { $0.severity == .error }
-        return CompileResult(files: loader.files, model: ok ? resolver.model : nil, diagnostics: final)
+        if ok && !complete {
+            // Every error that dropped an entity is front-end and cannot be disabled, so this
+            // cannot happen; the guard keeps a partial model from ever being written.
+            final.append(Diagnostic(.error, CheckID.invalidModel, "some entities could not be built; no model is produced", at: nil))
+        }
+        return CompileResult(files: loader.files, model: ok && complete ? resolver.model : nil, diagnostics: final)
     }
 
     /// Runs the model checks on a model (one read back from JSON, say).
     public static func check(model: SystemModel, files: SourceFiles, options: CompileOptions = CompileOptions()) -> CompileResult {
-        let diags = CheckRunner.run(model, complete: true, disabled: options.policy.disabled)
-        let final = options.policy.apply(diags, suppressions: model.suppressions)
+        let checked = CheckRunner.run(model, complete: true, disabled: options.policy.disabled)
+        let final = options.policy.apply(checked.diagnostics, suppressions: model.suppressions, ran: checked.ran)
         let ok = !final.contains { $0.severity == .error }
         return CompileResult(files: files, model: ok ? model : nil, diagnostics: final)
     }

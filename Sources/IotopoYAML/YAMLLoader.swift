@@ -216,8 +216,17 @@ private struct TreeBuilder {
             guard let merged = finishMapping(Array(pending[frame.pendingStart...]), sink: &sink) else { return false }
             children.append(contentsOf: merged)
             count = merged.count
+        } else if frame.kind == .mapping, let dups = duplicatePairs(pending[frame.pendingStart...], sink: &sink) {
+            // Keep the first of duplicate keys, so later stages do not report the second again.
+            var kept: [UInt32] = []
+            var i = frame.pendingStart
+            while i + 1 < pending.count {
+                if !dups.contains(i - frame.pendingStart) { kept.append(pending[i]); kept.append(pending[i + 1]) }
+                i += 2
+            }
+            children.append(contentsOf: kept)
+            count = kept.count
         } else {
-            if frame.kind == .mapping { checkDuplicates(pending[frame.pendingStart...], sink: &sink) }
             children.append(contentsOf: pending[frame.pendingStart...])
         }
         pending.removeSubrange(frame.pendingStart...)
@@ -243,17 +252,17 @@ private struct TreeBuilder {
     mutating func finishMapping(_ items: [UInt32], sink: inout DiagnosticSink) -> [UInt32]? {
         var explicit: [UInt32] = []
         explicit.reserveCapacity(items.count)
-        var merges: [UInt32] = []
+        var merges: [(key: UInt32, value: UInt32)] = []
         var i = 0
         while i + 1 < items.count {
             let k = items[i], v = items[i + 1]
-            if isMergeKey(k) { merges.append(v) } else { explicit.append(k); explicit.append(v) }
+            if isMergeKey(k) { merges.append((k, v)) } else { explicit.append(k); explicit.append(v) }
             i += 2
         }
-        checkDuplicates(explicit[...], sink: &sink)
+        explicit = withoutDuplicates(explicit[...], sink: &sink)
         if merges.isEmpty { return explicit }
         var result = explicit
-        for m in merges {
+        for (mergeKey, m) in merges {
             var sources: [UInt32] = []
             let rec = nodes[Int(m)]
             if rec.kind == .mapping {
@@ -265,8 +274,12 @@ private struct TreeBuilder {
                 }
             }
             if sources.isEmpty || sources.contains(where: { nodes[Int($0)].kind != .mapping }) {
+                // Point at the '<<' written here; the value may be an alias defined far away.
+                let valueRange = docRange(m)
+                let keyRange = docRange(mergeKey)
+                let notes = valueRange.start.line == keyRange.start.line ? [] : [DiagnosticNote("the merged value is defined here", at: valueRange)]
                 sink.error(YAMLCheck.badMerge, "the value of a merge key '<<' must be a mapping or a list of mappings",
-                           at: docRange(m))
+                           at: keyRange, notes: notes)
                 return nil
             }
             for s in sources {
@@ -308,33 +321,53 @@ private struct TreeBuilder {
     }
 
     /// Small mappings compare keys pairwise; large ones sort key indices by their bytes.
-    func checkDuplicates(_ pairs: ArraySlice<UInt32>, sink: inout DiagnosticSink) {
+    /// Reports duplicate keys; returns the offsets (within `pairs`) of the pairs to drop, or
+    /// nil when there are none.
+    func duplicatePairs(_ pairs: ArraySlice<UInt32>, sink: inout DiagnosticSink) -> Set<Int>? {
         let n = pairs.count / 2
-        if n < 2 { return }
+        if n < 2 { return nil }
         let base = pairs.startIndex
+        var drop = Set<Int>()
         if n <= 16 {
             for a in 1 ..< n {
                 for b in 0 ..< a where sameScalar(pairs[base + 2 * b], pairs[base + 2 * a]) {
                     reportDuplicate(first: pairs[base + 2 * b], second: pairs[base + 2 * a], sink: &sink)
+                    drop.insert(2 * a)
                     break
                 }
             }
-            return
+            return drop.isEmpty ? nil : drop
         }
-        let keys = (0 ..< n).map { pairs[base + 2 * $0] }.filter { nodes[Int($0)].kind == .scalar }
-        let sorted = keys.sorted { a, b in
-            let ra = nodes[Int(a)], rb = nodes[Int(b)]
+        // Sort pair offsets by key bytes, then by position, so the first written wins.
+        let offsets = (0 ..< n).map { 2 * $0 }.filter { nodes[Int(pairs[base + $0])].kind == .scalar }
+        let sorted = offsets.sorted { a, b in
+            let ra = nodes[Int(pairs[base + a])], rb = nodes[Int(pairs[base + b])]
             let sa = arena[Int(ra.first) ..< Int(ra.first + ra.count)], sb = arena[Int(rb.first) ..< Int(rb.first + rb.count)]
             if sa != sb { return sa.lexicographicallyPrecedes(sb) }
             return a < b
         }
-        var i = 1
-        while i < sorted.count {
-            if sameScalar(sorted[i - 1], sorted[i]) {
-                reportDuplicate(first: sorted[i - 1], second: sorted[i], sink: &sink)
+        var first = 0
+        for i in 1 ..< max(1, sorted.count) {
+            if sameScalar(pairs[base + sorted[first]], pairs[base + sorted[i]]) {
+                reportDuplicate(first: pairs[base + sorted[first]], second: pairs[base + sorted[i]], sink: &sink)
+                drop.insert(sorted[i])
+            } else {
+                first = i
             }
-            i += 1
         }
+        return drop.isEmpty ? nil : drop
+    }
+
+    /// `pairs` without the duplicates `duplicatePairs` reports.
+    func withoutDuplicates(_ pairs: ArraySlice<UInt32>, sink: inout DiagnosticSink) -> [UInt32] {
+        guard let drop = duplicatePairs(pairs, sink: &sink) else { return Array(pairs) }
+        var out: [UInt32] = []
+        var i = 0
+        while i + 1 < pairs.count {
+            if !drop.contains(i) { out.append(pairs[pairs.startIndex + i]); out.append(pairs[pairs.startIndex + i + 1]) }
+            i += 2
+        }
+        return out
     }
 
     func reportDuplicate(first: UInt32, second: UInt32, sink: inout DiagnosticSink) {
@@ -359,12 +392,41 @@ private struct TreeBuilder {
                 SourcePosition(line: UInt32(truncatingIfNeeded: e.contextLine + 1), column: UInt32(truncatingIfNeeded: e.contextColumn + 1)),
                 SourcePosition(line: UInt32(truncatingIfNeeded: e.contextLine + 1), column: UInt32(truncatingIfNeeded: e.contextColumn + 2)))))
         }
+        if e.byteOffset != nil, e.message.contains("UTF-8"), let bad = firstInvalidUTF8() {
+            // libyaml reports where it noticed; point at the offending byte and say what it is.
+            let p = position(ofByte: bad)
+            sink.error(YAMLCheck.encoding,
+                       "byte 0x\(String(input[bad], radix: 16)) is not valid UTF-8; iotopo reads UTF-8 only (a Latin-1 or Windows-1252 file converts with iconv -f latin1 -t utf-8)",
+                       at: range(p, SourcePosition(line: p.line, column: p.column + 1)))
+            return
+        }
         let id = e.message.contains("UTF-8") || e.message.contains("control characters") ? YAMLCheck.encoding : YAMLCheck.syntax
         var message = e.message
         if e.byteOffset != nil, e.message.contains("control characters") {
             message = "control characters are not allowed in YAML text (only tab, line feed and carriage return)"
         }
         sink.error(id, message, at: range(start, SourcePosition(line: start.line, column: start.column + 1)), notes: notes)
+    }
+
+    /// Offset of the first byte that does not belong to a valid UTF-8 sequence.
+    func firstInvalidUTF8() -> Int? {
+        var i = 0
+        let n = input.count
+        while i < n {
+            let b = input[i]
+            let len: Int
+            switch b {
+            case 0x00 ... 0x7F: i += 1; continue
+            case 0xC2 ... 0xDF: len = 2
+            case 0xE0 ... 0xEF: len = 3
+            case 0xF0 ... 0xF4: len = 4
+            default: return i
+            }
+            if i + len > n { return i }
+            for k in 1 ..< len where input[i + k] & 0xC0 != 0x80 { return i }
+            i += len
+        }
+        return nil
     }
 
     /// Line and column (in characters) of a byte offset in the input.

@@ -114,7 +114,7 @@ final class CompilerTests: XCTestCase {
             rid: "01:{i:02x}.0"
         """)
         // Devices 32..39 would need device numbers 0x20..0x27: one diagnostic at the template.
-        XCTAssertEqual(ids(r), ["invalid-requester-id"])
+        XCTAssertEqual(ids(r), ["bad-requester-id"])
         let d = try XCTUnwrap(r.diagnostics.first)
         XCTAssertEqual(d.range?.start.line, baseNextLine + 3)
         XCTAssertTrue(d.notes.contains { $0.message.contains("instance i=32") }, "\(d.notes)")

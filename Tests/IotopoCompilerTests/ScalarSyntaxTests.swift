@@ -30,7 +30,7 @@ final class IntegerSyntaxTests: XCTestCase {
         XCTAssertEqual(IntegerSyntax.evaluate("16777216TiB"), .failure(.overflow))
         XCTAssertEqual(IntegerSyntax.evaluate("16777215TiB"), .success(16_777_215 << 40))
         XCTAssertEqual(IntegerSyntax.evaluate("0xffff_ffff_ffff_ffff + 1"), .failure(.overflow))
-        XCTAssertEqual(IntegerSyntax.evaluate("1 - 2"), .failure(.overflow))
+        XCTAssertEqual(IntegerSyntax.evaluate("1 - 2"), .failure(.negative))
         for bad in ["017", "0o17", "1.5", "-1", "4KB", "4K", "abc", "0x", "1__", "_1", "", "1 +", "(1", "0xg"] {
             if case .success = IntegerSyntax.evaluate(bad) { XCTFail("'\(bad)' should be refused") }
         }

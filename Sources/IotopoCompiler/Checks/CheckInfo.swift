@@ -55,6 +55,7 @@ public enum CheckID {
     public static let duplicateName = "duplicate-name"
     public static let danglingReference = "dangling-reference"
     public static let invalidRequesterID = "invalid-requester-id"
+    public static let badRequesterID = "bad-requester-id"
     public static let invalidModel = "invalid-model"
 }
 
@@ -87,5 +88,6 @@ enum FrontEndChecks {
         CheckInfo(CheckID.duplicateName, .error, .resolve, "two entities share a name (names are unique across the platform)"),
         CheckInfo(CheckID.danglingReference, .error, .resolve, "a reference names no entity of the expected kind (with a suggestion)"),
         CheckInfo(CheckID.invalidModel, .error, .source, "a compiled-model JSON file that is malformed or inconsistent"),
+        CheckInfo(CheckID.badRequesterID, .error, .decode, "a requester ID that is malformed, or given to something that is not a PCI function"),
     ]
 }

@@ -3,19 +3,22 @@ import IotopoSource
 
 /// Runs the registry's model checks in order, honouring prerequisites and `--disable`.
 enum CheckRunner {
-    static func run(_ model: SystemModel, complete: Bool, disabled: Set<String>) -> [Diagnostic] {
+    /// Runs the checks; returns their findings and the IDs of the checks that ran.
+    static func run(_ model: SystemModel, complete: Bool, disabled: Set<String>) -> (diagnostics: [Diagnostic], ran: Set<String>) {
         var ctx = CheckContext(model: model)
         var failed = Set<String>()
+        var ran = Set<String>()
         for check in CheckRegistry.modelChecks {
             if disabled.contains(check.info.id) { continue }
             if check.needsCompleteModel && !complete { continue }
             if check.prerequisites.contains(where: failed.contains) { continue }
+            ran.insert(check.info.id)
             ctx.current = check.info
             let before = ctx.sink.errorCount
             check.run(&ctx)
             if ctx.sink.errorCount > before { failed.insert(check.info.id) }
         }
-        return ctx.sink.diagnostics
+        return (ctx.sink.diagnostics, ran)
     }
 }
 
@@ -34,7 +37,7 @@ public struct DiagnosticPolicy: Sendable {
 
     /// Applies suppressions (reporting unused ones), `--disable` and `-Werror`, then sorts
     /// into print order. Front-end errors cannot be suppressed: the file is unusable.
-    func apply(_ diagnostics: [Diagnostic], suppressions all: [Suppression]) -> [Diagnostic] {
+    func apply(_ diagnostics: [Diagnostic], suppressions all: [Suppression], ran: Set<String>) -> [Diagnostic] {
         // A repeated entry yields one suppression per instance, all with the same scope.
         var seen = Set<String>()
         let suppressions = all.filter { seen.insert("\($0.check)|\($0.scope)").inserted }
@@ -52,7 +55,9 @@ public struct DiagnosticPolicy: Sendable {
             out.append(d)
         }
         if !disabled.contains(CheckID.unusedSuppression) {
-            for (s, u) in zip(suppressions, used) where !u {
+            // A suppression whose check did not run (disabled, or skipped because of other
+            // errors) has not been shown to be useless.
+            for (s, u) in zip(suppressions, used) where !u && ran.contains(s.check) {
                 out.append(Diagnostic(.warning, CheckID.unusedSuppression,
                                       "suppression of '\(s.check)' silenced nothing; remove it, or it will hide a future finding",
                                       at: s.origin.range))

@@ -18,7 +18,7 @@ extension Decoder {
             b.rid = rid(v, "requester ID")
             if b.rid == nil { b.complete = false }
             if let k = b.kind, !k.isPCIFunction {
-                error(CheckID.invalidRequesterID, "a \(k.rawValue) is not a PCI function and has no requester ID", v)
+                error(CheckID.badRequesterID, "a \(k.rawValue) is not a PCI function and has no requester ID", v)
                 b.complete = false
             }
         } else if let k = b.kind, k.isPCIFunction {

@@ -57,7 +57,7 @@ extension Decoder {
             let p = s.split(separator: ".", omittingEmptySubsequences: false)
             guard p.count == 2, (1 ... 2).contains(p[0].count), p[1].count == 1,
                   let dev = Int(p[0], radix: 16), let fn = Int(p[1], radix: 16), dev < 32, fn < 8 else {
-                error(CheckID.invalidRequesterID, "alias '\(Self.printable(s))' must be device.function on the device's bus, e.g. 00.1", item)
+                error(CheckID.badRequesterID, "alias '\(Self.printable(s))' must be device.function on the device's bus, e.g. 00.1", item)
                 continue
             }
             out.append(UInt8(dev << 3 | fn))

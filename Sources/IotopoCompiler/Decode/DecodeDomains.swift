@@ -75,6 +75,8 @@ extension Decoder {
             error(CheckID.badNumber, "phys offset: \(m)", n)
         case .failure(.overflow):
             error(CheckID.badNumber, "phys offset does not fit in 64 bits", n)
+        case .failure(.negative):
+            error(CheckID.badNumber, "phys offset is negative", n)
         }
         return nil
     }

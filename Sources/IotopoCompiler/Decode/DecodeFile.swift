@@ -120,14 +120,14 @@ extension Decoder {
             return badRID(n, s)
         }
         guard let rid = RequesterID(bus: bus, device: dev, function: fn) else {
-            error(CheckID.invalidRequesterID, "\(what) '\(Self.printable(s))': device must be 00-1f and function 0-7", n)
+            error(CheckID.badRequesterID, "\(what) '\(Self.printable(s))': device must be 00-1f and function 0-7", n)
             return nil
         }
         return RIDDecl(rid: rid, segment: segment, range: range(n))
     }
 
     private mutating func badRID(_ n: YAMLNodeID, _ s: String) -> RIDDecl? {
-        error(CheckID.invalidRequesterID, "'\(Self.printable(s))' is not a requester ID; write bus:device.function in hex, as lspci does (e.g. 01:00.0 or 0000:01:00.0)", n)
+        error(CheckID.badRequesterID, "'\(Self.printable(s))' is not a requester ID; write bus:device.function in hex, as lspci does (e.g. 01:00.0 or 0000:01:00.0)", n)
         return nil
     }
 

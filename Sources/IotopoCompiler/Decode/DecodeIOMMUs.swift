@@ -28,7 +28,8 @@ extension Decoder {
         let kind = d.kind ?? .generic
         Self.defaults(kind, into: &d)
         if let v = require(&f, "at") { d.at = name(v, "placement ('at': a bridge or bus)") }
-        if let v = optional(&f, "input-bits") {
+        let inputNode = optional(&f, "input-bits")
+        if let v = inputNode {
             if let x = integer(v, "input-bits", in: 16 ... 64) { d.inputBits = UInt8(x) } else { d.complete = false }
         }
         if let v = optional(&f, "output-bits") {
@@ -39,7 +40,7 @@ extension Decoder {
             granuleNode = v
             if let g = powerOfTwo(v, "granule") { d.granuleShift = UInt8(g.trailingZeroBitCount) } else { d.complete = false }
         }
-        validateGeometry(&d, kind: kind, granuleNode: granuleNode, entry: n)
+        validateGeometry(&d, kind: kind, granuleNode: granuleNode, inputNode: inputNode, entry: n)
         let possible = PageTableGeometry.possiblePageSizes(kind: kind, granuleShift: d.granuleShift, inputBits: d.inputBits)
         d.pageSizes = possible
         if let v = optional(&f, "page-sizes") { pageSizes(v, possible: possible, into: &d) }
@@ -63,7 +64,7 @@ extension Decoder {
     /// Granule and width rules: Arm LPAE granules are 4, 16 or 64 KiB; VT-d and AMD-Vi use
     /// 4 KiB; the level count `ceil((ias - log2(granule)) / (log2(granule) - 3))` must fit the
     /// format (4 for LPAE, 5 for VT-d, 6 for AMD-Vi; REFERENCE.md section 5).
-    mutating func validateGeometry(_ d: inout IOMMUDecl, kind: IOMMUKind, granuleNode: YAMLNodeID?, entry: YAMLNodeID) {
+    mutating func validateGeometry(_ d: inout IOMMUDecl, kind: IOMMUKind, granuleNode: YAMLNodeID?, inputNode: YAMLNodeID?, entry: YAMLNodeID) {
         let g = d.granuleShift
         let allowed: [UInt8]
         switch kind {
@@ -79,7 +80,7 @@ extension Decoder {
             return
         }
         if d.inputBits <= g {
-            error(CheckID.valueOutOfRange, "input-bits \(d.inputBits) must exceed the granule's \(g) bits", entry)
+            error(CheckID.valueOutOfRange, "input-bits \(d.inputBits) must exceed the granule's \(g) bits", inputNode ?? granuleNode ?? entry)
             d.complete = false
             return
         }
@@ -87,7 +88,7 @@ extension Decoder {
         if Int(geo.levels) > PageTableGeometry.maxLevels(kind) {
             error(CheckID.valueOutOfRange,
                   "input-bits \(d.inputBits) with a \(sizeText(UInt64(1) << UInt64(g))) granule needs \(geo.levels) table levels; \(kind.rawValue) tables have at most \(PageTableGeometry.maxLevels(kind))",
-                  entry)
+                  inputNode ?? granuleNode ?? entry)
             d.complete = false
         }
     }

@@ -9,8 +9,10 @@ public enum IntegerSyntax {
     public enum Failure: Error, Equatable {
         /// Not an integer at all; the message says what was wrong.
         case malformed(String)
-        /// A result or intermediate value outside `0 ... 2^64 - 1`.
+        /// A result or intermediate value above 2^64 - 1.
         case overflow
+        /// A subtraction that goes below zero.
+        case negative
     }
 
     /// Parses and evaluates an integer expression.
@@ -23,7 +25,12 @@ public enum IntegerSyntax {
         let r = p.expression()
         if case .success = r {
             p.skipSpaces()
-            if !p.atEnd { return .failure(.malformed("unexpected '\(p.rest)' after the value")) }
+            if !p.atEnd {
+                if let unit = Parser.unitHint(text[p.i...]) {
+                    return .failure(.malformed("write the unit right after the number, with no space (e.g. 4\(unit))"))
+                }
+                return .failure(.malformed("unexpected '\(p.rest)' after the value"))
+            }
         }
         return r
     }
@@ -118,7 +125,7 @@ public enum IntegerSyntax {
                 switch term() {
                 case let .success(v):
                     let (r, o) = plus ? acc.addingReportingOverflow(v) : acc.subtractingReportingOverflow(v)
-                    if o { return .failure(.overflow) }
+                    if o { return .failure(plus ? .overflow : .negative) }
                     acc = r
                 case let .failure(f): return .failure(f)
                 }
@@ -166,6 +173,12 @@ public enum IntegerSyntax {
             return literal(UnsafeBufferPointer(rebasing: bytes[start ..< i]))
         }
 
+        /// The canonical spelling of a binary unit written in any case (`kib` -> `KiB`).
+        static func unitHint<C: Collection>(_ w: C) -> String? where C.Element == UInt8 {
+            let s = String(decoding: w, as: UTF8.self).lowercased()
+            return ["kib": "KiB", "mib": "MiB", "gib": "GiB", "tib": "TiB"][s]
+        }
+
         static func isWordByte(_ c: UInt8) -> Bool {
             (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x5F || c == 0x2E
         }
@@ -180,6 +193,10 @@ public enum IntegerSyntax {
                 digits = digits.dropLast(3)
                 multiplier = UInt64(1) << UInt64(shift)
                 break
+            }
+            if multiplier == 1, let first = digits.firstIndex(where: { !$0.isNumber && $0 != "_" }), digits.first?.isNumber == true,
+               !digits.hasPrefix("0x"), !digits.hasPrefix("0b"), let unit = Self.unitHint(Array(digits[first...].utf8)) {
+                return .failure(.malformed("unit '\(digits[first...])' is spelled \(unit) (binary units are KiB, MiB, GiB, TiB)"))
             }
             if multiplier == 1 {
                 for bad in ["KB", "MB", "GB", "TB", "K", "M", "G", "T", "k", "kB", "B", "PiB", "EiB"] where digits.hasSuffix(bad) && digits.count > bad.count {

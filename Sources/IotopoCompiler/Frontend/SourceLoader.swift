@@ -56,7 +56,7 @@ struct SourceLoader {
         let id = files.add(path: path == "-" ? "<stdin>" : path, bytes: bytes)
         loaded[key] = id
         guard let doc = YAMLLoader.parse(bytes, file: id, limits: options.limits, sink: &sink) else { return }
-        var decoder = Decoder(doc: doc, knownChecks: knownChecks, maxGenerated: options.maxGenerated - generated)
+        var decoder = Decoder(doc: doc, knownChecks: knownChecks, generatedBefore: generated, maxGenerated: options.maxGenerated)
         let decl = decoder.file(isRoot: isRoot)
         generated += decoder.generated
         sink.absorb(decoder.sink)

@@ -43,11 +43,17 @@ struct JSONNodeReader {
 
     mutating func integer(_ v: YAMLNodeID, max: UInt64) -> UInt64? {
         guard doc.kind(v) == .scalar, doc.style(v) == .plain,
-              let x = doc.withScalarBytes(v, { IntegerSyntax.fastLiteral($0) }), x <= max else {
+              let x = doc.withScalarBytes(v, { Self.decimal($0) }), x <= max else {
             fail("expected an integer from 0 to \(max)", v)
             return nil
         }
         return x
+    }
+
+    /// A JSON number as the writer emits it: plain decimal digits, nothing else.
+    static func decimal(_ t: UnsafeBufferPointer<UInt8>) -> UInt64? {
+        guard !t.isEmpty, t.count <= 19, t.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), t.count == 1 || t[0] != 0x30 else { return nil }
+        return t.reduce(0) { $0 * 10 + UInt64($1 - 0x30) }
     }
 
     mutating func optionalInteger(_ o: YAMLNodeID, _ key: StaticString, max: UInt64) -> UInt64?? {
@@ -62,8 +68,12 @@ struct JSONNodeReader {
     }
 
     mutating func address(_ v: YAMLNodeID) -> UInt64? {
-        guard doc.kind(v) == .scalar, doc.style(v) == .doubleQuoted, doc.withScalarBytes(v, { $0.starts(with: [0x30, 0x78]) }),
-              case let .success(x) = doc.withScalarBytes(v, { IntegerSyntax.evaluate($0) }) else {
+        guard doc.kind(v) == .scalar, doc.style(v) == .doubleQuoted,
+              let x = doc.withScalarBytes(v, { t -> UInt64? in
+                  guard t.count > 2, t.count <= 18, t[0] == 0x30, t[1] == 0x78,
+                        t.dropFirst(2).allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }) else { return nil }
+                  return IntegerSyntax.fastLiteral(t)
+              }) else {
             fail("expected a hex address string such as \"0x1000\"", v)
             return nil
         }

@@ -54,8 +54,9 @@ extension ModelJSON {
             r.fail("not an iotopo model (expected \"format\": \"\(formatName)\")", root)
             return nil
         }
-        guard let v = r.integer(root, "version", max: 1000), v == formatVersion else {
-            r.fail("unsupported model version (this iotopo reads version \(formatVersion))", root)
+        guard let vn = r.req(root, "version"), let v = r.integer(vn, max: 1000) else { return nil }
+        guard v == formatVersion else {
+            r.fail("unsupported model version \(v) (this iotopo reads version \(formatVersion))", vn)
             return nil
         }
         guard let srcNodes = r.array(root, "sources") else { return nil }
@@ -70,10 +71,12 @@ extension ModelJSON {
         guard let pname = r.string(pn, "name"), let pdesc = r.string(pn, "description"),
               let pbits = r.integer(pn, "addressBits", max: 64), let porig = r.origin(pn, files: n) else { return nil }
         var m = SystemModel(sources: sources, platform: Platform(name: pname, description: pdesc, addressBits: UInt8(pbits), origin: porig))
+        var declaredMappings: [(Int, YAMLNodeID)] = []
         for (i, o) in regions.enumerated() {
-            guard checkID(&r, o, i), let base = r.address(o, "base"), let last = r.address(o, "last"), last >= base,
+            guard checkID(&r, o, i), let base = r.address(o, "base"), let last = r.address(o, "last"),
                   let kind = r.word(o, "kind", MemoryKind.self), let secure = r.bool(o, "secure"),
                   let owner = r.optionalRef(o, "owner", names.devices, Device.self), let origin = r.origin(o, files: n) else { continue }
+            guard last >= base else { r.fail("region \"last\" is below its \"base\"", o); continue }
             m.regions.append(MemoryRegion(name: names.regions[i], range: AddressRange(base: base, last: last), kind: kind, secure: secure, owner: owner, origin: origin))
         }
         for (i, o) in buses.enumerated() {
@@ -93,20 +96,21 @@ extension ModelJSON {
         }
         for (i, o) in domains.enumerated() {
             guard checkID(&r, o, i), let u = r.ref(o, "iommu", names.iommus, IOMMU.self), let type = r.word(o, "type", DomainType.self),
-                  let origin = r.origin(o, files: n) else { continue }
+                  let count = r.integer(o, "mappings", max: UInt64(Int32.max)), let origin = r.origin(o, files: n) else { continue }
+            declaredMappings.append((Int(count), o))
             m.domains.append(Domain(name: names.domains[i], iommu: u, type: type, mappings: [], origin: origin))
         }
         for o in mappings {
             guard let d = r.ref(o, "domain", names.domains, Domain.self), d.index < m.domains.count,
-                  let iova = r.address(o, "iova"), let iovaLast = r.address(o, "iovaLast"), iovaLast >= iova,
+                  let iova = r.address(o, "iova"), let iovaLast = r.address(o, "iovaLast"),
                   let phys = r.address(o, "phys"), let permText = r.string(o, "perm"),
                   let page = r.address(o, "pageSize"), let region = r.optionalRef(o, "region", names.regions, MemoryRegion.self),
                   let origin = r.origin(o, files: n) else { continue }
             let perm: Permissions = permText == "rw" ? .readWrite : permText == "r" ? .read : permText == "w" ? .write : []
-            guard !perm.isEmpty, page.nonzeroBitCount == 1, AddressRange(base: phys, size: iovaLast - iova &+ 1) != nil || iovaLast - iova == .max else {
-                r.fail("malformed mapping", o)
-                continue
-            }
+            guard iovaLast >= iova else { r.fail("mapping \"iovaLast\" is below its \"iova\"", o); continue }
+            guard phys <= UInt64.max - (iovaLast - iova) else { r.fail("mapping's physical range runs past 2^64", o); continue }
+            guard !perm.isEmpty else { r.fail("\"perm\" must be \"r\", \"w\" or \"rw\"", o); continue }
+            guard page.nonzeroBitCount == 1 else { r.fail("\"pageSize\" must be a power of two", o); continue }
             m.domains[d.index].mappings.append(Mapping(iova: AddressRange(base: iova, last: iovaLast), phys: phys, perm: perm, pageSize: page, region: region, origin: origin))
         }
         for o in attachments {
@@ -119,9 +123,15 @@ extension ModelJSON {
                   let scope = r.range(sv, files: n), let origin = r.origin(o, files: n) else { continue }
             m.suppressions.append(Suppression(check: check, reason: reason, scope: scope, origin: origin))
         }
+        // Only meaningful when every mapping was read: a dropped one is already reported.
+        for (d, (count, node)) in zip(m.domains.indices, declaredMappings) where !r.sink.hasErrors && m.domains[d].mappings.count != count {
+            r.fail("domain says it has \(count) mappings but the mappings table holds \(m.domains[d].mappings.count) for it", node)
+        }
         let counts = (m.regions.count, m.buses.count, m.bridges.count, m.iommus.count, m.devices.count, m.domains.count)
-        guard counts == (regions.count, buses.count, bridges.count, iommus.count, devices.count, domains.count), !r.sink.hasErrors else { return nil }
-        return m
+        if counts != (regions.count, buses.count, bridges.count, iommus.count, devices.count, domains.count), !r.sink.hasErrors {
+            r.fail("the model is inconsistent", root)
+        }
+        return r.sink.hasErrors ? nil : m
     }
 
     static func checkID(_ r: inout JSONNodeReader, _ o: YAMLNodeID, _ i: Int) -> Bool {
@@ -137,8 +147,9 @@ extension ModelJSON {
               let pa = r.bool(o, "pcieAlias"), let origin = r.origin(o, files: n) else { return nil }
         var windows: [DMAWindow] = []
         for w in wins {
-            guard let c = r.address(w, "child"), let cl = r.address(w, "childLast"), cl >= c, let p = r.address(w, "parent"),
-                  p <= UInt64.max - (cl - c), let wo = r.origin(w, files: n) else { return nil }
+            guard let c = r.address(w, "child"), let cl = r.address(w, "childLast"), let p = r.address(w, "parent"),
+                  let wo = r.origin(w, files: n) else { return nil }
+            guard cl >= c, p <= UInt64.max - (cl - c) else { r.fail("malformed DMA window (empty, or its parent range passes 2^64)", w); return nil }
             windows.append(DMAWindow(child: AddressRange(base: c, last: cl), parentBase: p, origin: wo))
         }
         return Bridge(name: "", kind: kind, upstream: up, downstream: down, windows: windows, acs: acs, rid: rid, multifunction: mf,
@@ -149,14 +160,21 @@ extension ModelJSON {
                       files n: Int) -> IOMMU? {
         guard checkID(&r, o, i), let kind = r.word(o, "kind", IOMMUKind.self), let at = r.req(o, "at"),
               let ib = r.integer(o, "inputBits", max: 64), let ob = r.integer(o, "outputBits", max: 64),
-              let g = r.address(o, "granule"), g.nonzeroBitCount == 1, (12 ... 16).contains(g.trailingZeroBitCount), ib > g.trailingZeroBitCount,
-              let ps = r.array(o, "pageSizes"), let tlb = r.req(o, "iotlb"),
-              let sets = r.integer(tlb, "sets", max: 65536), sets.nonzeroBitCount == 1, let ways = r.integer(tlb, "ways", max: 64), ways > 0,
+              let g = r.address(o, "granule"), let ps = r.array(o, "pageSizes"), let tlb = r.req(o, "iotlb"),
+              let sets = r.integer(tlb, "sets", max: 65536), let ways = r.integer(tlb, "ways", max: 64),
               let hit = r.integer(tlb, "hitCycles", max: 1_000_000), let walk = r.integer(tlb, "walkCyclesPerLevel", max: 1_000_000),
               let ir = r.bool(o, "interruptRemapping"), let remap = r.array(o, "remapTable"),
-              let sidBits = r.integer(o, "streamIdBits", max: 32), sidBits > 0, let idMapNodes = r.array(o, "idMap"),
-              let mask = r.address(o, "idMapMask"), mask <= 0xFFFF_FFFF, let unmatched = r.word(o, "unmatched", UnmatchedPolicy.self),
+              let sidBits = r.integer(o, "streamIdBits", max: 32), let idMapNodes = r.array(o, "idMap"),
+              let mask = r.address(o, "idMapMask"), let unmatched = r.word(o, "unmatched", UnmatchedPolicy.self),
               let origin = r.origin(o, files: n) else { return nil }
+        let problems: [(Bool, String)] = [
+            (g.nonzeroBitCount == 1 && (12 ... 16).contains(g.trailingZeroBitCount), "\"granule\" must be a power of two from 4KiB to 64KiB"),
+            (ib > g.trailingZeroBitCount && ib >= 16 && ob >= 16, "\"inputBits\" and \"outputBits\" must be at least 16, and input wider than the granule"),
+            (sets > 0 && sets.nonzeroBitCount == 1 && ways > 0, "IOTLB sets must be a power of two and ways at least 1"),
+            (sidBits > 0, "\"streamIdBits\" must be at least 1"),
+            (mask <= 0xFFFF_FFFF, "\"idMapMask\" is a 32-bit mask"),
+        ]
+        if let p = problems.first(where: { !$0.0 }) { r.fail(p.1, o); return nil }
         let placement: Placement
         if let b = r.field(at, "bridge") {
             guard let id = r.ref(b, bridges, Bridge.self) else { return nil }
@@ -182,7 +200,8 @@ extension ModelJSON {
         var idMap: [IDMapEntry] = []
         for e in idMapNodes {
             guard let b = r.integer(e, "ridBase", max: 0xFFFF_FFFF), let out = r.integer(e, "outputBase", max: 0xFFFF_FFFF),
-                  let len = r.integer(e, "length", max: 0xFFFF_FFFF), len > 0, out + len - 1 <= 0xFFFF_FFFF, let eo = r.origin(e, files: n) else { return nil }
+                  let len = r.integer(e, "length", max: 0xFFFF_FFFF), let eo = r.origin(e, files: n) else { return nil }
+            guard len > 0, out + len - 1 <= 0xFFFF_FFFF else { r.fail("id-map entry must cover at least one ID and stay within 32 bits", e); return nil }
             idMap.append(IDMapEntry(ridBase: UInt32(b), outputBase: UInt32(out), length: UInt32(len), origin: eo))
         }
         let u = IOMMU(name: "", kind: kind, placement: placement, inputBits: UInt8(ib), outputBits: UInt8(ob), granuleShift: UInt8(g.trailingZeroBitCount),
@@ -190,14 +209,24 @@ extension ModelJSON {
                       interruptRemapping: ir, remapTable: table, streamIDBits: UInt8(sidBits), idMap: idMap, idMapMask: UInt32(mask),
                       unmatched: unmatched, origin: origin)
         if Int(u.geometry.levels) > PageTableGeometry.maxLevels(kind) { r.fail("too many page-table levels for \(kind.rawValue)", o); return nil }
+        if let lv = r.integer(o, "levels", max: 64), lv != UInt64(u.geometry.levels), let node = r.field(o, "levels") {
+            r.fail("\"levels\" is \(lv) but \(u.inputBits) input bits with a \(sizeText(g)) granule give \(u.geometry.levels)", node)
+            return nil
+        }
+        let possible = PageTableGeometry.possiblePageSizes(kind: kind, granuleShift: UInt8(g.trailingZeroBitCount), inputBits: UInt8(ib))
+        if pageSizes & ~possible != 0 || pageSizes & g == 0 {
+            r.fail("\"pageSizes\" must include the granule and only sizes this table format allows", o)
+            return nil
+        }
         return u
     }
 
     static func device(_ r: inout JSONNodeReader, _ o: YAMLNodeID, _ i: Int, _ buses: [String], files n: Int) -> Device? {
         guard checkID(&r, o, i), let kind = r.string(o, "kind"), let bus = r.ref(o, "bus", buses, Bus.self), let rid = r.rid(o, "rid"),
               let sids = r.array(o, "streamIds"), let mf = r.bool(o, "multifunction"), let acs = r.acs(o), let dma = r.bool(o, "dma"),
-              let bits = r.integer(o, "dmaBits", max: 64), bits > 0, let msiNode = r.req(o, "msi"), let aliases = r.array(o, "aliases"),
+              let bits = r.integer(o, "dmaBits", max: 64), let msiNode = r.req(o, "msi"), let aliases = r.array(o, "aliases"),
               let reserved = r.array(o, "reserved"), let origin = r.origin(o, files: n) else { return nil }
+        guard bits > 0 else { r.fail("\"dmaBits\" must be from 1 to 64", o); return nil }
         var msi: MSICapability?
         if !r.doc.isNull(msiNode) {
             guard let v = r.integer(msiNode, "vectors", max: 2048), let h = r.optionalInteger(msiNode, "handle", max: 0xFFFF),
@@ -210,7 +239,8 @@ extension ModelJSON {
         for a in aliases { guard let x = r.integer(a, max: 255) else { return nil }; al.append(UInt8(x)) }
         var res: [ReservedRange] = []
         for x in reserved {
-            guard let b = r.address(x, "base"), let l = r.address(x, "last"), l >= b, let xo = r.origin(x, files: n) else { return nil }
+            guard let b = r.address(x, "base"), let l = r.address(x, "last"), let xo = r.origin(x, files: n) else { return nil }
+            guard l >= b else { r.fail("reserved range \"last\" is below its \"base\"", x); return nil }
             res.append(ReservedRange(range: AddressRange(base: b, last: l), origin: xo))
         }
         return Device(name: "", kind: kind, bus: bus, rid: rid, streamIDs: streamIDs, multifunction: mf, acs: acs, dmaCapable: dma,

@@ -4,6 +4,9 @@ import IotopoSource
 /// The kinds of named entity; names are unique across all of them.
 enum EntityKind: String {
     case region = "memory region", bus, bridge, iommu = "IOMMU", device, domain
+
+    /// "a bus", "an IOMMU".
+    var withArticle: String { (self == .iommu ? "an " : "a ") + rawValue }
 }
 
 /// Every name declared on the platform, its kind and where it was first defined.
@@ -45,7 +48,7 @@ struct NameTable {
                                    at: it.name.range)
                     }
                 } else {
-                    sink.error(CheckID.duplicateName, "\(it.kind.rawValue) name '\(it.name.name)' is already taken by a \(first.kind.rawValue)",
+                    sink.error(CheckID.duplicateName, "\(it.kind.rawValue) name '\(it.name.name)' is already taken by \(first.kind.withArticle)",
                                at: it.name.range, notes: [DiagnosticNote("first defined here", at: first.range)])
                 }
                 continue
@@ -76,7 +79,7 @@ struct NameTable {
             return nil
         }
         guard kinds.contains(e.kind) else {
-            sink.error(CheckID.danglingReference, "\(what) must name a \(kinds.map(\.rawValue).joined(separator: " or ")), but '\(ref.name)' is a \(e.kind.rawValue)",
+            sink.error(CheckID.danglingReference, "\(what) must name \(kinds.map { $0.withArticle }.joined(separator: " or ")), but '\(ref.name)' is \(e.kind.withArticle)",
                        at: ref.range, notes: [DiagnosticNote("'\(ref.name)' is defined here", at: e.range)])
             return nil
         }

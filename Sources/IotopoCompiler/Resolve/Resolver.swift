@@ -97,7 +97,7 @@ struct Resolver {
                 ok = false
             }
         } else if let r = d.rid {
-            sink.error(CheckID.invalidRequesterID, "device '\(d.name.name)' sits on \(b.kind.rawValue) bus '\(b.name)', which has no requester IDs; use 'stream-ids'", at: r.range)
+            sink.error(CheckID.badRequesterID, "device '\(d.name.name)' sits on \(b.kind.rawValue) bus '\(b.name)', which has no requester IDs; use 'stream-ids'", at: r.range)
             ok = false
         }
         guard kept(d.name.name, usable: ok) else { return }

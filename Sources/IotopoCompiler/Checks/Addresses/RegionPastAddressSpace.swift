@@ -9,7 +9,7 @@ extension ModelCheck {
         let limit = UInt64(1) << UInt64(bits)
         for r in m.regions where r.range.last >= limit {
             c.report("region '\(r.name)' ends at \(hex(r.range.last)), past the platform's \(bits)-bit physical address space (last address \(hex(limit - 1)))",
-                     at: r.origin, notes: [c.note("address-bits is set here", m.platform.origin)])
+                     at: r.origin, notes: [c.note("the platform, with address-bits: \(bits), is declared here", m.platform.origin)])
         }
     }
 }

@@ -2,8 +2,10 @@ import IotopoModel
 
 extension ModelCheck {
     /// A requester ID's bus field must be the number of the bus the function sits on (a
-    /// bridge sits on its upstream bus). The decoder reports malformed IDs under this ID too.
-    static let invalidRequesterID = ModelCheck(CheckID.invalidRequesterID, .error, "a malformed requester ID, or one whose bus field is not its bus's number") { c in
+    /// bridge sits on its upstream bus). Malformed IDs are `bad-requester-id`, reported by the
+    /// decoder; a segment prefix that contradicts the bus is reported under this ID by the
+    /// resolver, which still has the ID's own range.
+    static let invalidRequesterID = ModelCheck(CheckID.invalidRequesterID, .error, "a requester ID whose bus field or segment is not that of the bus it sits on") { c in
         let m = c.model
         for d in m.devices {
             guard let rid = d.rid, let number = m.buses[d.bus].number, rid.bus != number else { continue }

@@ -1,8 +1,8 @@
 import IotopoModel
 
 extension ModelCheck {
-    /// A stream ID that does not fit the IOMMU's stream-ID width, given directly or produced
-    /// by its id-map.
+    /// A stream ID that does not fit the IOMMU's stream-ID width: given directly, produced by
+    /// the id-map, or a requester ID passed through unchanged (no id-map).
     static let streamIDTooWide = ModelCheck("stream-id-too-wide", .error, "a stream ID wider than the IOMMU's stream-ID width",
                                             after: ["bridge-cycle", "bus-multiple-upstream"]) { c in
         let m = c.model
@@ -13,7 +13,7 @@ extension ModelCheck {
                          at: e.origin)
             }
         }
-        for d in m.devices.ids(Device.self) where m.devices[d].dmaCapable && !m.devices[d].streamIDs.isEmpty {
+        for d in m.devices.ids(Device.self) where m.devices[d].dmaCapable {
             for s in c.streams(of: d) {
                 let bits = m.iommus[s.iommu].streamIDBits
                 for sid in s.ids where UInt64(sid) >= UInt64(1) << UInt64(bits) {

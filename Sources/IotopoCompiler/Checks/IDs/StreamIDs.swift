@@ -9,6 +9,20 @@ struct DeviceStreams {
 }
 
 extension CheckContext {
+    /// Whether a device's DMA reaches memory with no translation: no IOMMU on its path, or
+    /// every IOMMU passes it through (an identity domain, or an unmatched stream with
+    /// `unmatched: bypass`).
+    func untranslated(_ d: DeviceID, path: DMAPath) -> Bool {
+        for (i, step) in path.steps.enumerated() {
+            guard case let .iommu(u) = step else { continue }
+            if let dom = domain(of: d, at: u), model.domains[dom].type == .identity { continue }
+            let s = model.streamIDs(of: d, path: path, at: i)
+            if s.ids.isEmpty && !s.unmatched.isEmpty && model.iommus[u].unmatched == .bypass { continue }
+            return false
+        }
+        return true
+    }
+
     /// For each IOMMU on a device's path, the stream IDs it presents there.
     func streams(of d: DeviceID) -> [DeviceStreams] {
         let path = topology.path(of: model.devices[d])

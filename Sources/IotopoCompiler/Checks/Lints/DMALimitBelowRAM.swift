@@ -1,16 +1,18 @@
 import IotopoModel
 
 extension ModelCheck {
-    /// A device that cannot emit addresses above its DMA width, with no IOMMU to remap it,
+    /// A device that cannot emit addresses above its DMA width, with no IOMMU to remap it (or
+    /// one that passes it through: an identity domain, an unmatched stream with `bypass`),
     /// cannot reach RAM above that limit (after the bridge windows on its way): Linux then
     /// bounces its buffers through swiotlb (REFERENCE.md section 7).
     static let dmaLimitBelowRAM = ModelCheck("dma-limit-below-ram", .warning, "a device without an IOMMU cannot address some RAM (a 32-bit device with RAM above 4 GiB)",
                                              after: ["bridge-cycle", "bus-multiple-upstream", "bus-no-path-to-memory"], needsCompleteModel: true) { c in
         let m = c.model
         let ram = m.regions.filter { $0.kind == .ram }
-        for d in m.devices where d.dmaCapable && d.dmaBits < 64 {
+        for id in m.devices.ids(Device.self) where m.devices[id].dmaCapable && m.devices[id].dmaBits < 64 {
+            let d = m.devices[id]
             let path = c.topology.path(of: d)
-            guard path.iommus.isEmpty, path.reachesMemory else { continue }
+            guard path.reachesMemory, c.untranslated(id, path: path) else { continue }
             // Compare with what a full 64-bit master would reach through the same windows, so
             // RAM the windows hide from everyone is not blamed on the device's width.
             var reach = RangeSet([AddressRange(base: 0, last: d.dmaLimit)])
@@ -26,7 +28,7 @@ extension ModelCheck {
             }
             guard let first = missed.first else { continue }
             let names = missed.prefix(3).map { "'\($0.name)'" }.joined(separator: ", ") + (missed.count > 3 ? " and \(missed.count - 3) more" : "")
-            c.report("\(d.dmaBits)-bit device '\(d.name)' has no IOMMU and cannot reach all of RAM \(names); Linux will bounce its DMA through swiotlb",
+            c.report("\(d.dmaBits)-bit device '\(d.name)' reaches memory untranslated and cannot reach all of RAM \(names); Linux will bounce its DMA through swiotlb",
                      at: d.origin, notes: [c.note("RAM region '\(first.name)' starts at \(hex(first.range.base))", first.origin)])
         }
     }
