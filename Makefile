@@ -32,6 +32,13 @@ run: build
 	  $(BIN) compile --format text $$p || exit 1; \
 	done
 
+# Compile-time benchmark: iotopo check vs libyaml's bare event parse vs dtc, at 2k, 20k
+# and 200k devices (a few minutes; `make bench BENCH_ARGS=--quick` for one size).
+bench: release
+	@command -v dtc >/dev/null || { echo "installing device-tree-compiler (Debian package)"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq device-tree-compiler; }
+	python3 bench/run.py $(BENCH_ARGS)
+
 unit-test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test

@@ -28,9 +28,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .testTarget(name: "IotopoSourceTests", dependencies: ["IotopoSource"]),
         .testTarget(name: "IotopoYAMLTests", dependencies: ["IotopoYAML", "IotopoSource"]),
         .testTarget(name: "IotopoModelTests", dependencies: ["IotopoModel"]),
-        .testTarget(name: "IotopoCompilerTests", dependencies: ["IotopoCompiler", "IotopoModel", "IotopoSource", "IotopoReport"]),
+        .testTarget(name: "IotopoCompilerTests", dependencies: ["IotopoCompiler", "IotopoModel", "IotopoSource"]),
+        .testTarget(name: "IotopoReportTests", dependencies: ["IotopoReport", "IotopoCompiler", "IotopoSource"]),
         .testTarget(name: "IotopoEndToEndTests", dependencies: ["iotopo"]),
     ]
 )

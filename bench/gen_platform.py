@@ -75,16 +75,16 @@ def write_dts(n, path, labels=True):
     per device with its requester ID, and a domain child node (nesting is the attachment)
     that references its IOMMU by label and holds the three mappings as a table property,
     the way bindings write tables such as dma-ranges. With labels=False the device labels
-    are gone and the IOMMUs are referenced by explicit `phandle` numbers."""
+    are gone and the IOMMUs are referenced by path (`&{/iommu@fed90000}`)."""
     def ref(kind, i):
-        # kind: 0 IOMMU, 1 device, 2 domain; phandles are unique positive numbers.
-        return ("&%s%d" % (("dmar", "dev", "dom")[kind], i)) if labels else "%d" % (1 + kind + 3 * i)
+        # kind 0 is an IOMMU, referenced by label or, without labels, by path.
+        return ("&%s%d" % (("dmar", "dev", "dom")[kind], i)) if labels else "&{/iommu@%x}" % (0xfed90000 + i * 0x1000)
 
     def label(kind, i):
         return ("%s%d: " % (("dmar", "dev", "dom")[kind], i)) if labels else ""
 
     def phandle(kind, i):
-        return "" if labels else "phandle = <%d>; " % (1 + kind + 3 * i)
+        return ""
 
     segments = (n + PER_SEGMENT - 1) // PER_SEGMENT
     out = []
@@ -98,8 +98,9 @@ def write_dts(n, path, labels=True):
     for d, seg, port, dev in layout(n):
         by_port.setdefault((seg, port), []).append((d, dev))
     for seg in range(segments):
-        w("\tpcie@%x {\n\t\tcompatible = \"pci-host-ecam-generic\";\n\t\tdevice_type = \"pci\";\n\t\treg = <0x0 0x%x 0x0 0x10000000>;\n\t\tranges = <0x02000000 0x0 0x80000000 0x0 0x80000000 0x0 0x10000000>;\n\t\tbus-range = <0 255>;\n\t\tlinux,pci-domain = <%d>;\n"
-          "\t\t#address-cells = <3>;\n\t\t#size-cells = <2>;\n\t\tiommu-map = <0x0 %s 0x0 0x10000>;\n\n" % (0x40000000 + seg * 0x10000000, 0x40000000 + seg * 0x10000000, seg, ref(0, seg)))
+        ecam = 0x40_0000_0000 + seg * 0x1000_0000
+        w("\tpcie@%x {\n\t\tcompatible = \"pci-host-ecam-generic\";\n\t\tdevice_type = \"pci\";\n\t\treg = <0x%x 0x%x 0x0 0x10000000>;\n\t\tranges = <0x02000000 0x0 0x80000000 0x0 0x80000000 0x0 0x10000000>;\n\t\tbus-range = <0 255>;\n\t\tlinux,pci-domain = <%d>;\n"
+          "\t\t#address-cells = <3>;\n\t\t#size-cells = <2>;\n\t\tiommu-map = <0x0 %s 0x0 0x10000>;\n\n" % (ecam, ecam >> 32, ecam & 0xffffffff, seg, ref(0, seg)))
         for (s, port), devs in sorted(by_port.items()):
             if s != seg:
                 continue

@@ -47,14 +47,17 @@ public enum Compiler {
         let p = rootDecl.platform
         let platform = Platform(name: p?.name?.name ?? "", description: p?.description ?? "", addressBits: p?.addressBits ?? 64,
                                 origin: p?.origin ?? Origin(range: .fileStart(FileID(0))))
+        var timer = PhaseTimer()
         var resolver = Resolver(sources: loader.files.files.map { $0.path }, platform: platform)
         resolver.resolve(loader.decls)
+        timer.mark("resolve")
         resolver.model.suppressions = loader.suppressions
         diags += resolver.sink.diagnostics
         let complete = !frontEndErrors && !resolver.sink.hasErrors && p?.name != nil
         diags += checkRequesterIDSegments(resolver)
         let checked = CheckRunner.run(resolver.model, complete: complete, disabled: options.policy.disabled)
         diags += checked.diagnostics
+        timer.mark("checks")
         var final = options.policy.apply(diags, suppressions: resolver.model.suppressions, ran: checked.ran)
         let ok = !final.contains { $0.severity == .error }
         if ok && !complete {

@@ -45,14 +45,17 @@ public enum AtomicWriter {
             guard let p = buf.baseAddress else { return -1 }
             return mkstemp(p)
         }
-        if fd < 0 || failing == .open {
-            let e = fd < 0 ? errno : EACCES
-            if fd >= 0 { close(fd) }
-            throw Failure(path: path, reason: "cannot create a temporary file in '\(dir)': \(errorText(e))")
+        if fd < 0 {
+            throw Failure(path: path, reason: "cannot create a temporary file in '\(dir)': \(errorText(errno))")
         }
+        // From here on the temporary file exists: every way out either renames it or removes it.
         let tmp = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
         var done = false
         defer { if !done { unlink(tmp) } }
+        if failing == .open {
+            close(fd)
+            throw Failure(path: path, reason: "cannot create a temporary file in '\(dir)': \(errorText(EACCES))")
+        }
         if let e = writeAll(fd, bytes, failing: failing == .write) {
             close(fd)
             throw Failure(path: path, reason: "write failed: \(errorText(e))")

@@ -9,6 +9,8 @@ public struct CheckContext {
     public let topology: Topology
     /// Region IDs sorted by base address.
     public let regionsByBase: [RegionID]
+    /// For each device, the stream IDs it presents at each IOMMU on its path.
+    let deviceStreams: [[DeviceStreams]]
     /// The check currently running.
     var current: CheckInfo
     /// Findings.
@@ -16,8 +18,10 @@ public struct CheckContext {
 
     init(model: SystemModel) {
         self.model = model
-        topology = Topology(model)
+        let topology = Topology(model)
+        self.topology = topology
         regionsByBase = model.regionsByBase()
+        deviceStreams = model.devices.ids(Device.self).map { Self.computeStreams(of: $0, model: model, topology: topology) }
         current = CheckInfo("", .error, .model, "")
     }
 

@@ -55,9 +55,12 @@ struct SourceLoader {
         }
         let id = files.add(path: path == "-" ? "<stdin>" : path, bytes: bytes)
         loaded[key] = id
+        var timer = PhaseTimer()
         guard let doc = YAMLLoader.parse(bytes, file: id, limits: options.limits, sink: &sink) else { return }
+        timer.mark("parse \(files.path(id))")
         var decoder = Decoder(doc: doc, knownChecks: knownChecks, generatedBefore: generated, maxGenerated: options.maxGenerated)
         let decl = decoder.file(isRoot: isRoot)
+        timer.mark("decode \(files.path(id))")
         generated += decoder.generated
         sink.absorb(decoder.sink)
         suppressions += decoder.suppressions

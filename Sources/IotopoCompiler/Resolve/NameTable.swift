@@ -27,36 +27,57 @@ struct NameTable {
     private(set) var entries: [String: Entry] = [:]
     var sink = DiagnosticSink()
 
-    /// Declares every name in source order; returns for each declaration whether it is the
-    /// first of its name (and so kept).
+    /// Declares every name; returns for each declaration whether it is the first of its name
+    /// in source order (and so kept). No sort: when a name repeats, the two origins decide
+    /// which came first, so the cost stays linear in the number of declarations.
     mutating func declare(_ items: [(name: Ref, kind: EntityKind, origin: Origin, usable: Bool)]) -> [Bool] {
-        let order = items.indices.sorted {
-            let a = items[$0].origin, b = items[$1].origin
-            if a.range != b.range { return a.range < b.range }
-            if (a.instance ?? 0) != (b.instance ?? 0) { return (a.instance ?? 0) < (b.instance ?? 0) }
-            return $0 < $1
-        }
         var keep = [Bool](repeating: false, count: items.count)
-        var reportedTemplates = Set<SourceRange>()
-        for i in order {
-            let it = items[i]
-            if let first = entries[it.name.name] {
-                if first.range == it.name.range, it.origin.instance != nil {
-                    if reportedTemplates.insert(it.name.range).inserted {
-                        sink.error(CheckID.duplicateName,
-                                   "every instance of this repeated entry is named '\(it.name.name)'; put the index in the name, e.g. '\(it.name.name){i}'",
-                                   at: it.name.range)
-                    }
-                } else {
-                    sink.error(CheckID.duplicateName, "\(it.kind.rawValue) name '\(it.name.name)' is already taken by \(first.kind.withArticle)",
-                               at: it.name.range, notes: [DiagnosticNote("first defined here", at: first.range)])
-                }
+        var owner: [String: Int] = [:]
+        owner.reserveCapacity(items.count)
+        var losers: [(loser: Int, winner: Int)] = []
+        for i in items.indices {
+            let name = items[i].name.name
+            guard let j = owner[name] else {
+                owner[name] = i
+                keep[i] = true
                 continue
             }
-            entries[it.name.name] = Entry(kind: it.kind, range: it.name.range, origin: it.origin, id: nil, poisoned: !it.usable)
-            keep[i] = true
+            if Self.earlier(items[i], than: items[j]) {
+                owner[name] = i
+                keep[i] = true
+                keep[j] = false
+                losers.append((j, i))
+            } else {
+                losers.append((i, j))
+            }
+        }
+        entries.reserveCapacity(owner.count)
+        for (name, i) in owner {
+            entries[name] = Entry(kind: items[i].kind, range: items[i].name.range, origin: items[i].origin, id: nil, poisoned: !items[i].usable)
+        }
+        var reportedTemplates = Set<SourceRange>()
+        for (loser, _) in losers {
+            let it = items[loser]
+            guard let first = entries[it.name.name] else { continue }
+            if first.range == it.name.range, it.origin.instance != nil {
+                if reportedTemplates.insert(it.name.range).inserted {
+                    sink.error(CheckID.duplicateName,
+                               "every instance of this repeated entry is named '\(it.name.name)'; put the index in the name, e.g. '\(it.name.name){i}'",
+                               at: it.name.range)
+                }
+            } else {
+                sink.error(CheckID.duplicateName, "\(it.kind.rawValue) name '\(it.name.name)' is already taken by \(first.kind.withArticle)",
+                           at: it.name.range, notes: [DiagnosticNote("first defined here", at: first.range)])
+            }
         }
         return keep
+    }
+
+    /// Source order of two declarations: position, then repetition instance.
+    static func earlier(_ a: (name: Ref, kind: EntityKind, origin: Origin, usable: Bool),
+                        than b: (name: Ref, kind: EntityKind, origin: Origin, usable: Bool)) -> Bool {
+        if a.origin.range != b.origin.range { return a.origin.range < b.origin.range }
+        return (a.origin.instance ?? 0) < (b.origin.instance ?? 0)
     }
 
     /// Records the model ID of a kept entity.

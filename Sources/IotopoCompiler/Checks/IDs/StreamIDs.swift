@@ -23,8 +23,11 @@ extension CheckContext {
         return true
     }
 
-    /// For each IOMMU on a device's path, the stream IDs it presents there.
-    func streams(of d: DeviceID) -> [DeviceStreams] {
+    /// For each IOMMU on a device's path, the stream IDs it presents there (computed once,
+    /// when the context is made).
+    func streams(of d: DeviceID) -> [DeviceStreams] { deviceStreams[d.index] }
+
+    static func computeStreams(of d: DeviceID, model: SystemModel, topology: Topology) -> [DeviceStreams] {
         let path = topology.path(of: model.devices[d])
         var out: [DeviceStreams] = []
         for (i, step) in path.steps.enumerated() {

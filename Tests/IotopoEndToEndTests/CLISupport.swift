@@ -1,0 +1,91 @@
+import Foundation
+import XCTest
+
+/// Runs the built `iotopo` binary the way a user does, from the package root.
+enum CLI {
+    /// The package root, found from this file's path.
+    static let root: String = {
+        var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
+        while let last = parts.last, last != "Tests" { parts.removeLast() }
+        parts.removeLast()
+        return parts.joined(separator: "/")
+    }()
+
+    /// The executable, built beside the test bundle.
+    static let binary: String = {
+        let testBinary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var dir = testBinary.deletingLastPathComponent()
+        // On Linux the bundle is an executable in the products folder; elsewhere a directory.
+        if dir.lastPathComponent.hasSuffix(".xctest") { dir = dir.deletingLastPathComponent() }
+        return dir.appendingPathComponent("iotopo").path
+    }()
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    /// Runs `iotopo args...` in `cwd` (the package root by default) with a clean environment
+    /// plus `env`.
+    static func run(_ args: [String], env: [String: String] = [:], cwd: String? = nil, stdin: String? = nil) throws -> Result {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = args
+        p.currentDirectoryURL = URL(fileURLWithPath: cwd ?? root)
+        var environment = ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory()]
+        for (k, v) in env { environment[k] = v }
+        p.environment = environment
+        let out = Pipe(), err = Pipe(), inp = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        p.standardInput = inp
+        try p.run()
+        if let stdin { inp.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try inp.fileHandleForWriting.close()
+        // Read both pipes before waiting so a large output cannot fill a pipe and stall.
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+}
+
+/// Golden files for end-to-end output, Go style: compare, show the first differing line;
+/// `IOTOPO_UPDATE_GOLDEN=1` rewrites. A missing golden is recorded and the test still fails,
+/// so nothing is accepted unread; under `CI` nothing is ever written.
+enum Golden {
+    static func check(_ actual: String, against relative: String, file: StaticString = #filePath, line: UInt = #line) {
+        let path = CLI.root + "/" + relative
+        let env = ProcessInfo.processInfo.environment
+        let expected = try? String(contentsOfFile: path, encoding: .utf8)
+        if expected == actual { return }
+        let mayWrite = env["CI"] == nil
+        if env["IOTOPO_UPDATE_GOLDEN"] == "1" && mayWrite {
+            write(actual, to: path)
+            return
+        }
+        guard let expected else {
+            if mayWrite { write(actual, to: path) }
+            XCTFail("golden \(relative) was missing" + (mayWrite ? "; recorded it: read it, then re-run" : " (CI: not written)"), file: file, line: line)
+            return
+        }
+        let a = actual.split(separator: "\n", omittingEmptySubsequences: false)
+        let e = expected.split(separator: "\n", omittingEmptySubsequences: false)
+        let n = zip(a, e).prefix { $0 == $1 }.count
+        XCTFail("""
+        \(relative) differs at line \(n + 1):
+          golden: \(n < e.count ? String(e[n]) : "<end of file>")
+          actual: \(n < a.count ? String(a[n]) : "<end of file>")
+        (IOTOPO_UPDATE_GOLDEN=1 rewrites it once you have read the change)
+        """, file: file, line: line)
+    }
+
+    static func write(_ text: String, to path: String) {
+        try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let tmp = path + ".tmp"
+        _ = FileManager.default.createFile(atPath: tmp, contents: Data(text.utf8))
+        _ = try? FileManager.default.replaceItemAt(URL(fileURLWithPath: path), withItemAt: URL(fileURLWithPath: tmp))
+        if FileManager.default.fileExists(atPath: tmp) { try? FileManager.default.moveItem(atPath: tmp, toPath: path) }
+    }
+}
