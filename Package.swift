@@ -19,12 +19,13 @@ let package = Package(
         .target(name: "IotopoSource"),
         .target(name: "IotopoYAML", dependencies: ["CYAML", "IotopoSource"]),
         .target(name: "IotopoModel", dependencies: ["IotopoSource"]),
-        .target(name: "IotopoCompiler", dependencies: ["IotopoSource", "IotopoYAML", "IotopoModel"]),
-        .target(name: "IotopoReport", dependencies: ["IotopoSource", "IotopoModel", "IotopoCompiler"]),
+        .target(name: "IotopoCompiler", dependencies: ["IotopoSource", "IotopoYAML", "IotopoModel", "IotopoEngine"]),
+        .target(name: "IotopoEngine", dependencies: ["IotopoSource", "IotopoModel"]),
+        .target(name: "IotopoReport", dependencies: ["IotopoSource", "IotopoModel", "IotopoCompiler", "IotopoEngine"]),
         .executableTarget(
             name: "iotopo",
             dependencies: [
-                "IotopoSource", "IotopoModel", "IotopoCompiler", "IotopoReport",
+                "IotopoSource", "IotopoModel", "IotopoCompiler", "IotopoEngine", "IotopoReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -32,6 +33,7 @@ let package = Package(
         .testTarget(name: "IotopoYAMLTests", dependencies: ["IotopoYAML", "IotopoSource"]),
         .testTarget(name: "IotopoModelTests", dependencies: ["IotopoModel"]),
         .testTarget(name: "IotopoCompilerTests", dependencies: ["IotopoCompiler", "IotopoModel", "IotopoSource"]),
+        .testTarget(name: "IotopoEngineTests", dependencies: ["IotopoEngine", "IotopoModel", "IotopoCompiler", "IotopoSource"]),
         .testTarget(name: "IotopoReportTests", dependencies: ["IotopoReport", "IotopoCompiler", "IotopoSource"]),
         .testTarget(name: "IotopoEndToEndTests", dependencies: ["iotopo"]),
     ]

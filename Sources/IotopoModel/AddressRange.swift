@@ -61,11 +61,12 @@ public func hex(_ v: UInt64, digits: Int = 1) -> String {
     return "0x" + String(repeating: "0", count: max(0, digits - s.count)) + s
 }
 
-/// A size rendered with the largest binary unit that divides it (`4KiB`, `2MiB`, `0x1234`).
+/// A size rendered with the largest binary unit that divides it (`4KiB`, `2MiB`), else in
+/// decimal bytes below 1 MiB (`1500`) and in hex above (`0x1234567`).
 public func sizeText(_ v: UInt64) -> String {
     let units: [(UInt64, String)] = [(1 << 40, "TiB"), (1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")]
     for (u, name) in units where v >= u && v % u == 0 {
         return "\(v / u)\(name)"
     }
-    return v < 1024 ? "\(v)" : hex(v)
+    return v < 1 << 20 ? "\(v)" : hex(v)
 }

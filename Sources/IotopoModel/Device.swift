@@ -9,13 +9,18 @@ public struct MSICapability: Hashable, Sendable {
     public var cpu: UInt32
     /// Destination vector of vector 0 in compatibility format (vector `v` goes to `vector + v`).
     public var vector: UInt8
+    /// The address the device writes its messages to, when that write goes through the DMA
+    /// path (an Arm GIC ITS doorbell IOVA behind an SMMU); nil for an interrupt controller
+    /// reached directly.
+    public var address: UInt64?
 
     /// Creates a capability.
-    public init(vectors: UInt32, handle: UInt32?, cpu: UInt32, vector: UInt8) {
+    public init(vectors: UInt32, handle: UInt32?, cpu: UInt32, vector: UInt8, address: UInt64? = nil) {
         self.vectors = vectors
         self.handle = handle
         self.cpu = cpu
         self.vector = vector
+        self.address = address
     }
 }
 

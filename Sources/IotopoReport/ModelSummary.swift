@@ -81,7 +81,7 @@ public enum ModelSummary {
         if let rid = d.rid { line += "  rid \(rid)" }
         if !d.streamIDs.isEmpty { line += "  stream-ids " + d.streamIDs.map { hex(UInt64($0)) }.joined(separator: ",") }
         line += d.dmaCapable ? "  dma \(d.dmaBits)-bit" : "  no dma"
-        if let msi = d.msi { line += "  msi x\(msi.vectors)" }
+        if let msi = d.msi { line += "  msi x\(msi.vectors)" + (msi.address.map { " at \(hex($0))" } ?? "") }
         var out = line + "\n"
         guard d.dmaCapable else { return out }
         let path = topo.path(of: d)

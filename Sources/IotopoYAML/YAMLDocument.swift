@@ -54,6 +54,12 @@ public struct YAMLDocument: Sendable {
         self.root = root
     }
 
+    /// The same document attributed to another file ID (for a file first parsed on its own,
+    /// then placed in a larger file table).
+    public func withFile(_ id: FileID) -> YAMLDocument {
+        YAMLDocument(file: id, nodes: nodes, children: children, arena: arena, root: root)
+    }
+
     /// Number of distinct nodes stored.
     public var nodeCount: Int { nodes.count }
 

@@ -1,4 +1,5 @@
 import IotopoCompiler
+import IotopoReport
 import IotopoModel
 import IotopoSource
 
@@ -8,6 +9,17 @@ enum Loading {
     static func load(_ path: String, options: CompileOptions) -> CompileResult {
         if path.hasSuffix(".json") { return ModelJSON.load(path: path, options: options) }
         return Compiler.compile(path: path, options: options)
+    }
+
+    /// For commands that use a topology rather than check it: errors in full on standard
+    /// error, warnings only counted (`iotopo check` shows them).
+    static func reportBriefly(_ diagnostics: [Diagnostic], files: SourceFiles, style: TextStyle) {
+        var r = DiagnosticTextRenderer(files: files, style: style)
+        Output.err(r.render(diagnostics.filter { $0.severity == .error }))
+        let warnings = diagnostics.filter { $0.severity == .warning }.count
+        if warnings > 0 {
+            Output.err("note: the topology has \(warnings) warning\(warnings == 1 ? "" : "s"); 'iotopo check' shows them\n")
+        }
     }
 
     /// Appends a result's files to `table`, shifting every file ID in its diagnostics.

@@ -29,7 +29,8 @@ final class AddressTests: XCTestCase {
     func testSizeText() {
         XCTAssertEqual(sizeText(4096), "4KiB")
         XCTAssertEqual(sizeText(2 << 20), "2MiB")
-        XCTAssertEqual(sizeText(0x1234), "0x1234")
+        XCTAssertEqual(sizeText(0x1234), "4660")
+        XCTAssertEqual(sizeText(0x123_4567), "0x1234567")
         XCTAssertEqual(sizeText(100), "100")
     }
 }

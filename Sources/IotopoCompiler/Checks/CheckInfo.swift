@@ -56,6 +56,8 @@ public enum CheckID {
     public static let danglingReference = "dangling-reference"
     public static let invalidRequesterID = "invalid-requester-id"
     public static let badRequesterID = "bad-requester-id"
+    public static let invalidStep = "invalid-step"
+    public static let workloadLimit = "workload-limit"
     public static let invalidModel = "invalid-model"
 }
 
@@ -89,5 +91,7 @@ enum FrontEndChecks {
         CheckInfo(CheckID.danglingReference, .error, .resolve, "a reference names no entity of the expected kind (with a suggestion)"),
         CheckInfo(CheckID.invalidModel, .error, .source, "a compiled-model JSON file that is malformed or inconsistent"),
         CheckInfo(CheckID.badRequesterID, .error, .decode, "a requester ID that is malformed, or given to something that is not a PCI function"),
+        CheckInfo(CheckID.invalidStep, .error, .decode, "a workload step the platform cannot perform (a DMA from a device that cannot master DMA, an MSI vector it lacks, an empty address range)"),
+        CheckInfo(CheckID.workloadLimit, .error, .decode, "a workload whose generators would produce more steps than the limit"),
     ]
 }

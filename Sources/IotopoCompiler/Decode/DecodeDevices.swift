@@ -44,6 +44,7 @@ extension Decoder {
         if let v = optional(&f, "handle"), let x = integer(v, "handle", in: 0 ... 0xFFFF) { m.handle = UInt32(x) }
         if let v = optional(&f, "cpu"), let x = integer(v, "cpu", in: 0 ... 0xFFFF_FFFF) { m.cpu = UInt32(x) }
         if let v = optional(&f, "vector"), let x = integer(v, "vector", in: 0 ... 255) { m.vector = UInt8(x) }
+        if let v = optional(&f, "address"), let x = integer(v, "msi address") { m.address = x }
         finish(f)
         return m
     }

@@ -230,8 +230,11 @@ extension ModelJSON {
         var msi: MSICapability?
         if !r.doc.isNull(msiNode) {
             guard let v = r.integer(msiNode, "vectors", max: 2048), let h = r.optionalInteger(msiNode, "handle", max: 0xFFFF),
-                  let cpu = r.integer(msiNode, "cpu", max: 0xFFFF_FFFF), let vec = r.integer(msiNode, "vector", max: 255) else { return nil }
-            msi = MSICapability(vectors: UInt32(v), handle: h.map { UInt32($0) }, cpu: UInt32(cpu), vector: UInt8(vec))
+                  let cpu = r.integer(msiNode, "cpu", max: 0xFFFF_FFFF), let vec = r.integer(msiNode, "vector", max: 255),
+                  let an = r.req(msiNode, "address") else { return nil }
+            var address: UInt64?
+            if !r.doc.isNull(an) { guard let a = r.address(an) else { return nil }; address = a }
+            msi = MSICapability(vectors: UInt32(v), handle: h.map { UInt32($0) }, cpu: UInt32(cpu), vector: UInt8(vec), address: address)
         }
         var streamIDs: [UInt32] = []
         for s in sids { guard let x = r.integer(s, max: 0xFFFF_FFFF) else { return nil }; streamIDs.append(UInt32(x)) }

@@ -116,7 +116,8 @@ public enum ModelJSON {
 
     static func device(_ i: Int, _ d: Device, _ m: SystemModel) -> JSON {
         let msi: JSON = d.msi.map { x in
-            .object([("vectors", .uint(x.vectors)), ("handle", x.handle.map { .uint($0) } ?? .null), ("cpu", .uint(x.cpu)), ("vector", .uint(x.vector))])
+            .object([("vectors", .uint(x.vectors)), ("handle", x.handle.map { .uint($0) } ?? .null), ("cpu", .uint(x.cpu)), ("vector", .uint(x.vector)),
+                     ("address", x.address.map(addr) ?? .null)])
         } ?? .null
         let reserved: [JSON] = d.reserved.map { r in .object([("base", addr(r.range.base)), ("last", addr(r.range.last)), ("origin", origin(r.origin))]) }
         return .object([

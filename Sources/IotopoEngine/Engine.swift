@@ -1,0 +1,203 @@
+import IotopoModel
+import IotopoSource
+
+/// Runs DMA, MSI and IOMMU operations against a compiled model.
+///
+/// The model is immutable; everything a workload changes lives here in flat arrays indexed
+/// by typed IDs: context slots (stream table entries) pointing at domains, each domain's
+/// sorted mappings and page tables, each IOMMU's IOTLB and remapping table. Nothing on the
+/// DMA path allocates once its scratch buffers have grown to the largest access seen.
+public struct Engine {
+    /// The platform.
+    public let model: SystemModel
+    /// Its derived links.
+    public let topology: Topology
+    var plans: [DevicePlan]
+    var slots: SlotTable
+    /// Domain index per context slot, -1 for no context.
+    var slotDomain: [Int32]
+    /// For each device, every slot it owns at each IOMMU on its path (all its stream IDs).
+    var deviceSlots: [[(iommu: IOMMUID, slots: [Int32])]]
+    var domains: [DomainState]
+    var pools: [TablePool]
+    var tlbs: [IOTLB]
+    var remapTables: [[UInt32: RemapEntry]]
+    let regionsByBase: [RegionID]
+    /// Per-IOMMU counters.
+    public internal(set) var stats: [IOMMUStats]
+    var segments: [Segment] = []
+    var scratch: [Segment] = []
+
+    /// Prepares a model for running: contexts from its attachments, tables from its mappings.
+    public init(model m: SystemModel) {
+        model = m
+        topology = Topology(m)
+        var slots = SlotTable()
+        plans = DevicePlan.build(m, topology, slots: &slots)
+        var owned: [[(iommu: IOMMUID, slots: [Int32])]] = []
+        owned.reserveCapacity(m.devices.count)
+        for d in m.devices.ids(Device.self) {
+            let path = topology.path(of: m.devices[d])
+            var list: [(iommu: IOMMUID, slots: [Int32])] = []
+            for (i, step) in path.steps.enumerated() {
+                guard case let .iommu(u) = step else { continue }
+                let ids = m.streamIDs(of: d, path: path, at: i).ids
+                list.append((u, ids.map { slots.slot(iommu: u, stream: $0) }))
+            }
+            owned.append(list)
+        }
+        self.slots = slots
+        deviceSlots = owned
+        slotDomain = [Int32](repeating: -1, count: slots.count)
+        domains = m.domains.map { DomainState(type: $0.type, iommu: $0.iommu, mappings: $0.mappings.sorted { $0.iova < $1.iova }) }
+        pools = m.iommus.map { TablePool(geometry: $0.geometry) }
+        tlbs = m.iommus.map { IOTLB(geometry: $0.iotlb) }
+        remapTables = m.iommus.map { u in
+            var t: [UInt32: RemapEntry] = [:]
+            for e in u.remapTable where t[e.index] == nil { t[e.index] = e }
+            return t
+        }
+        regionsByBase = m.regionsByBase()
+        stats = [IOMMUStats](repeating: IOMMUStats(), count: m.iommus.count)
+        for a in m.attachments { setContext(device: a.device, iommu: m.domains[a.domain].iommu, domain: a.domain.raw) }
+    }
+
+    mutating func setContext(device d: DeviceID, iommu u: IOMMUID, domain: Int32) {
+        for entry in deviceSlots[d.index] where entry.iommu == u {
+            for s in entry.slots { slotDomain[Int(s)] = domain }
+        }
+    }
+
+    /// The domain a device's DMA uses at an IOMMU now, if any.
+    public func domain(of d: DeviceID, at u: IOMMUID) -> DomainID? {
+        for op in plans[d.index].ops where op.kind == .iommu && op.index == u.raw && op.slot >= 0 {
+            let dom = slotDomain[Int(op.slot)]
+            return dom >= 0 ? DomainID(dom) : nil
+        }
+        return nil
+    }
+
+    // MARK: Operations (virtio-iommu semantics, REFERENCE.md section 8)
+
+    /// Maps an IOVA range. Refused, as virtio-iommu refuses it, when the domain has no
+    /// device (no endpoint attached: VIRTIO_IOMMU_S_NOENT), is not translated, or the range
+    /// overlaps an existing mapping (VIRTIO_IOMMU_S_INVAL); and when the page size, the
+    /// alignment or the IOVA width does not fit the IOMMU.
+    public mutating func map(domain d: DomainID, iova: AddressRange, phys: UInt64, perm: Permissions, pageSize: UInt64?, origin: Origin) -> Refusal? {
+        let u = model.iommus[domains[d.index].iommu]
+        let page = pageSize ?? (UInt64(1) << UInt64(u.granuleShift))
+        guard isUsed(d) else {
+            return Refusal(reason: "not-attached", message: "no device uses domain '\(model.domains[d].name)' (virtio-iommu: VIRTIO_IOMMU_S_NOENT)")
+        }
+        guard domains[d.index].type == .translated else {
+            return Refusal(reason: "not-translated", message: "domain '\(model.domains[d].name)' is \(domains[d.index].type.rawValue) and has no page table")
+        }
+        guard u.supportsPageSize(page) else {
+            return Refusal(reason: "page-size", message: "IOMMU '\(u.name)' has no \(sizeText(page)) pages")
+        }
+        let mask = page - 1
+        guard iova.base & mask == 0, phys & mask == 0, iova.size & mask == 0 else {
+            return Refusal(reason: "misaligned", message: "iova, phys and size must be multiples of the \(sizeText(page)) page size")
+        }
+        guard u.inputBits >= 64 || iova.last >> UInt64(u.inputBits) == 0 else {
+            return Refusal(reason: "iova-range", message: "iova range passes the \(u.inputBits)-bit input width of '\(u.name)'")
+        }
+        guard phys <= UInt64.max - (iova.last - iova.base) else {
+            return Refusal(reason: "phys-range", message: "physical range passes 2^64")
+        }
+        var state = domains[d.index]
+        let i = state.firstMapping(endingAtOrAfter: iova.base)
+        if i < state.mappings.count, state.mappings[i].iova.overlaps(iova) {
+            let other = state.mappings[i].iova
+            return Refusal(reason: "overlap", message: "overlaps the mapping at \(hex(other.base))-\(hex(other.last)) (virtio-iommu: VIRTIO_IOMMU_S_INVAL)")
+        }
+        state.mappings.insert(Mapping(iova: iova, phys: phys, perm: perm, pageSize: page, region: nil, origin: origin), at: i)
+        pools[state.iommu.index].reset(&state)
+        domains[d.index] = state
+        return nil
+    }
+
+    /// Unmaps every mapping inside an IOVA range. Refused when it would split a mapping
+    /// (VIRTIO_IOMMU_S_RANGE), as virtio-iommu does. The IOTLB is not touched: entries for the
+    /// range stay until an `invalidate`, as on real hardware.
+    public mutating func unmap(domain d: DomainID, iova: AddressRange) -> (refusal: Refusal?, removed: Int) {
+        var state = domains[d.index]
+        let i = state.firstMapping(endingAtOrAfter: iova.base)
+        var j = i
+        while j < state.mappings.count && state.mappings[j].iova.base <= iova.last {
+            let m = state.mappings[j].iova
+            if !iova.contains(m) {
+                return (Refusal(reason: "split", message: "would split the mapping at \(hex(m.base))-\(hex(m.last)) (virtio-iommu: VIRTIO_IOMMU_S_RANGE)"), 0)
+            }
+            j += 1
+        }
+        let removed = j - i
+        if removed > 0 {
+            state.mappings.removeSubrange(i ..< j)
+            state.epoch &+= 1
+            pools[state.iommu.index].reset(&state)
+            domains[d.index] = state
+        }
+        return (nil, removed)
+    }
+
+    /// Attaches a device to a domain, replacing its context at the domain's IOMMU.
+    public mutating func attach(device d: DeviceID, domain dom: DomainID) -> Refusal? {
+        let u = model.domains[dom].iommu
+        guard deviceSlots[d.index].contains(where: { $0.iommu == u && !$0.slots.isEmpty }) else {
+            return Refusal(reason: "not-on-path", message: "IOMMU '\(model.iommus[u].name)' is not on the path of device '\(model.devices[d].name)'")
+        }
+        setContext(device: d, iommu: u, domain: dom.raw)
+        return nil
+    }
+
+    /// Detaches a device from a domain. Refused when the device is not attached to that
+    /// domain (virtio-iommu: VIRTIO_IOMMU_S_INVAL).
+    public mutating func detach(device d: DeviceID, domain dom: DomainID) -> Refusal? {
+        let u = model.domains[dom].iommu
+        guard domain(of: d, at: u) == dom else {
+            return Refusal(reason: "not-attached", message: "device '\(model.devices[d].name)' is not attached to domain '\(model.domains[dom].name)' (virtio-iommu: VIRTIO_IOMMU_S_INVAL)")
+        }
+        setContext(device: d, iommu: u, domain: -1)
+        return nil
+    }
+
+    /// Switches a domain to translated, identity or blocked; its mappings are kept.
+    public mutating func setType(domain d: DomainID, type: DomainType) {
+        domains[d.index].type = type
+    }
+
+    /// Invalidates IOTLB entries.
+    public mutating func invalidate(iommu u: IOMMUID, scope: InvalidationScope) {
+        switch scope {
+        case .all: tlbs[u.index].invalidateAll()
+        case let .domain(d): tlbs[u.index].invalidate(domain: d.raw)
+        case let .range(d, r): tlbs[u.index].invalidate(domain: d.raw, range: r)
+        }
+    }
+
+    /// Writes an interrupt-remapping entry.
+    public mutating func remap(iommu u: IOMMUID, entry: RemapEntry) {
+        remapTables[u.index][entry.index] = entry
+    }
+
+    /// Clears an interrupt-remapping entry.
+    public mutating func unremap(iommu u: IOMMUID, index: UInt32) {
+        remapTables[u.index][index] = nil
+    }
+
+    /// Whether any device's context points at a domain.
+    func isUsed(_ d: DomainID) -> Bool { slotDomain.contains(d.raw) }
+
+    /// Current mappings of a domain (sorted by IOVA).
+    public func mappings(of d: DomainID) -> [Mapping] { domains[d.index].mappings }
+
+    /// Current type of a domain.
+    public func type(of d: DomainID) -> DomainType { domains[d.index].type }
+
+    /// Valid IOTLB entries of an IOMMU.
+    public func iotlbOccupancy(_ u: IOMMUID) -> Int { tlbs[u.index].occupancy }
+
+    /// Page tables built so far at an IOMMU.
+    public func tableCount(_ u: IOMMUID) -> Int { pools[u.index].tableCount }
+}
