@@ -5,6 +5,7 @@ SWIFT      ?= swift
 BIN        := .build/debug/iotopo
 RELEASE    := .build/release/iotopo
 PLATFORMS  := $(sort $(wildcard topologies/*/platform.yaml))
+WORKLOADS  := $(sort $(wildcard topologies/*/workloads/*.yaml))
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps build release run test unit-test bench clean
@@ -23,13 +24,18 @@ build: deps
 release: deps
 	$(SWIFT) build -c release
 
-# Check and compile every bundled platform. Warnings are expected on some platforms
-# (the embedded SoC has no IOMMU); errors fail the run.
+# Check and compile every bundled platform, then run every bundled workload. Warnings are
+# expected on some platforms (the embedded SoC has no IOMMU); errors, and workload
+# expectations that fail, fail the run.
 run: build
 	@for p in $(PLATFORMS); do \
-	  echo "== $$p"; \
+	  echo "== check and compile $$p"; \
 	  $(BIN) check $$p || exit 1; \
 	  $(BIN) compile --format text $$p || exit 1; \
+	done
+	@for w in $(WORKLOADS); do \
+	  echo "== run $$w"; \
+	  $(BIN) run $$w || exit 1; \
 	done
 
 # Compile-time benchmark: iotopo check vs libyaml's bare event parse vs dtc, at 2k, 20k

@@ -35,6 +35,6 @@ let package = Package(
         .testTarget(name: "IotopoCompilerTests", dependencies: ["IotopoCompiler", "IotopoModel", "IotopoSource"]),
         .testTarget(name: "IotopoEngineTests", dependencies: ["IotopoEngine", "IotopoModel", "IotopoCompiler", "IotopoSource"]),
         .testTarget(name: "IotopoReportTests", dependencies: ["IotopoReport", "IotopoCompiler", "IotopoSource"]),
-        .testTarget(name: "IotopoEndToEndTests", dependencies: ["iotopo"]),
+        .testTarget(name: "IotopoEndToEndTests", dependencies: ["iotopo", "IotopoSource"]),
     ]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import IotopoSource
 import XCTest
 
 /// Runs the built `iotopo` binary the way a user does, from the package root.
@@ -81,11 +82,12 @@ enum Golden {
         """, file: file, line: line)
     }
 
-    static func write(_ text: String, to path: String) {
-        try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        let tmp = path + ".tmp"
-        _ = FileManager.default.createFile(atPath: tmp, contents: Data(text.utf8))
-        _ = try? FileManager.default.replaceItemAt(URL(fileURLWithPath: path), withItemAt: URL(fileURLWithPath: tmp))
-        if FileManager.default.fileExists(atPath: tmp) { try? FileManager.default.moveItem(atPath: tmp, toPath: path) }
+    static func write(_ text: String, to path: String, file: StaticString = #filePath, line: UInt = #line) {
+        do {
+            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try AtomicWriter.write(text, to: path)
+        } catch {
+            XCTFail("could not write golden: \(error)", file: file, line: line)
+        }
     }
 }
