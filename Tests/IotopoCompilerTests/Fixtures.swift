@@ -86,13 +86,22 @@ enum FixtureHarness {
 
     /// Compiles a fixture (path relative to the package root) and returns what was expected,
     /// what was found, and the result.
-    static func run(_ relative: String) -> (expected: [Expectation], actual: [Expectation], result: CompileResult) {
+    static func run(_ relative: String) -> (expected: [Expectation], actual: [Expectation], files: SourceFiles) {
         let cwd = FileManager.default.currentDirectoryPath
         _ = FileManager.default.changeCurrentDirectoryPath(Package.root)
         defer { _ = FileManager.default.changeCurrentDirectoryPath(cwd) }
         let rootText = (try? String(contentsOfFile: relative, encoding: .utf8)) ?? ""
         let options = options(for: rootText)
-        let result = relative.hasSuffix(".json") ? ModelJSON.load(path: relative, options: options) : Compiler.compile(path: relative, options: options)
+        // A fixture whose top level holds `workload:` is a workload (its topology beside it).
+        let isWorkload = rootText.hasPrefix("workload:") || rootText.contains("\nworkload:")
+        let result: (files: SourceFiles, diagnostics: [Diagnostic])
+        if isWorkload {
+            let w = WorkloadCompiler.compile(path: relative, options: options)
+            result = (w.files, w.diagnostics)
+        } else {
+            let c = relative.hasSuffix(".json") ? ModelJSON.load(path: relative, options: options) : Compiler.compile(path: relative, options: options)
+            result = (c.files, c.diagnostics)
+        }
         var expected = sidecar(relative, display: relative)
         for f in result.files.files {
             // A file refused for its size was never loaded; its comments are still on disk.
@@ -108,7 +117,7 @@ enum FixtureHarness {
             Expectation(file: d.range.map { result.files.path($0.file) } ?? relative, line: d.range?.start.line ?? 0,
                         severity: d.severity.rawValue, id: d.id)
         }
-        return (expected, actual, result)
+        return (expected, actual, result.files)
     }
 
     /// Multiset difference: (missing, unexpected).
