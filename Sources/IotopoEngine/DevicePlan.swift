@@ -27,6 +27,19 @@ struct DevicePlan: Sendable {
     /// Slot of that IOMMU's op in `ops` (for the requester ID seen there).
     var remapRID: UInt16
     var hasRID: Bool
+    /// The fast-path parameters when the path is one IOMMU and no windows.
+    var fast: FastPath
+}
+
+/// What every DMA reads first, in one 24-byte record so that a DMA by a random device
+/// costs one cache line here: the device's DMA limit and, when the path is one IOMMU and no
+/// windows, that IOMMU, the context slot and the granule mask (an access inside one granule
+/// page is one piece).
+struct FastPath: Sendable {
+    var dmaLimit: UInt64 = 0
+    var iommu: Int32 = -1
+    var slot: Int32 = -1
+    var granuleMask: UInt64 = 0
 }
 
 /// Assigns context slots: one per (IOMMU, stream ID) that any device presents, so attach
@@ -86,8 +99,13 @@ extension DevicePlan {
                     }
                 }
             }
+            var fast = FastPath(dmaLimit: dev.dmaLimit)
+            if ops.count == 1, ops[0].kind == .iommu, ops[0].slot >= 0 {
+                fast = FastPath(dmaLimit: dev.dmaLimit, iommu: ops[0].index, slot: ops[0].slot,
+                                granuleMask: (UInt64(1) << UInt64(m.iommus[Int(ops[0].index)].granuleShift)) - 1)
+            }
             plans.append(DevicePlan(dmaCapable: dev.dmaCapable, dmaLimit: dev.dmaLimit, ops: ops, remapIOMMU: remap,
-                                    remapRID: remapRID, hasRID: dev.rid != nil))
+                                    remapRID: remapRID, hasRID: dev.rid != nil, fast: fast))
         }
         return plans
     }

@@ -1,13 +1,24 @@
 import IotopoModel
 import IotopoSource
 
+/// The IOMMU parameters translation reads, as plain integers.
+struct UnitParams: Sendable {
+    var inputBits: UInt64
+    var outputBits: UInt64
+    var hitCycles: UInt32
+    var walkCycles: UInt32
+}
+
 /// Runs DMA, MSI and IOMMU operations against a compiled model.
 ///
 /// The model is immutable; everything a workload changes lives here in flat arrays indexed
 /// by typed IDs: context slots (stream table entries) pointing at domains, each domain's
 /// sorted mappings and page tables, each IOMMU's IOTLB and remapping table. Nothing on the
 /// DMA path allocates once its scratch buffers have grown to the largest access seen.
-public struct Engine {
+///
+/// An engine cannot be copied (`~Copyable`): its IOTLBs are raw buffers it owns, and a copy
+/// would share them rather than fork the simulation. Make a new engine instead.
+public struct Engine: ~Copyable {
     /// The platform.
     public let model: SystemModel
     /// Its derived links.
@@ -19,12 +30,27 @@ public struct Engine {
     /// For each device, every slot it owns at each IOMMU on its path (all its stream IDs).
     var deviceSlots: [[(iommu: IOMMUID, slots: [Int32])]]
     var domains: [DomainState]
+    /// What every DMA reads about its domain, in one 20-byte record (one cache line, not
+    /// three arrays): its type, unmap epoch, root table and share of its pool.
+    var hot: [DomainHot]
+    /// Per device, what the DMA fast path needs (see `FastPath`).
+    let fastPaths: [FastPath]
+    /// Regions sorted by base, as plain integers, for the memory step.
+    let regionBase: [UInt64]
+    let regionLast: [UInt64]
+    let regionID: [Int32]
+    /// Index (in the sorted arrays) of the region the last access landed in.
+    var lastRegion = 0
+    /// Hazards of the last DMA's pieces, and how many pieces it had (the summary reads these
+    /// without touching `segments`).
+    public internal(set) var lastHazards: Hazards = []
+    public internal(set) var lastPieceCount = 0
     var pools: [TablePool]
     var tlbs: [IOTLB]
     var remapTables: [[UInt32: RemapEntry]]
     let regionsByBase: [RegionID]
-    /// Per-IOMMU counters.
-    public internal(set) var stats: [IOMMUStats]
+    /// What translation reads of each IOMMU, flat (no arrays or strings to copy).
+    let units: [UnitParams]
     var segments: [Segment] = []
     var scratch: [Segment] = []
 
@@ -49,7 +75,9 @@ public struct Engine {
         self.slots = slots
         deviceSlots = owned
         slotDomain = [Int32](repeating: -1, count: slots.count)
-        domains = m.domains.map { DomainState(type: $0.type, iommu: $0.iommu, mappings: $0.mappings.sorted { $0.iova < $1.iova }) }
+        domains = m.domains.map { DomainState(iommu: $0.iommu, mappings: $0.mappings.sorted { $0.iova < $1.iova }) }
+        hot = m.domains.map { DomainHot(tables: DomainTables(), epoch: 0, type: $0.type) }
+        fastPaths = plans.map(\.fast)
         pools = m.iommus.map { TablePool(geometry: $0.geometry) }
         tlbs = m.iommus.map { IOTLB(geometry: $0.iotlb) }
         remapTables = m.iommus.map { u in
@@ -58,7 +86,11 @@ public struct Engine {
             return t
         }
         regionsByBase = m.regionsByBase()
-        stats = [IOMMUStats](repeating: IOMMUStats(), count: m.iommus.count)
+        regionBase = regionsByBase.map { m.regions[$0].range.base }
+        regionLast = regionsByBase.map { m.regions[$0].range.last }
+        regionID = regionsByBase.map(\.raw)
+        units = m.iommus.map { UnitParams(inputBits: UInt64($0.inputBits), outputBits: UInt64($0.outputBits),
+                                          hitCycles: $0.iotlb.hitCycles, walkCycles: $0.iotlb.walkCyclesPerLevel) }
         for a in m.attachments { setContext(device: a.device, iommu: m.domains[a.domain].iommu, domain: a.domain.raw) }
     }
 
@@ -89,8 +121,8 @@ public struct Engine {
         guard isUsed(d) else {
             return Refusal(reason: "not-attached", message: "no device uses domain '\(model.domains[d].name)' (virtio-iommu: VIRTIO_IOMMU_S_NOENT)")
         }
-        guard domains[d.index].type == .translated else {
-            return Refusal(reason: "not-translated", message: "domain '\(model.domains[d].name)' is \(domains[d.index].type.rawValue) and has no page table")
+        guard hot[d.index].type == .translated else {
+            return Refusal(reason: "not-translated", message: "domain '\(model.domains[d].name)' is \(hot[d.index].type.rawValue) and has no page table")
         }
         guard u.supportsPageSize(page) else {
             return Refusal(reason: "page-size", message: "IOMMU '\(u.name)' has no \(sizeText(page)) pages")
@@ -112,8 +144,8 @@ public struct Engine {
             return Refusal(reason: "overlap", message: "overlaps the mapping at \(hex(other.base))-\(hex(other.last)) (virtio-iommu: VIRTIO_IOMMU_S_INVAL)")
         }
         state.mappings.insert(Mapping(iova: iova, phys: phys, perm: perm, pageSize: page, region: nil, origin: origin), at: i)
-        pools[state.iommu.index].reset(&state)
         domains[d.index] = state
+        dropTables(d)
         return nil
     }
 
@@ -134,9 +166,9 @@ public struct Engine {
         let removed = j - i
         if removed > 0 {
             state.mappings.removeSubrange(i ..< j)
-            state.epoch &+= 1
-            pools[state.iommu.index].reset(&state)
+            hot[d.index].epoch &+= 1
             domains[d.index] = state
+            dropTables(d)
         }
         return (nil, removed)
     }
@@ -164,7 +196,7 @@ public struct Engine {
 
     /// Switches a domain to translated, identity or blocked; its mappings are kept.
     public mutating func setType(domain d: DomainID, type: DomainType) {
-        domains[d.index].type = type
+        hot[d.index].type = type
     }
 
     /// Invalidates IOTLB entries.
@@ -186,6 +218,25 @@ public struct Engine {
         remapTables[u.index][index] = nil
     }
 
+    /// Drops a domain's page tables after its mappings changed; they are rebuilt on demand.
+    mutating func dropTables(_ d: DomainID) {
+        let u = domains[d.index].iommu
+        let t = hot[d.index].tables
+        hot[d.index].tables = DomainTables()
+        if pools[u.index].drop(words: Int(t.words), tables: Int(t.tables)) {
+            for i in domains.indices where domains[i].iommu == u { hot[i].tables = DomainTables() }
+        }
+    }
+
+    /// Walks a domain's tables (building what it needs).
+    @inline(__always)
+    mutating func walk(_ u: Int, _ dom: Int32, _ iova: UInt64, trace: ((Int, Int, UInt64) -> Void)? = nil) -> WalkResult {
+        // Nearly every walk after warm-up finds its tables built: that path reads the pool
+        // only, without retaining the domain's mappings or taking the pool for writing.
+        if trace == nil, let r = pools[u].walkBuilt(root: hot[Int(dom)].tables.root, iova: iova) { return r }
+        return pools[u].walk(domains[Int(dom)].mappings, &hot[Int(dom)].tables, iova: iova, trace: trace)
+    }
+
     /// Whether any device's context points at a domain.
     func isUsed(_ d: DomainID) -> Bool { slotDomain.contains(d.raw) }
 
@@ -193,11 +244,33 @@ public struct Engine {
     public func mappings(of d: DomainID) -> [Mapping] { domains[d.index].mappings }
 
     /// Current type of a domain.
-    public func type(of d: DomainID) -> DomainType { domains[d.index].type }
+    public func type(of d: DomainID) -> DomainType { hot[d.index].type }
+
+    /// The region containing `a`: the last region hit first, then a binary search.
+    @inline(__always) mutating func regionIndex(containing a: UInt64) -> Int? {
+        let n = regionBase.count
+        if lastRegion < n && regionBase[lastRegion] <= a && a <= regionLast[lastRegion] { return lastRegion }
+        var lo = 0, hi = n
+        while lo < hi {
+            let mid = (lo + hi) >> 1
+            if regionBase[mid] <= a { lo = mid + 1 } else { hi = mid }
+        }
+        guard lo > 0, a <= regionLast[lo - 1] else { return nil }
+        lastRegion = lo - 1
+        return lo - 1
+    }
+
+    /// Per-IOMMU counters.
+    public var stats: [IOMMUStats] { tlbs.map(\.stats) }
+
+    deinit {
+        for t in tlbs { t.free() }
+        for p in pools { p.free() }
+    }
 
     /// Valid IOTLB entries of an IOMMU.
     public func iotlbOccupancy(_ u: IOMMUID) -> Int { tlbs[u.index].occupancy }
 
     /// Page tables built so far at an IOMMU.
-    public func tableCount(_ u: IOMMUID) -> Int { pools[u.index].tableCount }
+    public func tableCount(_ u: IOMMUID) -> Int { pools[u.index].liveTables }
 }

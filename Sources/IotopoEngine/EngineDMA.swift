@@ -4,6 +4,27 @@ extension Engine {
     /// The pieces of the last DMA, one per physical run.
     public var lastSegments: [Segment] { segments }
 
+    /// Makes `segments` hold exactly `s`, reusing its storage.
+    @inline(__always)
+    mutating func setSingle(_ s: Segment) {
+        if segments.count == 1 {
+            segments[0] = s
+        } else {
+            segments.removeAll(keepingCapacity: true)
+            segments.append(s)
+        }
+        lastHazards = s.hazards
+        lastPieceCount = 1
+    }
+
+    /// Records the hazards and piece count of a general-path access.
+    mutating func noteSegments() {
+        var h: Hazards = []
+        for s in segments { h.formUnion(s.hazards) }
+        lastHazards = h
+        lastPieceCount = segments.count
+    }
+
     /// Runs one DMA and returns its first fault, if any; `lastSegments` holds the detail.
     ///
     /// The order follows REFERENCE.md: the device's DMA width first; then the path, op by op:
@@ -13,15 +34,50 @@ extension Engine {
     /// finally the physical address must land in a memory region. An access crossing page,
     /// window or region boundaries is split into pieces, each with its own outcome.
     public mutating func dma(_ d: DeviceID, write: Bool, address: UInt64, size: UInt64) -> Fault? {
-        segments.removeAll(keepingCapacity: true)
         var seg = Segment(iova: address, length: size)
         let (end, o) = address.addingReportingOverflow(size &- 1)
-        if o || end > plans[d.index].dmaLimit || size == 0 {
+        let fast = fastPaths[d.index]
+        if o || end > fast.dmaLimit || size == 0 {
             seg.fault = .dmaWidth
-            seg.detail.write = write
-            segments.append(seg)
+            seg.isWrite = write
+            setSingle(seg)
             return .dmaWidth
         }
+        // The common case: one IOMMU and no windows on the path, a translated domain, an
+        // access inside one granule page. It is one piece whatever the mapping, so it skips
+        // the piece lists; the steps and their order are those of the general path below.
+        if fast.slot >= 0, (address & fast.granuleMask) &+ size &- 1 <= fast.granuleMask {
+            let dom = slotDomain[Int(fast.slot)]
+            if dom >= 0, hot[Int(dom)].type == .translated {
+                let u = Int(fast.iommu)
+                seg.isWrite = write
+                let r = translateOne(iommu: u, domain: dom, address, write: write)
+                if r.hit { seg.hits = 1 } else if !r.inputRange { seg.misses = 1 }
+                seg.cycles = r.cycles
+                if r.stale { seg.hazards = .staleIOTLB }
+                if let f = r.fault {
+                    seg.fault = f
+                    seg.inputRange = r.inputRange
+                    seg.faultIOMMU = IOMMUID(u)
+                    setSingle(seg)
+                    return f
+                }
+                seg.address = r.phys
+                if let i = regionIndex(containing: r.phys), r.phys &+ (size &- 1) <= regionLast[i] {
+                    seg.region = RegionID(regionID[i])
+                    setSingle(seg)
+                    return nil
+                }
+                // No region, or past a region's end: the general memory step splits it.
+                segments.removeAll(keepingCapacity: true)
+                segments.append(seg)
+                resolveRegions(write: write)
+                noteSegments()
+                for s in segments where s.fault != nil { return s.fault }
+                return nil
+            }
+        }
+        segments.removeAll(keepingCapacity: true)
         segments.append(seg)
         let count = plans[d.index].ops.count
         var i = 0
@@ -35,6 +91,7 @@ extension Engine {
         }
         resolveRegions(write: write)
         if segments.count > 1 { mergeRuns() }
+        noteSegments()
         for s in segments where s.fault != nil { return s.fault }
         return nil
     }
@@ -68,7 +125,7 @@ extension Engine {
                     piece.address = a
                     piece.fault = .unreachable
                     piece.faultBridge = b
-                    piece.detail.write = write
+                    piece.isWrite = write
                     scratch.append(piece)
                     a &+= len; dev &+= len; remaining -= len
                 }
@@ -92,7 +149,7 @@ extension Engine {
                 } else {
                     s.fault = .badStreamID
                     s.faultIOMMU = IOMMUID(u)
-                    s.detail.write = write
+                    s.isWrite = write
                 }
                 scratch.append(s)
                 continue
@@ -101,17 +158,17 @@ extension Engine {
             if dom < 0 {
                 s.fault = .badStreamID
                 s.faultIOMMU = IOMMUID(u)
-                s.detail.write = write
+                s.isWrite = write
                 scratch.append(s)
                 continue
             }
-            switch domains[Int(dom)].type {
+            switch hot[Int(dom)].type {
             case .identity:
                 scratch.append(s)
             case .blocked:
                 s.fault = .blocked
                 s.faultIOMMU = IOMMUID(u)
-                s.detail.write = write
+                s.isWrite = write
                 scratch.append(s)
             case .translated:
                 translatePages(s, iommu: u, domain: dom, write: write)
@@ -120,12 +177,81 @@ extension Engine {
         swap(&segments, &scratch)
     }
 
-    /// Translates one piece page by page: IOTLB, walk on a miss, permission, output width
-    /// (the order of REFERENCE.md section 5).
+    /// One page's translation: where the IOVA goes, or why not.
+    struct PageResult {
+        var fault: Fault?
+        var inputRange = false
+        /// Physical address of the IOVA (valid without a fault).
+        var phys: UInt64 = 0
+        /// Bytes from the IOVA to the end of its page (or of the faulting entry's span);
+        /// 0 stands for 2^64.
+        var toEnd: UInt64 = 0
+        var hit = false
+        var cycles: UInt32 = 0
+        var stale = false
+    }
+
+    /// Translates the page holding `a`: IOTLB, a walk on a miss, then permission and output
+    /// width (the order of REFERENCE.md section 5). Updates the IOTLB and the statistics.
+    @inline(__always)
+    mutating func translateOne(iommu u: Int, domain dom: Int32, _ a: UInt64, write: Bool) -> PageResult {
+        var r = PageResult()
+        let unit = units[u]
+        let tlb = tlbs[u]
+        if unit.inputBits < 64 && a >> unit.inputBits != 0 {
+            r.fault = .addressSize
+            r.inputRange = true
+            return r
+        }
+        var out: UInt64, shift: Int, perm: UInt64
+        if let w = tlb.lookup(dom, a) {
+            r.hit = true
+            r.cycles = unit.hitCycles
+            out = tlb.output(w)
+            shift = tlb.shift(w)
+            perm = UInt64(tlb.perm(w))
+            let current = hot[Int(dom)].epoch
+            if tlb.epoch(w) != current {
+                // An unmap happened since this entry was filled: check it against the
+                // tables. Hardware would use it regardless; iotopo flags the hazard.
+                let walk = self.walk(u, dom, a)
+                if walk.faultLevel == nil, walk.entry & PTE.addressMask == out, walk.pageShift == shift, walk.entry & (PTE.read | PTE.write) == perm {
+                    tlb.refresh(w, epoch: current)
+                } else {
+                    r.stale = true
+                }
+            }
+        } else {
+            let walk = pools[u].walkBuilt(root: hot[Int(dom)].tables.root, iova: a) ?? self.walk(u, dom, a)
+            r.cycles = unit.hitCycles &+ UInt32(walk.levels) &* unit.walkCycles
+            if let level = walk.faultLevel {
+                // Nothing mapped: the whole span of the invalid entry faults.
+                let span = pools[u].geometry.shift(level: level)
+                r.fault = .translation
+                r.toEnd = span >= 64 ? 0 : ((UInt64(1) << UInt64(span)) &- (a & ((UInt64(1) << UInt64(span)) &- 1)))
+                tlb.count(hit: false, walk: true, cycles: r.cycles)
+                return r
+            }
+            out = walk.entry & PTE.addressMask
+            shift = walk.pageShift
+            perm = walk.entry & (PTE.read | PTE.write)
+            tlb.fill(dom, iova: a, pageShift: shift, output: out, perm: UInt8(perm), epoch: hot[Int(dom)].epoch)
+        }
+        tlb.count(hit: r.hit, walk: !r.hit, cycles: r.cycles)
+        let mask = (UInt64(1) << UInt64(shift)) &- 1
+        r.toEnd = (mask - (a & mask)) &+ 1
+        r.phys = out | (a & mask)
+        if perm & (write ? PTE.write : PTE.read) == 0 {
+            r.fault = .permission
+        } else if unit.outputBits < 64 && r.phys >> unit.outputBits != 0 {
+            r.fault = .addressSize
+        }
+        return r
+    }
+
+    /// Translates one piece page by page.
     mutating func translatePages(_ s: Segment, iommu u: Int, domain dom: Int32, write: Bool) {
-        let unit = model.iommus[u]
-        let inputBits = UInt64(unit.inputBits), outputBits = UInt64(unit.outputBits)
-        let hitCycles = unit.iotlb.hitCycles, walkCycles = unit.iotlb.walkCyclesPerLevel
+        let outputBits = UInt64(model.iommus[u].outputBits)
         var a = s.address, dev = s.iova, remaining = s.length
         var first = true
         while remaining > 0 {
@@ -135,76 +261,32 @@ extension Engine {
                 piece.hits = s.hits; piece.misses = s.misses; piece.cycles = s.cycles; piece.hazards = s.hazards
                 first = false
             }
-            piece.detail.write = write
-            if inputBits < 64 && a >> inputBits != 0 {
+            piece.isWrite = write
+            let r = translateOne(iommu: u, domain: dom, a, write: write)
+            if r.inputRange {
                 piece.length = remaining
                 piece.address = a
                 piece.fault = .addressSize
-                piece.detail.inputRange = true
+                piece.inputRange = true
                 piece.faultIOMMU = IOMMUID(u)
                 scratch.append(piece)
                 return
             }
-            stats[u].lookups &+= 1
-            var out: UInt64, shift: Int, perm: UInt64
-            if let w = tlbs[u].lookup(dom, a) {
-                stats[u].hits &+= 1
-                stats[u].cycles &+= UInt64(hitCycles)
-                piece.hits &+= 1
-                piece.cycles &+= hitCycles
-                out = tlbs[u].output[w]
-                shift = Int(tlbs[u].shift[w])
-                perm = UInt64(tlbs[u].perm[w])
-                let current = domains[Int(dom)].epoch
-                if tlbs[u].epoch[w] != current {
-                    // An unmap happened since this entry was filled: check it against the
-                    // tables. Hardware would use it regardless; iotopo flags the hazard.
-                    let r = pools[u].walk(&domains[Int(dom)], iova: a)
-                    if r.faultLevel == nil, r.entry & PTE.addressMask == out, r.pageShift == shift, r.entry & (PTE.read | PTE.write) == perm {
-                        tlbs[u].refresh(w, epoch: current)
-                    } else {
-                        piece.hazards.insert(.staleIOTLB)
-                    }
-                }
-            } else {
-                let r = pools[u].walk(&domains[Int(dom)], iova: a)
-                stats[u].walks &+= 1
-                let cost = hitCycles &+ UInt32(r.levels) &* walkCycles
-                stats[u].cycles &+= UInt64(cost)
-                piece.misses &+= 1
-                piece.cycles &+= cost
-                if let level = r.faultLevel {
-                    // Nothing mapped: the whole span of the invalid entry faults.
-                    let span = pools[u].geometry.shift(level: level)
-                    let spanEnd = span >= 64 ? UInt64.max : ((a >> UInt64(span)) &+ 1) << UInt64(span)
-                    let len = spanEnd == 0 || spanEnd <= a ? remaining : min(remaining, spanEnd - a)
-                    piece.length = len
-                    piece.address = a
-                    piece.fault = .translation
-                    piece.faultIOMMU = IOMMUID(u)
-                    scratch.append(piece)
-                    a &+= len; dev &+= len; remaining -= len
-                    continue
-                }
-                out = r.entry & PTE.addressMask
-                shift = r.pageShift
-                perm = r.entry & (PTE.read | PTE.write)
-                _ = tlbs[u].fill(dom, iova: a, pageShift: shift, output: out, perm: UInt8(perm), epoch: domains[Int(dom)].epoch)
-            }
-            let mask = (UInt64(1) << UInt64(shift)) &- 1
-            let toPageEnd = (mask - (a & mask)) &+ 1
-            let len = toPageEnd == 0 ? remaining : min(remaining, toPageEnd)
+            if r.hit { piece.hits &+= 1 } else { piece.misses &+= 1 }
+            piece.cycles &+= r.cycles
+            if r.stale { piece.hazards.insert(.staleIOTLB) }
+            let len = r.toEnd == 0 ? remaining : min(remaining, r.toEnd)
             piece.length = len
-            let phys = out | (a & mask)
-            piece.address = phys
-            if perm & (write ? PTE.write : PTE.read) == 0 {
-                piece.fault = .permission
+            if let f = r.fault {
+                piece.fault = f
                 piece.faultIOMMU = IOMMUID(u)
                 piece.address = a
-            } else if outputBits < 64 && (phys &+ (len &- 1)) >> outputBits != 0 {
+            } else if outputBits < 64 && (r.phys &+ (len &- 1)) >> outputBits != 0 {
                 piece.fault = .addressSize
                 piece.faultIOMMU = IOMMUID(u)
                 piece.address = a
+            } else {
+                piece.address = r.phys
             }
             scratch.append(piece)
             a &+= len; dev &+= len; remaining -= len
@@ -221,7 +303,7 @@ extension Engine {
             let a = segments[i].address
             guard let r = model.region(containing: a, sortedRegions: regionsByBase) else {
                 segments[i].fault = .noTarget
-                segments[i].detail.write = write
+                segments[i].isWrite = write
                 continue
             }
             segments[i].region = r
@@ -251,7 +333,7 @@ extension Engine {
                     piece.length = remaining
                     piece.region = nil
                     piece.fault = .noTarget
-                    piece.detail.write = write
+                    piece.isWrite = write
                     scratch.append(piece)
                     break
                 }

@@ -102,8 +102,9 @@ extension Engine {
         let domain = m.domains[Int(dom)]
         origin = domain.origin
         let state = domains[Int(dom)]
-        lines.append("context: domain \(domain.name) (\(state.type.rawValue))")
-        switch state.type {
+        let type = hot[Int(dom)].type
+        lines.append("context: domain \(domain.name) (\(type.rawValue))")
+        switch type {
         case .identity:
             lines.append("identity domain: \(hex(a)) passes through untranslated")
             return
@@ -119,17 +120,18 @@ extension Engine {
         }
         let g = pools[u.index].geometry
         if let w = tlbs[u.index].lookup(dom, a) {
-            lines.append("IOTLB: hit (\(sizeText(UInt64(1) << UInt64(tlbs[u.index].shift[w]))) page -> \(hex(tlbs[u.index].output[w])))")
+            lines.append("IOTLB: hit (\(sizeText(UInt64(1) << UInt64(tlbs[u.index].shift(w)))) page -> \(hex(tlbs[u.index].output(w))))")
         } else {
             lines.append("IOTLB: miss")
         }
         lines.append("page walk: \(g.levels) levels, \(sizeText(UInt64(1) << UInt64(g.granuleShift))) granule, \(unit.inputBits)-bit input")
-        var walkLines: [String] = []
-        let r = pools[u.index].walk(&domains[Int(dom)], iova: a) { level, index, entry in
+        var hops: [(level: Int, index: Int, entry: UInt64)] = []
+        let r = walk(u.index, dom, a) { hops.append(($0, $1, $2)) }
+        for (level, index, entry) in hops {
             let span = sizeText(UInt64(1) << UInt64(g.shift(level: level)))
-            walkLines.append("  level \(level) index \(hex(UInt64(index), digits: 3)) (\(span) per entry): \(PTE.describe(entry))")
+            let text = PTE.describe(entry) { pools[u.index].number(Int32(truncatingIfNeeded: $0)) }
+            lines.append("  level \(level) index \(hex(UInt64(index), digits: 3)) (\(span) per entry): \(text)")
         }
-        lines += walkLines
         guard r.faultLevel == nil else {
             lines.append("entry not valid: nothing mapped at \(hex(a)) (fault translation, \(Fault.translation.nativeCode(unit.kind, FaultDetail(write: write))))")
             return

@@ -21,6 +21,9 @@ public struct Hazards: OptionSet, Sendable, Hashable {
 }
 
 /// One piece of an access: a contiguous device-address range and what became of it.
+///
+/// Stored as plain integers (IDs with -1 for none, the fault as its raw value plus one) so a
+/// piece is 48 bytes that move without a call; the typed properties read and write them.
 public struct Segment: Sendable, Equatable {
     /// First device address (IOVA) of the piece.
     public var iova: UInt64
@@ -28,39 +31,78 @@ public struct Segment: Sendable, Equatable {
     public var length: UInt64
     /// The address at the current point of the path; the physical address once done.
     public var address: UInt64
-    /// The fault, if the piece faulted.
-    public var fault: Fault?
-    /// Native-code details of the fault.
-    public var detail: FaultDetail
-    /// The IOMMU that faulted it, if any.
-    public var faultIOMMU: IOMMUID?
-    /// The bridge whose windows rejected it, if any.
-    public var faultBridge: BridgeID?
-    /// The region it lands in.
-    public var region: RegionID?
+    /// Translation cost in cycles.
+    public var cycles: UInt32
+    private var faultIOMMURaw: Int32 = -1
+    private var faultBridgeRaw: Int32 = -1
+    private var regionRaw: Int32 = -1
     /// IOTLB lookups that hit and that missed.
     public var hits: UInt16
     public var misses: UInt16
-    /// Translation cost in cycles.
-    public var cycles: UInt32
+    private var faultRaw: UInt8 = 0
     /// Hazards on the way.
     public var hazards: Hazards
+    private var detailFlags: UInt8 = 0
+    private var remapReason: UInt8 = 0
 
     /// A fresh piece.
-    public init(iova: UInt64, length: UInt64) {
+    @inline(__always) public init(iova: UInt64, length: UInt64) {
         self.iova = iova
         self.length = length
         address = iova
-        fault = nil
-        detail = FaultDetail()
-        faultIOMMU = nil
-        faultBridge = nil
-        region = nil
+        cycles = 0
         hits = 0
         misses = 0
-        cycles = 0
         hazards = []
     }
+
+    /// The fault, if the piece faulted.
+    public var fault: Fault? {
+        @inline(__always) get { faultRaw == 0 ? nil : Fault(rawValue: faultRaw &- 1) }
+        @inline(__always) set { faultRaw = newValue.map { $0.rawValue &+ 1 } ?? 0 }
+    }
+
+    /// Native-code details of the fault.
+    public var detail: FaultDetail {
+        get { FaultDetail(inputRange: detailFlags & 1 != 0, remapReason: remapReason, write: detailFlags & 2 != 0) }
+        set {
+            detailFlags = (newValue.inputRange ? 1 : 0) | (newValue.write ? 2 : 0)
+            remapReason = newValue.remapReason
+        }
+    }
+
+    /// Whether the access was a write (kept for the fault's native code).
+    public var isWrite: Bool {
+        @inline(__always) get { detailFlags & 2 != 0 }
+        @inline(__always) set { detailFlags = newValue ? detailFlags | 2 : detailFlags & ~2 }
+    }
+
+    /// Whether an address-size fault concerned the input range.
+    public var inputRange: Bool {
+        @inline(__always) get { detailFlags & 1 != 0 }
+        @inline(__always) set { detailFlags = newValue ? detailFlags | 1 : detailFlags & ~1 }
+    }
+
+    /// The IOMMU that faulted it, if any.
+    public var faultIOMMU: IOMMUID? {
+        @inline(__always) get { faultIOMMURaw < 0 ? nil : IOMMUID(faultIOMMURaw) }
+        @inline(__always) set { faultIOMMURaw = newValue?.raw ?? -1 }
+    }
+
+    /// The bridge whose windows rejected it, if any.
+    public var faultBridge: BridgeID? {
+        @inline(__always) get { faultBridgeRaw < 0 ? nil : BridgeID(faultBridgeRaw) }
+        @inline(__always) set { faultBridgeRaw = newValue?.raw ?? -1 }
+    }
+
+    /// The region it lands in.
+    public var region: RegionID? {
+        @inline(__always) get { regionRaw < 0 ? nil : RegionID(regionRaw) }
+        @inline(__always) set { regionRaw = newValue?.raw ?? -1 }
+    }
+
+    /// Whether it faulted (cheaper than reading `fault`).
+    public var faulted: Bool { @inline(__always) get { faultRaw != 0 } }
 }
 
 /// What happened to an MSI.

@@ -80,6 +80,8 @@ public struct Runner {
             if poll(number) { summary.interrupted = true; break }
             switch step.action {
             case let .dma(devices, write, address, size):
+                let repeats = step.repeatCount, generator = step.addresses
+                let checks = step.expect != nil
                 var seed: UInt64 = 0
                 if case let .random(_, _, _, _, s) = step.addresses { seed = s }
                 var rng = SplitMix64(seed: seed)
@@ -89,7 +91,7 @@ public struct Runner {
                     if k & 0xFFFF == 0xFFFF, poll(number) { summary.interrupted = true; break }
                     var device = devices[0]
                     var a = address
-                    switch step.addresses {
+                    switch generator {
                     case .fixed:
                         device = devices[Int(k)]
                     case let .stride(from, _, stride):
@@ -99,12 +101,14 @@ public struct Runner {
                         if devices.count > 1 { device = devices[Int(rng.next(below: UInt64(devices.count)))] }
                         a = from &+ rng.next(below: (to - from) / align) &* align
                     }
-                    for _ in 0 ..< step.repeatCount {
+                    var r: UInt64 = 0
+                    while r < repeats {
+                        r &+= 1
                         number &+= 1
                         let fault = engine.dma(device, write: write, address: a, size: size)
                         account(dma: fault, size: size, engine: &engine, number: number, into: &summary)
                         var failed: String?
-                        if let e = step.expect {
+                        if checks, let e = step.expect {
                             summary.expectationsChecked &+= 1
                             failed = check(e, dma: fault, engine.lastSegments)
                             if let f = failed { fail(&summary, number, f) }
@@ -196,7 +200,9 @@ public struct Runner {
         s.dma &+= 1
         s.bytes &+= size
         if let f = fault { s.dmaFaults[Int(f.rawValue)] &+= 1 } else { s.dmaOK &+= 1 }
-        s.segments &+= UInt64(engine.segments.count)
+        s.segments &+= UInt64(engine.lastPieceCount)
+        let hazards = engine.lastHazards
+        guard !hazards.isEmpty else { return }
         for seg in engine.segments where !seg.hazards.isEmpty {
             if seg.hazards.contains(.staleIOTLB) { s.staleIOTLB &+= 1 }
             if seg.hazards.contains(.bypass) { s.bypass &+= 1 }

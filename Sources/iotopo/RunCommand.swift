@@ -44,13 +44,16 @@ struct Run: ParsableCommand {
     @OptionGroup var styleOptions: StyleOptions
 
     func run() throws {
+        var timer = PhaseTimer()
         let result = WorkloadCompiler.compile(path: workload, topology: topology, options: input.compileOptions)
+        timer.mark("compile")
         Loading.reportBriefly(result.diagnostics, files: result.files, style: styleOptions.style(fd: 2))
         guard let model = result.model, let w = result.workload else {
             Output.err("\(diagnosticCountText(result.diagnostics)); nothing was run\n")
             throw ExitCode(1)
         }
         var engine = Engine(model: model)
+        timer.mark("engine setup")
         let renderer = RunRenderer(model: model, workload: w, files: result.files)
         let total = w.instanceCount
         let progress = isatty(2) == 1 && total >= 1_000_000
@@ -66,6 +69,7 @@ struct Run: ParsableCommand {
                 buffer = ""
             }
         })
+        timer.mark("run \(s.instances) steps")
         if progress { Output.err("\r\u{1B}[K") }
         Output.out(buffer)
         Output.out(format == .jsonl ? renderer.jsonSummary(s) : renderer.summary(s))

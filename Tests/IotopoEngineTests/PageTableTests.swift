@@ -71,6 +71,46 @@ final class PageTableSelfTests: XCTestCase {
         XCTAssertEqual(levels.count, 5, "a 57-bit VT-d table walks 5 levels")
     }
 
+    /// Tables are stored dense (consecutive indices), sparse with a linear search (a few
+    /// entries) or sparse with a binary search (more): every page of every shape translates
+    /// to its own mapping, every hole faults, before and after an unmap reshapes a table.
+    func testDenseAndSparseTablesTranslateLikeAReferenceMap() throws {
+        let m = try XCTUnwrap(model(onePlatform(kind: "arm-smmuv3")))
+        var e = Engine(model: m)
+        let dom = DomainID(0), dev = DeviceID(0)
+        var reference: [UInt64: UInt64] = [:] // page index -> physical page
+        func map(_ pages: [UInt64], table: UInt64) {
+            for p in pages {
+                let index = table * 512 + p
+                let phys = 0x10_0000_0000 + index * 0x3000
+                XCTAssertNil(e.map(dom, iova: index << 12, phys: phys, size: 4096))
+                reference[index] = phys
+            }
+        }
+        map(Array(100 ..< 140), table: 0) // dense
+        map([3, 77, 200, 401, 509], table: 1) // sparse, linear search
+        map([1, 9, 30, 31, 64, 128, 250, 251, 300, 420, 480, 511], table: 2) // sparse, binary search
+        func verify(_ label: String) {
+            for index in UInt64(0) ..< 3 * 512 {
+                let fault = e.dma(dev, write: false, address: index << 12 | 0x18, size: 8)
+                if let phys = reference[index] {
+                    XCTAssertNil(fault, "\(label): page \(index)")
+                    XCTAssertEqual(e.lastSegments.first?.address, phys | 0x18, "\(label): page \(index)")
+                } else {
+                    XCTAssertEqual(fault, .translation, "\(label): hole \(index)")
+                }
+            }
+        }
+        verify("built")
+        // Unmapping inside the dense run and among the sparse entries reshapes the tables.
+        for index: UInt64 in [120, 512 + 200, 1024 + 64] {
+            XCTAssertNil(e.unmap(domain: dom, iova: AddressRange(base: index << 12, size: 4096)!).refusal)
+            reference[index] = nil
+        }
+        e.invalidate(iommu: IOMMUID(0), scope: .all)
+        verify("after unmap")
+    }
+
     func testMisalignedAndUnsupportedMapsAreRefused() throws {
         let m = try XCTUnwrap(model(onePlatform(kind: "arm-smmuv3", granule: "64KiB")))
         var e = Engine(model: m)
@@ -82,7 +122,8 @@ final class PageTableSelfTests: XCTestCase {
 
 final class IOTLBTests: XCTestCase {
     func testLRUReplacementWithinASet() {
-        var t = IOTLB(geometry: IOTLBGeometry(sets: 1, ways: 2, hitCycles: 1, walkCyclesPerLevel: 1))
+        let t = IOTLB(geometry: IOTLBGeometry(sets: 1, ways: 2, hitCycles: 1, walkCyclesPerLevel: 1))
+        defer { t.free() }
         _ = t.fill(0, iova: 0x1000, pageShift: 12, output: 0xA000, perm: 3, epoch: 0)
         _ = t.fill(0, iova: 0x2000, pageShift: 12, output: 0xB000, perm: 3, epoch: 0)
         XCTAssertNotNil(t.lookup(0, 0x1000)) // 0x1000 now most recent
@@ -93,7 +134,8 @@ final class IOTLBTests: XCTestCase {
     }
 
     func testInvalidationScopes() {
-        var t = IOTLB(geometry: IOTLBGeometry(sets: 4, ways: 4, hitCycles: 1, walkCyclesPerLevel: 1))
+        let t = IOTLB(geometry: IOTLBGeometry(sets: 4, ways: 4, hitCycles: 1, walkCyclesPerLevel: 1))
+        defer { t.free() }
         _ = t.fill(0, iova: 0x1000, pageShift: 12, output: 0, perm: 3, epoch: 0)
         _ = t.fill(0, iova: 0x20_0000, pageShift: 21, output: 0, perm: 3, epoch: 0)
         _ = t.fill(1, iova: 0x1000, pageShift: 12, output: 0, perm: 3, epoch: 0)
