@@ -3,7 +3,16 @@
 platforms, on this machine, and print a markdown report (also written to
 bench/out/results.md). Medians of several runs; peak memory from the kernel's rusage.
 
-    bench/run.py [--sizes 2000,20000,200000] [--runs N] [--quick]
+Two parts:
+- compile: `iotopo check` against libyaml's bare event parse and dtc, at 2k, 20k and 200k
+  devices;
+- engine: ten million DMAs over the 20,000-device platform in `--summary` mode, once
+  hitting mostly in the IOTLB and once mostly walking, against bench/pagehash.c doing the
+  same number of lookups in a hash table of the same pages; runs alternate with the C
+  program so both see the same machine noise. Also the peak memory of the walk at one and
+  at ten million steps (it must not grow with the number of steps).
+
+    bench/run.py [--sizes 2000,20000,200000] [--runs N] [--quick] [--only compile|engine]
 """
 import argparse
 import os
@@ -58,18 +67,98 @@ def ensure_floor():
     return exe
 
 
+def ensure_engine_inputs(n, steps_list):
+    """The platform, the hit and walk workloads for each step count, and the C floor."""
+    y, _, _ = ensure_inputs(n)
+    gen = os.path.join(HERE, "gen_workloads.py")
+    work = {}
+    for steps in steps_list:
+        hit = os.path.join(OUT, "hit%d-%d.yaml" % (n, steps))
+        walk = os.path.join(OUT, "walk%d-%d.yaml" % (n, steps))
+        if not all(os.path.exists(f) and os.path.getmtime(f) >= os.path.getmtime(gen) for f in (hit, walk)):
+            subprocess.check_call([sys.executable, gen, str(n), y, hit, walk, str(steps)])
+        work[steps] = (hit, walk)
+    exe = os.path.join(OUT, "pagehash")
+    src = os.path.join(HERE, "pagehash.c")
+    if not os.path.exists(exe) or os.path.getmtime(exe) < os.path.getmtime(src):
+        subprocess.check_call(["cc", "-O2", "-o", exe, src])
+    return y, work, exe
+
+
+def engine_once(workload):
+    """The engine's own time for the steps (IOTOPO_TIMINGS reports it apart from compiling
+    the platform), the whole run's wall time and its peak RSS (KiB)."""
+    env = dict(os.environ, IOTOPO_TIMINGS="1")
+    p = subprocess.run(["/usr/bin/time", "-f", "IOTOPO-BENCH %e %M", IOTOPO, "run", "--summary", workload],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    err = p.stderr.decode(errors="replace")
+    if p.returncode != 0:
+        raise RuntimeError("iotopo run %s failed:\n%s" % (workload, err[-2000:]))
+    run_ms = None
+    for line in err.splitlines():
+        parts = line.split()
+        if line.startswith("iotopo timing: run ") and parts[-1] == "ms":
+            run_ms = float(parts[-2])
+    wall, rss = [l for l in err.splitlines() if l.startswith("IOTOPO-BENCH ")][-1].split()[1:]
+    if "expectations:" not in p.stdout.decode() or run_ms is None:
+        raise RuntimeError("unexpected output from iotopo run %s" % workload)
+    return run_ms / 1000, float(wall), int(rss)
+
+
+def floor_once(exe, n, kind):
+    out = subprocess.check_output([exe, str(n), kind]).decode()
+    # "walk: 10000000 lookups in 0.755 s = 13.2 M/s (checksum ...)"
+    return float(out.split(" in ")[1].split()[0])
+
+
+def engine_bench(runs):
+    n, steps = 20000, 10_000_000
+    y, work, exe = ensure_engine_inputs(n, [1_000_000, steps])
+    lines = ["| path | iotopo engine (median of %d) | DMAs per second | C hash lookups | lookups per second | iotopo / C | whole run (compile + engine) | peak memory |" % runs,
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for kind, idx in (("hit", 0), ("walk", 1)):
+        eng, wall, peak, floor = [], [], [], []
+        print("== engine, %s path: %d DMAs, %d runs alternating with the C floor" % (kind, steps, runs), file=sys.stderr)
+        for _ in range(runs):
+            t, w, m = engine_once(work[steps][idx])
+            eng.append(t); wall.append(w); peak.append(m)
+            floor.append(floor_once(exe, n, kind))
+        et, ft = statistics.median(eng), statistics.median(floor)
+        print("   iotopo %.3f s (%s)   C %.3f s (%s)" % (et, " ".join("%.2f" % x for x in eng), ft, " ".join("%.2f" % x for x in floor)), file=sys.stderr)
+        lines.append("| %s | %.3f s | %.1f M/s | %.3f s | %.1f M/s | %.1fx | %.2f s | %.0f MB |" % (
+            kind, et, steps / et / 1e6, ft, steps / ft / 1e6, et / ft, statistics.median(wall), max(peak) / 1024))
+    small = [engine_once(work[1_000_000][1])[2] for _ in range(3)]
+    big = [engine_once(work[steps][1])[2] for _ in range(3)]
+    lines.append("")
+    lines.append("Peak memory of the walk workload: %.1f MB at 1,000,000 steps, %.1f MB at 10,000,000 steps (%.2fx for 10x the steps)." % (
+        max(small) / 1024, max(big) / 1024, max(big) / max(small)))
+    return "\n".join(lines) + "\n"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="2000,20000,200000")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--quick", action="store_true", help="one size (20000), three runs")
     ap.add_argument("--full", action="store_true", help="also run dtc with labels at 200k devices (about 20 minutes: it is quadratic)")
+    ap.add_argument("--only", choices=["compile", "engine"], help="run one part")
     args = ap.parse_args()
     sizes = [20000] if args.quick else [int(s) for s in args.sizes.split(",")]
     runs = 3 if args.quick else args.runs
     os.makedirs(OUT, exist_ok=True)
     if not os.path.exists(IOTOPO):
         sys.exit("build the release binary first: swift build -c release")
+    report = ""
+    if args.only != "engine":
+        report += "## Compile\n\n" + compile_bench(args, sizes, runs) + "\n"
+    if args.only != "compile":
+        report += "## Engine\n\n" + engine_bench(max(runs, 5)) + "\n"
+    with open(os.path.join(OUT, "results.md"), "w") as f:
+        f.write(report)
+    print(report)
+
+
+def compile_bench(args, sizes, runs):
     floor = ensure_floor()
     rows = []
     for n in sizes:
@@ -108,10 +197,7 @@ def main():
     lines.append("")
     lines.append("Growth (time per 1,000 devices): " + ", ".join(
         "%d: iotopo %.1f ms, libyaml %.1f ms" % (res["n"], 1000 * res["iotopo"][0] / res["n"] * 1000, 1000 * res["libyaml"][0] / res["n"] * 1000) for res in rows))
-    report = "\n".join(lines) + "\n"
-    with open(os.path.join(OUT, "results.md"), "w") as f:
-        f.write(report)
-    print(report)
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

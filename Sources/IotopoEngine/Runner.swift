@@ -102,6 +102,15 @@ public struct Runner {
                         a = from &+ rng.next(below: (to - from) / align) &* align
                     }
                     var r: UInt64 = 0
+                    if !checks && !detailed {
+                        // Volume runs: the DMA and the counters, nothing else per instance.
+                        while r < repeats {
+                            r &+= 1
+                            number &+= 1
+                            let fault = engine.dma(device, write: write, address: a, size: size)
+                            account(dma: fault, size: size, engine: &engine, number: number, into: &summary)
+                        }
+                    }
                     while r < repeats {
                         r &+= 1
                         number &+= 1
