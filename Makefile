@@ -38,8 +38,10 @@ run: build
 	  $(BIN) run $$w || exit 1; \
 	done
 
-# Compile-time benchmark: iotopo check vs libyaml's bare event parse vs dtc, at 2k, 20k
-# and 200k devices (a few minutes; `make bench BENCH_ARGS=--quick` for one size).
+# Benchmarks (bench/run.py): iotopo check vs libyaml's bare event parse vs dtc at 2k, 20k
+# and 200k devices; then ten million DMAs through the engine, IOTLB-hit and page-walk
+# paths, vs a C hash-table floor (about ten minutes; `make bench BENCH_ARGS=--quick` for
+# one size, `BENCH_ARGS='--only engine'` for one part). Figures go in BENCHMARKS.md.
 bench: release
 	@command -v dtc >/dev/null || { echo "installing device-tree-compiler (Debian package)"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq device-tree-compiler; }
