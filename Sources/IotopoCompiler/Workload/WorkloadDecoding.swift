@@ -304,23 +304,23 @@ enum WorkloadDecoding {
     }
 
     static func device(_ d: inout Decoder, _ n: YAMLNodeID, _ c: WorkloadContext) -> DeviceID? {
-        guard let ref = d.name(n, "device") else { return nil }
-        if let x = c.names.devices[ref.name] { return x }
-        d.error(CheckID.danglingReference, c.names.miss(ref.name, kind: "device", candidates: Array(c.names.devices.keys)), n)
-        return nil
+        entity(&d, n, c, kind: "device", c.names.devices)
     }
 
     static func domain(_ d: inout Decoder, _ n: YAMLNodeID, _ c: WorkloadContext) -> DomainID? {
-        guard let ref = d.name(n, "domain") else { return nil }
-        if let x = c.names.domains[ref.name] { return x }
-        d.error(CheckID.danglingReference, c.names.miss(ref.name, kind: "domain", candidates: Array(c.names.domains.keys)), n)
-        return nil
+        entity(&d, n, c, kind: "domain", c.names.domains)
     }
 
     static func iommu(_ d: inout Decoder, _ n: YAMLNodeID, _ c: WorkloadContext) -> IOMMUID? {
-        guard let ref = d.name(n, "IOMMU") else { return nil }
-        if let x = c.names.iommus[ref.name] { return x }
-        d.error(CheckID.danglingReference, c.names.miss(ref.name, kind: "IOMMU", candidates: Array(c.names.iommus.keys)), n)
+        entity(&d, n, c, kind: "IOMMU", c.names.iommus)
+    }
+
+    /// A reference by name to an entity of the topology; a miss is located and suggests
+    /// the closest name (ties broken by name, so the message never depends on hash order).
+    private static func entity<T>(_ d: inout Decoder, _ n: YAMLNodeID, _ c: WorkloadContext, kind: String, _ table: [String: EntityID<T>]) -> EntityID<T>? {
+        guard let ref = d.name(n, kind) else { return nil }
+        if let x = table[ref.name] { return x }
+        d.error(CheckID.danglingReference, c.names.miss(ref.name, kind: kind, candidates: Array(table.keys)), n)
         return nil
     }
 
