@@ -26,6 +26,13 @@ public struct CompileResult: Sendable {
 
     /// Whether any error remains.
     public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
+
+    /// A result from its parts.
+    public init(files: SourceFiles, model: SystemModel?, diagnostics: [Diagnostic]) {
+        self.files = files
+        self.model = model
+        self.diagnostics = diagnostics
+    }
 }
 
 /// The pipeline: files -> YAML -> declarations -> model -> checks.
@@ -91,5 +98,37 @@ public enum Compiler {
             }
         }
         return out
+    }
+}
+
+extension Compiler {
+    /// Compiles a YAML topology, or reads a compiled model (a path ending in `.json`, as
+    /// written by `iotopo compile`) and runs its checks again.
+    public static func load(path: String, options: CompileOptions = CompileOptions()) -> CompileResult {
+        path.hasSuffix(".json") ? ModelJSON.load(path: path, options: options) : compile(path: path, options: options)
+    }
+
+    /// Loads anything `iotopo check` accepts: a workload (a YAML file whose top level holds
+    /// `workload:`, compiled with its topology), a compiled model (`.json`), or a topology.
+    public static func check(path: String, options: CompileOptions = CompileOptions()) -> CheckedFile {
+        if !path.hasSuffix(".json"), WorkloadCompiler.looksLikeWorkload(path: path, limit: options.limits.maxFileSize) {
+            return .workload(WorkloadCompiler.compile(path: path, options: options))
+        }
+        return .topology(load(path: path, options: options))
+    }
+}
+
+/// One file `iotopo check` read, by what it turned out to be.
+public enum CheckedFile: Sendable {
+    case topology(CompileResult)
+    case workload(WorkloadResult)
+
+    /// The result as a topology's: a workload's diagnostics with its topology's model, or no
+    /// model when the workload did not compile.
+    public var compileResult: CompileResult {
+        switch self {
+        case let .topology(r): return r
+        case let .workload(w): return CompileResult(files: w.files, model: w.workload == nil ? nil : w.model, diagnostics: w.diagnostics)
+        }
     }
 }

@@ -27,7 +27,7 @@ struct Compile: ParsableCommand {
     @OptionGroup var styleOptions: StyleOptions
 
     func run() throws {
-        let result = Loading.load(file, options: input.compileOptions)
+        let result = Compiler.load(path: file, options: input.compileOptions)
         var r = DiagnosticTextRenderer(files: result.files, style: styleOptions.style(fd: 2))
         Output.err(r.render(result.diagnostics))
         guard let model = result.model else {

@@ -111,7 +111,7 @@ struct Explain: ParsableCommand {
     }
 
     func run() throws {
-        let result = Loading.load(topology, options: input.compileOptions)
+        let result = Compiler.load(path: topology, options: input.compileOptions)
         Loading.reportBriefly(result.diagnostics, files: result.files, style: styleOptions.style(fd: 2))
         guard let model = result.model else { throw ExitCode(1) }
         guard let d = ModelNames(model).devices[device] else {

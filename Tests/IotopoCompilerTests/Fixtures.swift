@@ -30,28 +30,8 @@ struct Expectation: Hashable, CustomStringConvertible {
 /// several are separated by `;`. `# expect@N: ...` names line N of the same file (line 0 for
 /// a diagnostic with no location). A `NAME.expect` file beside a fixture holds `LINE: SEV ID`
 /// lines, for fixtures that cannot hold comments (UTF-16 text, JSON). `# options: -Werror
-/// --disable ID --max-file-size SIZE --max-generated N` sets compile options.
+/// --disable ID --max-file-size SIZE --max-generated N` sets compile options (`FixtureOptions`).
 enum FixtureHarness {
-    static func options(for text: String) -> CompileOptions {
-        var o = CompileOptions()
-        guard let line = text.split(separator: "\n").first(where: { $0.contains("# options:") }) else { return o }
-        let words = line.split(separator: ":", maxSplits: 1)[1].split(separator: " ").map(String.init)
-        var i = 0
-        var disabled = Set<String>()
-        while i < words.count {
-            switch words[i] {
-            case "-Werror": o.policy.warningsAsErrors = true
-            case "--disable": i += 1; if i < words.count { disabled.insert(words[i]) }
-            case "--max-file-size": i += 1; if i < words.count, case let .success(v) = IntegerSyntax.evaluate(words[i]) { o.limits.maxFileSize = Int(v) }
-            case "--max-generated": i += 1; if i < words.count { o.maxGenerated = Int(words[i]) ?? o.maxGenerated }
-            default: break
-            }
-            i += 1
-        }
-        o.policy.disabled = disabled
-        return o
-    }
-
     static func expectations(inFile path: String, text: String) -> [Expectation] {
         var out: [Expectation] = []
         for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
@@ -91,17 +71,10 @@ enum FixtureHarness {
         _ = FileManager.default.changeCurrentDirectoryPath(Package.root)
         defer { _ = FileManager.default.changeCurrentDirectoryPath(cwd) }
         let rootText = (try? String(contentsOfFile: relative, encoding: .utf8)) ?? ""
-        let options = options(for: rootText)
-        // A fixture whose top level holds `workload:` is a workload (its topology beside it).
-        let isWorkload = rootText.hasPrefix("workload:") || rootText.contains("\nworkload:")
-        let result: (files: SourceFiles, diagnostics: [Diagnostic])
-        if isWorkload {
-            let w = WorkloadCompiler.compile(path: relative, options: options)
-            result = (w.files, w.diagnostics)
-        } else {
-            let c = relative.hasSuffix(".json") ? ModelJSON.load(path: relative, options: options) : Compiler.compile(path: relative, options: options)
-            result = (c.files, c.diagnostics)
-        }
+        // What `iotopo check` and the golden fixture cases do: a workload with its topology,
+        // a model, or a topology, with the fixture's `# options:` line.
+        let c = Compiler.check(path: relative, options: FixtureOptions.parse(rootText)).compileResult
+        let result = (files: c.files, diagnostics: c.diagnostics)
         var expected = sidecar(relative, display: relative)
         for f in result.files.files {
             // A file refused for its size was never loaded; its comments are still on disk.

@@ -138,28 +138,3 @@ final class CheckCommandTests: XCTestCase {
         XCTAssertTrue(r.stdout.split(separator: "\n").count > 50)
     }
 }
-
-/// The full diagnostic text of representative invalid files, as goldens.
-final class DiagnosticGoldenTests: XCTestCase {
-    static let cases = [
-        "duplicate-name/fires.yaml", "unknown-key/fires.yaml", "include-cycle/fires.yaml", "stream-id-alias/fires.yaml",
-        "yaml-limit/fires-alias-bomb.yaml", "mapping-misaligned/fires.yaml", "bad-requester-id/fires.yaml",
-        "repetition-limit/fires.yaml", "reserved-not-identity/fires.yaml",
-    ]
-
-    func testDiagnosticText() throws {
-        for c in Self.cases {
-            let r = try CLI.run(["check", "--color", "never", "topologies/invalid/\(c)"])
-            XCTAssertEqual(r.status, 1, c)
-            Golden.check(r.stdout, against: "golden/invalid/" + c.replacingOccurrences(of: ".yaml", with: ".txt"))
-        }
-    }
-
-    func testCompiledSummaries() throws {
-        for p in ["x86-server", "arm-soc", "amd-desktop", "embedded-soc"] {
-            let r = try CLI.run(["compile", "--format", "text", "topologies/\(p)/platform.yaml"])
-            XCTAssertEqual(r.status, 0, r.stderr)
-            Golden.check(r.stdout, against: "golden/\(p)/platform.summary.txt")
-        }
-    }
-}

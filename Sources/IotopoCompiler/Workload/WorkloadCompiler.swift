@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import IotopoEngine
 import IotopoModel
 import IotopoSource
@@ -20,6 +25,30 @@ public struct WorkloadResult: Sendable {
 
 /// Workload files (docs/workloads.md) to `Workload` values.
 public enum WorkloadCompiler {
+    /// Whether a file is a workload rather than a topology: its top level holds `workload:`
+    /// (docs/workloads.md). Only a regular file is looked at: standard input or a pipe can
+    /// be read once, and is a topology. A file that cannot be read is not a workload;
+    /// compiling it says why.
+    public static func looksLikeWorkload(path: String, limit: Int) -> Bool {
+        var st = stat()
+        guard path != "-", stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return false }
+        guard case let .success(bytes) = FileReader.read(path, limit: limit) else { return false }
+        return looksLikeWorkload(bytes)
+    }
+
+    /// Whether some line of the text starts with the key `workload:`.
+    public static func looksLikeWorkload(_ bytes: [UInt8]) -> Bool {
+        let key = Array("workload:".utf8)
+        var lineStart = true
+        var i = 0
+        while i < bytes.count {
+            if lineStart, bytes.count - i >= key.count, Array(bytes[i ..< i + key.count]) == key { return true }
+            lineStart = bytes[i] == UInt8(ascii: "\n")
+            i += 1
+        }
+        return false
+    }
+
     /// Compiles the workload at `path` and the topology it names (or `topology`, which
     /// overrides it; a relative path given here is relative to where the tool runs, one
     /// written in the workload to the workload file).

@@ -1,0 +1,179 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// What a case compares with its golden file.
+public enum CaseKind: String, Sendable, CaseIterable {
+    /// A bundled platform's compiled summary (`iotopo compile --format text`).
+    case summary
+    /// A workload's run (`iotopo run`).
+    case workload
+    /// A fixture under `topologies/invalid/` against its diagnostics (`iotopo check`).
+    case fixture
+}
+
+/// One golden case: an input under `topologies/` and the golden file its output must equal.
+///
+/// The name is the golden's path under `golden/` without `.txt`, so the name, the golden
+/// and the input mirror one another: `x86-server/workloads/basic` is
+/// `topologies/x86-server/workloads/basic.yaml` against `golden/x86-server/workloads/basic.txt`.
+public struct GoldenCase: Sendable, Hashable, Comparable {
+    /// The case's name (stable: sharding hashes it).
+    public let name: String
+    public let kind: CaseKind
+    /// The input, relative to the project root.
+    public let input: String
+
+    public init(name: String, kind: CaseKind, input: String) {
+        self.name = name
+        self.kind = kind
+        self.input = input
+    }
+
+    /// The golden file, relative to the project root.
+    public var golden: String { "golden/" + name + ".txt" }
+
+    /// The group a report files the case under (JUnit's classname): the platform, or
+    /// `invalid/<check-id>` for a fixture.
+    public var suite: String {
+        let parts = name.split(separator: "/", omittingEmptySubsequences: false)
+        let n = kind == .fixture && parts.count > 2 ? 2 : 1
+        return parts.prefix(n).joined(separator: "/")
+    }
+
+    /// The case's name within its suite.
+    public var title: String {
+        let s = suite
+        return name.count > s.count ? String(name.dropFirst(s.count + 1)) : name
+    }
+
+    public static func < (a: GoldenCase, b: GoldenCase) -> Bool { Array(a.name.utf8).lexicographicallyPrecedes(b.name.utf8) }
+}
+
+/// Why the cases could not be listed.
+public struct DiscoveryError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+}
+
+/// Finds every case from the layout of `topologies/` (docs/golden.md):
+/// - `topologies/P/platform.yaml`: the summary case `P/platform.summary`;
+/// - `topologies/P/workloads/W.yaml`: the workload case `P/workloads/W`;
+/// - `topologies/invalid/C/F.yaml`, F starting with `fires` or `passes`: the fixture case
+///   `invalid/C/F`; a JSON fixture `F.json` is the case `invalid/C/F.json`.
+/// Everything is listed in byte order of names, so the list never depends on the file system.
+public enum CaseDiscovery {
+    /// Every case under `root` (the folder holding `topologies/` and `golden/`).
+    public static func discover(root: String) throws(DiscoveryError) -> [GoldenCase] {
+        let topologies = join(root, "topologies")
+        guard isDirectory(topologies) else {
+            throw DiscoveryError(description: "no 'topologies' folder in '\(root)' (run from the project's root, or pass --root)")
+        }
+        var cases: [GoldenCase] = []
+        for p in entries(topologies) where isDirectory(join(topologies, p)) {
+            if p == "invalid" {
+                for check in entries(join(topologies, p)) where isDirectory(join(topologies, p, check)) {
+                    for f in entries(join(topologies, p, check)) {
+                        guard f.hasPrefix("fires") || f.hasPrefix("passes"), f.hasSuffix(".yaml") || f.hasSuffix(".json") else { continue }
+                        // A YAML fixture drops its extension; a JSON one keeps it, so that
+                        // `passes.yaml` and `passes.json` beside it get goldens of their own.
+                        let stem = stem(f, [".yaml"]) ?? f
+                        cases.append(GoldenCase(name: "invalid/\(check)/\(stem)", kind: .fixture, input: "topologies/invalid/\(check)/\(f)"))
+                    }
+                }
+                continue
+            }
+            if isFile(join(topologies, p, "platform.yaml")) {
+                cases.append(GoldenCase(name: "\(p)/platform.summary", kind: .summary, input: "topologies/\(p)/platform.yaml"))
+            }
+            for f in entries(join(topologies, p, "workloads")) {
+                guard let stem = stem(f, [".yaml"]), isFile(join(topologies, p, "workloads", f)) else { continue }
+                cases.append(GoldenCase(name: "\(p)/workloads/\(stem)", kind: .workload, input: "topologies/\(p)/workloads/\(f)"))
+            }
+        }
+        cases.sort()
+        for i in cases.indices.dropFirst() where cases[i].name == cases[i - 1].name {
+            throw DiscoveryError(description: "'\(cases[i - 1].input)' and '\(cases[i].input)' would share the golden '\(cases[i].golden)'; rename one")
+        }
+        return cases
+    }
+
+    /// Every file under `root/golden/` (relative to `root`, in byte order), hidden files
+    /// (`.gitkeep`, an editor's swap file) excepted.
+    public static func goldenFiles(root: String) -> [String] {
+        var out: [String] = []
+        func walk(_ relative: String) {
+            for e in entries(join(root, relative)) {
+                let r = relative + "/" + e
+                if isDirectory(join(root, r)) { walk(r) } else { out.append(r) }
+            }
+        }
+        if isDirectory(join(root, "golden")) { walk("golden") }
+        return out.sorted { Array($0.utf8).lexicographicallyPrecedes($1.utf8) }
+    }
+
+    static func stem(_ file: String, _ extensions: [String]) -> String? {
+        for e in extensions where file.hasSuffix(e) && file.count > e.count { return String(file.dropLast(e.count)) }
+        return nil
+    }
+
+    /// Joins path parts; a root of "." or "" leaves the path relative.
+    static func join(_ parts: String...) -> String {
+        parts.filter { !$0.isEmpty && $0 != "." }.joined(separator: "/")
+    }
+
+    /// The visible entries of a folder in byte order (none when it cannot be read).
+    static func entries(_ dir: String) -> [String] {
+        guard let d = opendir(dir.isEmpty ? "." : dir) else { return [] }
+        defer { closedir(d) }
+        var out: [String] = []
+        while let e = readdir(d) {
+            let name = withUnsafePointer(to: e.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if !name.hasPrefix(".") { out.append(name) }
+        }
+        return out.sorted { Array($0.utf8).lexicographicallyPrecedes($1.utf8) }
+    }
+
+    static func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path.isEmpty ? "." : path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    static func isFile(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
+    }
+}
+
+/// Which cases a run takes: those under the given paths and matching the filter.
+public struct CaseSelection {
+    /// Paths (inputs or goldens, files or folders) relative to the root; empty: every case.
+    public var paths: [String] = []
+    /// A regular expression searched in each case's name.
+    public var filter: ((String) -> Bool)?
+
+    public init(paths: [String] = [], filter: ((String) -> Bool)? = nil) {
+        self.paths = paths.map(CaseSelection.normalize)
+        self.filter = filter
+    }
+
+    static func normalize(_ p: String) -> String {
+        p.split(separator: "/", omittingEmptySubsequences: true).filter { $0 != "." }.joined(separator: "/")
+    }
+
+    func matches(_ path: String, _ p: String) -> Bool { p.isEmpty || path == p || path.hasPrefix(p + "/") }
+
+    /// Whether a case is selected.
+    public func contains(_ c: GoldenCase) -> Bool {
+        if !paths.isEmpty, !paths.contains(where: { matches(c.input, $0) || matches(c.golden, $0) }) { return false }
+        return filter?(c.name) ?? true
+    }
+
+    /// The paths that select no case (a typo should not pass as an empty, green run).
+    public func unmatchedPaths(in cases: [GoldenCase]) -> [String] {
+        paths.filter { p in !cases.contains { matches($0.input, p) || matches($0.golden, p) } }
+    }
+}
