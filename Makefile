@@ -8,7 +8,7 @@ PLATFORMS  := $(sort $(wildcard topologies/*/platform.yaml))
 WORKLOADS  := $(sort $(wildcard topologies/*/workloads/*.yaml))
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build release run test unit-test bench clean
+.PHONY: all deps test-deps build release run test unit-test golden-test golden bench clean
 
 all: build
 
@@ -47,11 +47,27 @@ bench: release
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq device-tree-compiler; }
 	python3 bench/run.py $(BENCH_ARGS)
 
-unit-test: deps
+# xmllint validates iotopo's JUnit reports against the schema kept in the tests.
+test-deps: deps
+	@command -v xmllint >/dev/null || { \
+	  echo "installing libxml2-utils (Debian package: xmllint, for the JUnit schema test)"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libxml2-utils; }
+
+unit-test: test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 
-test: unit-test
+# Every golden case in CI mode: nothing is written, a missing or obsolete golden fails.
+golden-test: build
+	CI=true $(BIN) test
+
+test: unit-test golden-test
+
+# Rewrite the goldens that differ and create the missing ones. Read `iotopo test`'s diff
+# first; review `git diff golden/` before committing. Obsolete goldens are listed, not
+# deleted (`$(BIN) test --obsolete=delete` removes them).
+golden: build
+	$(BIN) test --update=all
 
 clean:
 	rm -rf .build

@@ -23,9 +23,40 @@ public enum AtomicWriter {
         public var description: String { "cannot write '\(path)': \(reason)" }
     }
 
+    /// A fault injected into every write of this process through the environment, so that
+    /// end-to-end tests can fail or kill the real binary at each step (docs/limits.md):
+    /// `IOTOPO_FAULT=fail-STEP` makes STEP fail as if its system call had;
+    /// `IOTOPO_FAULT=kill-before-STEP` (or `kill-after-rename`) kills the process with
+    /// SIGKILL at that point, as a power cut or `kill -9` would. STEP is open, write, fsync
+    /// or rename. Unknown values are ignored.
+    public struct Fault: Sendable, Equatable {
+        public var fail: Step?
+        public var killBefore: Step?
+        public var killAfterRename = false
+
+        public init?(_ text: String) {
+            if text == "kill-after-rename" { killAfterRename = true; return }
+            if text.hasPrefix("fail-"), let s = Step(rawValue: String(text.dropFirst(5))) { fail = s; return }
+            if text.hasPrefix("kill-before-"), let s = Step(rawValue: String(text.dropFirst(12))) { killBefore = s; return }
+            return nil
+        }
+
+        /// The fault `IOTOPO_FAULT` asks for, read once.
+        public static let environment: Fault? = {
+            guard let p = getenv("IOTOPO_FAULT") else { return nil }
+            return Fault(String(cString: p))
+        }()
+    }
+
+    private static func killIfAsked(before step: Step) {
+        if Fault.environment?.killBefore == step { kill(getpid(), SIGKILL) }
+    }
+
     /// Writes `bytes` to `path` atomically. `failing` makes the named step fail as if the
-    /// system call had (fault-injection tests only).
+    /// system call had (fault-injection tests only; `IOTOPO_FAULT` does the same for a
+    /// whole process).
     public static func write(_ bytes: [UInt8], to path: String, failing: Step? = nil) throws(Failure) {
+        let failing = failing ?? Fault.environment?.fail
         let target = resolveLinks(path)
         let dir = directory(of: target)
         var st = stat()
@@ -41,6 +72,7 @@ public enum AtomicWriter {
         let base = target.split(separator: "/").last.map(String.init) ?? "out"
         let prefix = dir == "." ? "" : dir + "/"
         var template = Array((prefix + "." + base + ".tmp-XXXXXX").utf8CString)
+        killIfAsked(before: .open)
         let fd: Int32 = template.withUnsafeMutableBufferPointer { buf in
             guard let p = buf.baseAddress else { return -1 }
             return mkstemp(p)
@@ -56,22 +88,26 @@ public enum AtomicWriter {
             close(fd)
             throw Failure(path: path, reason: "cannot create a temporary file in '\(dir)': \(errorText(EACCES))")
         }
+        killIfAsked(before: .write)
         if let e = writeAll(fd, bytes, failing: failing == .write) {
             close(fd)
             throw Failure(path: path, reason: "write failed: \(errorText(e))")
         }
         _ = fchmod(fd, mode)
+        killIfAsked(before: .fsync)
         if fsync(fd) != 0 || failing == .fsync {
             let e = failing == .fsync ? EIO : errno
             close(fd)
             throw Failure(path: path, reason: "fsync failed: \(errorText(e))")
         }
         close(fd)
+        killIfAsked(before: .rename)
         if failing == .rename || rename(tmp, target) != 0 {
             let e = failing == .rename ? EXDEV : errno
             throw Failure(path: path, reason: "rename failed: \(errorText(e))")
         }
         done = true
+        if Fault.environment?.killAfterRename == true { kill(getpid(), SIGKILL) }
         let dfd = open(dir, O_RDONLY | O_DIRECTORY)
         if dfd >= 0 {
             _ = fsync(dfd)

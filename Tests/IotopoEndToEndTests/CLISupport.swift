@@ -22,7 +22,10 @@ enum CLI {
     }()
 
     struct Result {
+        /// The exit status, or the signal's number when `killed`.
         var status: Int32
+        /// Whether a signal ended the process.
+        var killed = false
         var stdout: String
         var stderr: String
     }
@@ -48,7 +51,7 @@ enum CLI {
         let o = out.fileHandleForReading.readDataToEndOfFile()
         let e = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
-        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        return Result(status: p.terminationStatus, killed: p.terminationReason == .uncaughtSignal, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
     }
 }
 
