@@ -12,7 +12,10 @@ Two parts:
   program so both see the same machine noise. Also the peak memory of the walk at one and
   at ten million steps (it must not grow with the number of steps).
 
-    bench/run.py [--sizes 2000,20000,200000] [--runs N] [--quick] [--only compile|engine]
+- golden: `iotopo test` on the bundled project, on a heavy generated project with one and
+  with every core, and the cost of a diff on a large golden.
+
+    bench/run.py [--sizes 2000,20000,200000] [--runs N] [--quick] [--only compile|engine|golden]
 """
 import argparse
 import os
@@ -27,23 +30,24 @@ OUT = os.path.join(HERE, "out")
 IOTOPO = os.path.join(ROOT, ".build", "release", "iotopo")
 
 
-def run_once(cmd):
+def run_once(cmd, ok=(0,)):
     """Wall time (s) and peak RSS (KiB) of one run, measured by GNU time (a fork of this
-    Python process would count Python's own memory); raises if the command fails."""
+    Python process would count Python's own memory); raises if the command exits with a
+    status not in `ok`."""
     p = subprocess.run(["/usr/bin/time", "-f", "IOTOPO-BENCH %e %M"] + cmd, stdout=subprocess.DEVNULL,
                        stderr=subprocess.PIPE)
     err = p.stderr.decode(errors="replace")
-    if p.returncode != 0:
+    if p.returncode not in ok:
         raise RuntimeError("%s failed:\n%s" % (" ".join(cmd), err[-2000:]))
     line = [l for l in err.splitlines() if l.startswith("IOTOPO-BENCH ")][-1]
     _, elapsed, rss = line.split()
     return float(elapsed), int(rss)
 
 
-def measure(cmd, runs):
+def measure(cmd, runs, ok=(0,)):
     times, peaks = [], []
     for _ in range(runs):
-        t, m = run_once(cmd)
+        t, m = run_once(cmd, ok)
         times.append(t)
         peaks.append(m)
     return statistics.median(times), max(peaks)
@@ -135,13 +139,82 @@ def engine_bench(runs):
     return "\n".join(lines) + "\n"
 
 
+def golden_project(platforms, devices, repeat):
+    """A project of `platforms` copies of a generated platform, each with a workload that
+    prints devices x repeat step lines; goldens created by iotopo itself."""
+    proj = os.path.join(OUT, "golden-proj-%d-%d-%d" % (platforms, devices, repeat))
+    y, _, _ = ensure_inputs(devices)
+    if not os.path.isdir(os.path.join(proj, "golden")):
+        for i in range(platforms):
+            d = os.path.join(proj, "topologies", "p%d" % i, "workloads")
+            os.makedirs(d, exist_ok=True)
+            with open(y) as src, open(os.path.join(proj, "topologies", "p%d" % i, "platform.yaml"), "w") as dst:
+                dst.write(src.read())
+            with open(os.path.join(d, "steps.yaml"), "w") as f:
+                f.write("workload: {name: steps, topology: ../platform.yaml}\nsteps:\n")
+                f.write("  - dma: {device: {each: \"dev{i}\", count: %d}, op: read, address: 0x10_0000, size: 64}\n" % devices)
+                f.write("    repeat: %d\n" % repeat)
+        env = dict(os.environ)
+        env.pop("CI", None)
+        subprocess.run([IOTOPO, "test", "--root", proj, "--update=all"], stdout=subprocess.DEVNULL, env=env, check=True)
+    return proj
+
+
+def golden_bench(runs):
+    """`iotopo test`: the bundled cases, the scaling over cores of a heavy project, and the
+    cost of diffing a 40,000-line golden with a few scattered changes and with every line
+    changed (the edit budget keeps the latter bounded)."""
+    env_ci = dict(os.environ, CI="true")
+    lines = []
+    t, m = measure([IOTOPO, "test", "--root", ROOT, "--color", "never"], runs)
+    cases = len([l for l in subprocess.run([IOTOPO, "test", "--root", ROOT, "--format", "json"], capture_output=True, env=env_ci).stdout.decode().splitlines() if '"name":' in l])
+    lines.append("Bundled project: %d cases in %.2f s (median of %d), peak %.0f MB." % (cases, t, runs, m / 1024))
+    lines.append("")
+    proj = golden_project(8, 2000, 20)
+    out_lines = sum(1 for _ in open(os.path.join(proj, "golden", "p0", "workloads", "steps.txt")))
+    print("== golden: 16 cases of a 2,000-device platform, %d-line workload goldens" % out_lines, file=sys.stderr)
+    cores = os.cpu_count() or 1
+    lines.append("| heavy project: 8 platforms x (summary + %d-line workload) | --jobs 1 | --jobs %d | speed-up |" % (out_lines, cores))
+    lines.append("| --- | ---: | ---: | ---: |")
+    t1, _ = measure([IOTOPO, "test", "--root", proj, "--jobs", "1"], runs)
+    tn, mn = measure([IOTOPO, "test", "--root", proj, "--jobs", str(cores)], runs)
+    lines.append("| all pass | %.2f s | %.2f s | %.2fx |" % (t1, tn, t1 / tn))
+    lines.append("")
+    golden = os.path.join(proj, "golden", "p0", "workloads", "steps.txt")
+    with open(golden) as f:
+        original = f.read()
+    rows = original.split("\n")
+    target = ["topologies/p0/workloads/steps.yaml"]
+    try:
+        t_match, _ = measure([IOTOPO, "test", "--root", proj] + target, runs)
+        scattered = list(rows)
+        for k in range(10):
+            i = (k * 2 + 1) * len(rows) // 21
+            scattered[i] = scattered[i] + " (changed)"
+        with open(golden, "w") as f:
+            f.write("\n".join(scattered))
+        t_few, _ = measure([IOTOPO, "test", "--root", proj] + target, runs, ok=(1,))
+        with open(golden, "w") as f:
+            f.write("\n".join(r + " (changed)" if r else r for r in rows))
+        t_all, m_all = measure([IOTOPO, "test", "--root", proj] + target, runs, ok=(1,))
+    finally:
+        with open(golden, "w") as f:
+            f.write(original)
+    lines.append("| one %d-line workload case | time | over matching |" % out_lines)
+    lines.append("| --- | ---: | ---: |")
+    lines.append("| golden matches | %.3f s | |" % t_match)
+    lines.append("| 10 scattered lines differ (10 hunks shown) | %.3f s | +%.3f s |" % (t_few, t_few - t_match))
+    lines.append("| every line differs (edit budget: one replaced block) | %.3f s | +%.3f s (peak %.0f MB) |" % (t_all, t_all - t_match, m_all / 1024))
+    return "\n".join(lines) + "\n"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="2000,20000,200000")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--quick", action="store_true", help="one size (20000), three runs")
     ap.add_argument("--full", action="store_true", help="also run dtc with labels at 200k devices (about 20 minutes: it is quadratic)")
-    ap.add_argument("--only", choices=["compile", "engine"], help="run one part")
+    ap.add_argument("--only", choices=["compile", "engine", "golden"], help="run one part")
     args = ap.parse_args()
     sizes = [20000] if args.quick else [int(s) for s in args.sizes.split(",")]
     runs = 3 if args.quick else args.runs
@@ -149,10 +222,12 @@ def main():
     if not os.path.exists(IOTOPO):
         sys.exit("build the release binary first: swift build -c release")
     report = ""
-    if args.only != "engine":
+    if args.only in (None, "compile"):
         report += "## Compile\n\n" + compile_bench(args, sizes, runs) + "\n"
-    if args.only != "compile":
+    if args.only in (None, "engine"):
         report += "## Engine\n\n" + engine_bench(max(runs, 5)) + "\n"
+    if args.only in (None, "golden"):
+        report += "## Golden runs\n\n" + golden_bench(max(runs, 5)) + "\n"
     with open(os.path.join(OUT, "results.md"), "w") as f:
         f.write(report)
     print(report)

@@ -9,7 +9,7 @@ import IotopoReport
 public struct TextDiff: Sendable {
     /// One line of either text: its characters (without the newline) and whether a newline
     /// ended it (only a last line can lack one).
-    struct Line: Equatable, Sendable {
+    struct Line: Hashable, Sendable {
         var text: Substring
         var terminated: Bool
     }
@@ -39,7 +39,18 @@ public struct TextDiff: Sendable {
     public init(old: String, new: String, context: Int = 3, maxEdits: Int = 1000) {
         oldLines = Self.lines(old)
         newLines = Self.lines(new)
-        let edits = Self.edits(oldLines, newLines, maxEdits: maxEdits)
+        // Lines become small integers first (equal lines, equal numbers), so the search
+        // compares integers, not strings: git's xdiff does the same with line hashes.
+        var numbers: [Line: Int] = [:]
+        numbers.reserveCapacity(oldLines.count + newLines.count)
+        func number(_ l: Line) -> Int {
+            if let n = numbers[l] { return n }
+            let n = numbers.count
+            numbers[l] = n
+            return n
+        }
+        let a = oldLines.map(number), b = newLines.map(number)
+        let edits = Self.edits(a, b, maxEdits: maxEdits)
         hunks = Self.group(edits, context: context)
     }
 
@@ -52,17 +63,27 @@ public struct TextDiff: Sendable {
         return min(e.old + 1, max(1, oldLines.count))
     }
 
+    /// Splits at line feeds, scanning bytes (a `Character` split would be several times
+    /// slower, and would keep `\r\n` whole where the `\r` should show as `^M`).
     static func lines(_ s: String) -> [Line] {
-        guard !s.isEmpty else { return [] }
-        var parts = s.split(separator: "\n", omittingEmptySubsequences: false)
-        let terminated = s.hasSuffix("\n")
-        if terminated { parts.removeLast() }
-        return parts.enumerated().map { Line(text: $0.element, terminated: terminated || $0.offset < parts.count - 1) }
+        var out: [Line] = []
+        let u = s.utf8
+        var start = u.startIndex
+        var i = start
+        while i != u.endIndex {
+            if u[i] == UInt8(ascii: "\n") {
+                out.append(Line(text: s[start ..< i], terminated: true))
+                start = u.index(after: i)
+            }
+            i = u.index(after: i)
+        }
+        if start != u.endIndex { out.append(Line(text: s[start ..< u.endIndex], terminated: false)) }
+        return out
     }
 
     // MARK: Edit script
 
-    static func edits(_ a: [Line], _ b: [Line], maxEdits: Int) -> [Edit] {
+    static func edits<T: Equatable>(_ a: [T], _ b: [T], maxEdits: Int) -> [Edit] {
         var prefix = 0
         while prefix < a.count && prefix < b.count && a[prefix] == b[prefix] { prefix += 1 }
         var suffix = 0
@@ -83,7 +104,7 @@ public struct TextDiff: Sendable {
 
     /// Myers' greedy forward search, keeping each round's frontier to walk back the path.
     /// Nil when more than `maxEdits` edits are needed.
-    static func myers(_ a: ArraySlice<Line>, _ b: ArraySlice<Line>, maxEdits: Int) -> [Edit]? {
+    static func myers<T: Equatable>(_ a: ArraySlice<T>, _ b: ArraySlice<T>, maxEdits: Int) -> [Edit]? {
         let n = a.count, m = b.count
         let a0 = a.startIndex, b0 = b.startIndex
         if n == 0 || m == 0 {
