@@ -21,12 +21,13 @@ let package = Package(
         .target(name: "IotopoModel", dependencies: ["IotopoSource"]),
         .target(name: "IotopoCompiler", dependencies: ["IotopoSource", "IotopoYAML", "IotopoModel", "IotopoEngine"]),
         .target(name: "IotopoEngine", dependencies: ["IotopoSource", "IotopoModel"]),
-        .target(name: "IotopoReport", dependencies: ["IotopoSource", "IotopoModel", "IotopoCompiler", "IotopoEngine"]),
+        .target(name: "IotopoAnalysis", dependencies: ["IotopoSource", "IotopoModel"]),
+        .target(name: "IotopoReport", dependencies: ["IotopoSource", "IotopoModel", "IotopoCompiler", "IotopoEngine", "IotopoAnalysis"]),
         .target(name: "IotopoGolden", dependencies: ["IotopoSource", "IotopoCompiler", "IotopoReport"]),
         .executableTarget(
             name: "iotopo",
             dependencies: [
-                "IotopoSource", "IotopoModel", "IotopoCompiler", "IotopoEngine", "IotopoReport", "IotopoGolden",
+                "IotopoSource", "IotopoModel", "IotopoCompiler", "IotopoEngine", "IotopoAnalysis", "IotopoReport", "IotopoGolden",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -35,6 +36,7 @@ let package = Package(
         .testTarget(name: "IotopoModelTests", dependencies: ["IotopoModel"]),
         .testTarget(name: "IotopoCompilerTests", dependencies: ["IotopoCompiler", "IotopoModel", "IotopoSource"]),
         .testTarget(name: "IotopoEngineTests", dependencies: ["IotopoEngine", "IotopoModel", "IotopoCompiler", "IotopoSource"]),
+        .testTarget(name: "IotopoAnalysisTests", dependencies: ["IotopoAnalysis", "IotopoCompiler", "IotopoModel"]),
         .testTarget(name: "IotopoReportTests", dependencies: ["IotopoReport", "IotopoCompiler", "IotopoSource"]),
         .testTarget(name: "IotopoGoldenTests", dependencies: ["IotopoGolden", "IotopoReport"]),
         .testTarget(name: "IotopoEndToEndTests", dependencies: ["iotopo", "IotopoSource"], exclude: ["Resources"]),

@@ -1,0 +1,279 @@
+import IotopoModel
+
+/// Which rules decide IOMMU groups (REFERENCE.md section 2; docs/isolation.md).
+public enum ACSPolicy: String, Sendable, CaseIterable {
+    /// Linux's `pci_device_group` as it has been since 2012.
+    case classic
+    /// The 2025 series that reads ACS as egress control (docs/isolation.md cites it).
+    case egress
+}
+
+/// A member of an IOMMU group.
+public enum GroupMember: Hashable, Sendable {
+    /// A PCI function: an endpoint or a bridge.
+    case pci(PCIFunctionRef)
+    /// A platform device, known to its IOMMU by stream IDs.
+    case platform(DeviceID)
+}
+
+/// Why a member is in its group: the rule that put it there, the member or bridge that
+/// rule involves, and where in the topology that comes from.
+public struct GroupReason: Hashable, Sendable {
+    public enum Rule: String, Sendable {
+        /// It started the group: nothing tied it to an earlier one.
+        case own
+        /// A DMA alias ties it to the alias's owner (a bridge that substitutes its requester
+        /// ID, or a fixed alias quirk).
+        case alias
+        /// A bridge above it lacks ACS on the path to the root, so it shares the bridge's group.
+        case upstreamWithoutACS = "upstream-without-acs"
+        /// A function on the same bus is its DMA alias.
+        case sameBusAlias = "same-bus-alias"
+        /// A multifunction device without ACS: its functions can talk to each other.
+        case multifunction
+        /// A platform device sharing a stream ID with another at the same IOMMU.
+        case sharedStreamID = "shared-stream-id"
+        /// Egress policy: the switch it sits below does not isolate its downstream ports.
+        case switchWithoutACS = "switch-without-acs"
+    }
+
+    public var rule: Rule
+    /// The member the rule joins it to (nil for `own`).
+    public var via: GroupMember?
+    /// One line of explanation.
+    public var text: String
+    /// The source of the fact that causes it (the bridge without ACS, the alias, the device).
+    public var origin: Origin
+}
+
+/// One IOMMU group.
+public struct IOMMUGroup: Sendable {
+    /// Its number, in creation order (docs/isolation.md).
+    public var number: Int
+    /// The IOMMU that translates for it (the first on its members' path).
+    public var iommu: IOMMUID
+    /// Members in the order they joined.
+    public var members: [GroupMember]
+    /// Why each member is here, in member order.
+    public var reasons: [GroupReason]
+}
+
+/// The IOMMU groups of a platform, and the DMA masters that have none.
+public struct GroupAnalysis: Sendable {
+    public var policy: ACSPolicy
+    public var groups: [IOMMUGroup]
+    /// Group number of each member.
+    public var groupOf: [GroupMember: Int]
+    /// DMA-capable devices with no IOMMU on their path: Linux gives them no group, and
+    /// nothing isolates them.
+    public var ungrouped: [DeviceID]
+
+    /// Computes the groups.
+    public init(_ m: SystemModel, topology topo: Topology? = nil, policy: ACSPolicy = .classic) {
+        let topo = topo ?? Topology(m)
+        self.policy = policy
+        var builder = GroupBuilder(m: m, topo: topo, fns: PCIFunctions(m, topo), policy: policy)
+        builder.run()
+        groups = builder.groups
+        groupOf = builder.groupOf
+        ungrouped = builder.ungrouped
+    }
+}
+
+/// The algorithm, kept apart from the result.
+struct GroupBuilder {
+    let m: SystemModel
+    let topo: Topology
+    let fns: PCIFunctions
+    let policy: ACSPolicy
+    var groups: [IOMMUGroup] = []
+    var groupOf: [GroupMember: Int] = [:]
+    var ungrouped: [DeviceID] = []
+
+    init(m: SystemModel, topo: Topology, fns: PCIFunctions, policy: ACSPolicy) {
+        self.m = m
+        self.topo = topo
+        self.fns = fns
+        self.policy = policy
+    }
+
+    /// The first IOMMU on the path from a bus.
+    func iommu(onPathFrom bus: BusID) -> IOMMUID? { topo.busPaths[bus].iommus.first }
+
+    func member(_ i: Int) -> GroupMember { .pci(fns.functions[i].ref) }
+
+    func group(of i: Int) -> Int? { groupOf[member(i)] }
+
+    mutating func join(_ i: Int, _ g: Int, _ reason: GroupReason) {
+        groups[g].members.append(member(i))
+        groups[g].reasons.append(reason)
+        groupOf[member(i)] = g
+    }
+
+    mutating func newGroup(_ mem: GroupMember, iommu: IOMMUID, origin: Origin) {
+        groupOf[mem] = groups.count
+        groups.append(IOMMUGroup(number: groups.count, iommu: iommu, members: [mem],
+                                 reasons: [GroupReason(rule: .own, via: nil, text: "first of its group", origin: origin)]))
+    }
+
+    mutating func run() {
+        for i in fns.functions.indices {
+            guard let io = iommu(onPathFrom: fns.functions[i].bus) else { continue }
+            assignPCI(i, iommu: io)
+        }
+        assignPlatform()
+        for d in m.devices.ids(Device.self) where m.devices[d].dmaCapable && groupOf[.pci(.device(d))] == nil && groupOf[.platform(d)] == nil {
+            ungrouped.append(d)
+        }
+    }
+
+    // MARK: PCI (drivers/iommu/iommu.c `pci_device_group`)
+
+    /// The DMA alias owners of a function, in `pci_for_each_dma_alias` order: itself (its
+    /// own ID and fixed aliases), then each bridge above it that substitutes its requester
+    /// ID, up to a translation root (drivers/pci/search.c).
+    func aliasOwners(_ i: Int) -> [(owner: Int, rid: RequesterID)] {
+        let f = fns.functions[i]
+        var out: [(Int, RequesterID)] = [(i, f.rid)]
+        var bus = f.bus
+        var seen = Set<BusID>()
+        while let b = fns.bridgeAbove[bus], seen.insert(bus).inserted {
+            if m.bridges[b].translationRoot { break }
+            if let alias = m.bridgeAlias(b), let owner = fns.index[.bridge(b)] { out.append((owner, alias)) }
+            bus = m.bridges[b].upstream
+        }
+        return out
+    }
+
+    /// `pci_acs_path_enabled(start, NULL, REQ_ACS_FLAGS)`: ACS holds for the function and
+    /// every bridge above it up to the root bus. Returns the first that fails.
+    func acsPathFailure(_ i: Int) -> (Int, ACSVerdict)? {
+        var j = i
+        var seen = Set<Int>()
+        while seen.insert(j).inserted {
+            let v = fns.acsMissing(j)
+            if !v.ok { return (j, v) }
+            guard let up = fns.bridgeAbove[fns.functions[j].bus], let k = fns.index[.bridge(up)] else { return nil }
+            j = k
+        }
+        return nil
+    }
+
+    mutating func assignPCI(_ i: Int, iommu io: IOMMUID) {
+        let f = fns.functions[i]
+        // 1. A DMA alias whose owner already has a group: join it.
+        var pdev = i
+        for (owner, rid) in aliasOwners(i) {
+            pdev = owner
+            if owner != i, let g = group(of: owner) {
+                let o = fns.functions[owner]
+                join(i, g, GroupReason(rule: .alias, via: member(owner),
+                                       text: "its DMA reaches the IOMMU as \(rid.description(segment: f.segment)), the alias of \(kindText(o)) '\(o.name)'",
+                                       origin: o.origin))
+                return
+            }
+        }
+        // 2. Climb from the last alias owner's bus toward the root; the first bridge whose ACS
+        //    path holds stops the climb; otherwise that bridge's group is joined.
+        var bus = fns.functions[pdev].bus
+        var seen = Set<BusID>()
+        while let b = fns.bridgeAbove[bus], seen.insert(bus).inserted, let bi = fns.index[.bridge(b)] {
+            let failure = acsPathFailure(bi)
+            if policy == .egress, let joined = egressClimb(i, bridge: bi, failure: failure) {
+                if joined { return }
+                break
+            }
+            guard let (at, verdict) = failure else { break }
+            pdev = bi
+            if let g = group(of: bi) {
+                let culprit = fns.functions[at]
+                let text = at == bi
+                    ? "\(kindText(fns.functions[bi])) '\(fns.functions[bi].name)' above it has \(verdict.text), so it cannot keep its children apart"
+                    : "the path above \(kindText(fns.functions[bi])) '\(fns.functions[bi].name)' is not isolated: '\(culprit.name)' has \(verdict.text)"
+                join(i, g, GroupReason(rule: .upstreamWithoutACS, via: member(bi), text: text, origin: culprit.origin))
+                return
+            }
+            bus = fns.functions[bi].bus
+        }
+        // 3. Functions on the same bus that alias the candidate, then (a multifunction
+        //    candidate without ACS) its sibling functions without ACS.
+        if let (g, via) = sameBusAliasGroup(pdev, visited: []) {
+            join(i, g, GroupReason(rule: .sameBusAlias, via: member(via),
+                                   text: "'\(fns.functions[via].name)' and '\(fns.functions[pdev].name)' are DMA aliases of each other (a fixed alias)",
+                                   origin: fns.functions[via].origin))
+            return
+        }
+        if fns.functions[pdev].multifunction, !fns.acsMissing(pdev).ok {
+            for j in fns.onBus[fns.functions[pdev].bus] where j != pdev {
+                let s = fns.functions[j]
+                guard s.rid.device == fns.functions[pdev].rid.device, !fns.acsMissing(j).ok, let g = group(of: j) else { continue }
+                join(i, g, GroupReason(rule: .multifunction, via: member(j),
+                                       text: "multifunction device: '\(fns.functions[pdev].name)' (\(fns.acsMissing(pdev).text)) and its function '\(s.name)' can reach each other",
+                                       origin: fns.functions[pdev].origin))
+                return
+            }
+        }
+        newGroup(member(i), iommu: io, origin: f.origin)
+    }
+
+    /// `get_pci_alias_group`: a function on the same bus that is a fixed DMA alias of `i`
+    /// (either way), or an alias of such a function, that has a group.
+    func sameBusAliasGroup(_ i: Int, visited: Set<Int>) -> (Int, Int)? {
+        var visited = visited
+        visited.insert(i)
+        let f = fns.functions[i]
+        for j in fns.onBus[f.bus] where !visited.contains(j) {
+            let t = fns.functions[j]
+            guard f.fixedAliases.contains(t.rid.devfn) || t.fixedAliases.contains(f.rid.devfn) else { continue }
+            if let g = group(of: j) { return (g, j) }
+            if let found = sameBusAliasGroup(j, visited: visited) { return found }
+        }
+        return nil
+    }
+
+    /// The egress policy's climb step for one bridge (filled in by GroupsEgress.swift):
+    /// nil to apply the classic rule, true when it joined a group, false to stop climbing.
+    mutating func egressClimb(_ i: Int, bridge bi: Int, failure: (Int, ACSVerdict)?) -> Bool? { nil }
+
+    func kindText(_ f: PCIFunction) -> String {
+        switch f.type {
+        case .endpoint: return "device"
+        case .rootPort: return "root port"
+        case .switchUpstream: return "switch upstream port"
+        case .switchDownstream: return "switch downstream port"
+        case .pcieToPCI: return "PCIe-to-PCI bridge"
+        case .pciToPCIe: return "PCI-to-PCIe bridge"
+        case .conventionalBridge: return "PCI bridge"
+        }
+    }
+
+    // MARK: Platform devices
+
+    /// Platform devices behind an IOMMU: one group per set of devices linked by a shared
+    /// stream ID at the same IOMMU (each device its own group otherwise), in declaration
+    /// order.
+    mutating func assignPlatform() {
+        var owner: [UInt64: DeviceID] = [:]
+        for d in m.devices.ids(Device.self) {
+            let dev = m.devices[d]
+            guard dev.rid == nil, !dev.streamIDs.isEmpty, let io = iommu(onPathFrom: dev.bus) else { continue }
+            var joined = false
+            for s in dev.streamIDs {
+                let key = UInt64(UInt32(bitPattern: io.raw)) << 32 | UInt64(s)
+                if let other = owner[key], let g = groupOf[.platform(other)], !joined {
+                    groups[g].members.append(.platform(d))
+                    groups[g].reasons.append(GroupReason(rule: .sharedStreamID, via: .platform(other),
+                                                         text: "it shares stream ID \(hex(UInt64(s))) with '\(m.devices[other].name)' at '\(m.iommus[io].name)'",
+                                                         origin: dev.origin))
+                    groupOf[.platform(d)] = g
+                    joined = true
+                }
+            }
+            if !joined { newGroup(.platform(d), iommu: io, origin: dev.origin) }
+            for s in dev.streamIDs {
+                let key = UInt64(UInt32(bitPattern: io.raw)) << 32 | UInt64(s)
+                if owner[key] == nil { owner[key] = d }
+            }
+        }
+    }
+}

@@ -1,0 +1,178 @@
+import Foundation
+import IotopoAnalysis
+import IotopoCompiler
+import IotopoModel
+import XCTest
+
+/// Compiles a topology given as text; fails the test on errors.
+func model(_ text: String, file: StaticString = #filePath, line: UInt = #line) throws -> SystemModel {
+    let dir = NSTemporaryDirectory() + "iotopo-analysis-" + UUID().uuidString
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let path = dir + "/platform.yaml"
+    try text.write(toFile: path, atomically: false, encoding: .utf8)
+    let r = Compiler.compile(path: path)
+    let errors = r.diagnostics.filter { $0.severity == .error }
+    XCTAssertTrue(errors.isEmpty, errors.map(\.message).joined(separator: "\n"), file: file, line: line)
+    return try XCTUnwrap(r.model, file: file, line: line)
+}
+
+/// The groups as sets of member names, in group order.
+func groups(_ m: SystemModel, _ policy: ACSPolicy = .classic) -> [[String]] {
+    GroupAnalysis(m, policy: policy).groups.map { g in
+        g.members.map { mem -> String in
+            switch mem {
+            case let .pci(.device(d)), let .platform(d): return m.devices[d].name
+            case let .pci(.bridge(b)): return m.bridges[b].name
+            }
+        }
+    }
+}
+
+/// A header shared by the examples: memory, the system bus, a host bridge with a VT-d unit.
+let header = """
+platform: {name: example}
+x-acs: &acs {capability: [sv, rr, cr, uf], control: [sv, rr, cr, uf]}
+memory:
+  - {name: dram, base: 0, size: 4GiB, kind: ram}
+iommus:
+  - {name: dmar0, kind: intel-vtd, at: rc0}
+
+"""
+
+final class GroupTests: XCTestCase {
+    /// Documentation/driver-api/vfio.rst: a sound card's two functions, 06:0d.0 and 06:0d.1,
+    /// behind the conventional PCI bridge 00:1e.0 share group 26 with the bridge.
+    func testVFIODocumentationExample() throws {
+        let m = try model(header + """
+        buses:
+          - {name: system, kind: system}
+          - {name: pcie0, kind: pcie, number: 0}
+          - {name: pci6, kind: pci, number: 6}
+        bridges:
+          - {name: rc0, kind: root-complex, upstream: system, downstream: pcie0}
+          - {name: dmi2pci, kind: pcie-to-pci, rid: 00:1e.0, upstream: pcie0, downstream: pci6}
+        devices:
+          - {name: emu10k1, kind: audio, bus: pci6, rid: 06:0d.0, multifunction: true}
+          - {name: emu10k1-gp, kind: input, bus: pci6, rid: 06:0d.1, multifunction: true, dma: false}
+          - {name: nvme0, kind: nvme, bus: pcie0, rid: 00:02.0}
+        """)
+        XCTAssertEqual(groups(m), [["nvme0"], ["dmi2pci", "emu10k1", "emu10k1-gp"]])
+        XCTAssertEqual(groups(m, .egress), groups(m), "the 2025 rules change nothing here")
+        let g = GroupAnalysis(m)
+        let reason = try XCTUnwrap(g.groups[1].reasons.last)
+        XCTAssertEqual(reason.rule, .alias)
+        XCTAssertTrue(reason.text.contains("0000:06:00.0, the alias of PCIe-to-PCI bridge 'dmi2pci'"), reason.text)
+        let p = Passthrough(g, m)
+        XCTAssertEqual(p.verdicts.first { m.devices[$0.device].name == "emu10k1" }?.status, .shared(group: 1, with: [DeviceID(1)]),
+                       "the other function masters no DMA but is a member: VFIO takes it too")
+    }
+
+    static let rootPorts = """
+    buses:
+      - {name: system, kind: system}
+      - {name: pcie0, kind: pcie, number: 0}
+      - {name: pcie1, kind: pcie, number: 1}
+      - {name: pcie2, kind: pcie, number: 2}
+    bridges:
+      - {name: rc0, kind: root-complex, upstream: system, downstream: pcie0}
+      - {name: rp0, kind: root-port, rid: 00:1c.0, upstream: pcie0, downstream: pcie1, MF0}
+      - {name: rp1, kind: root-port, rid: 00:1c.SLOT, upstream: pcie0, downstream: pcie2, MF1}
+    devices:
+      - {name: nic0, kind: nic, bus: pcie1, rid: 01:00.0}
+      - {name: nvme0, kind: nvme, bus: pcie2, rid: 02:00.0}
+    """
+
+    /// Root ports without ACS: each keeps its children; two functions of one multifunction
+    /// root port without ACS (Intel PCH root ports) merge everything below both.
+    func testRootPortsWithoutACS() throws {
+        let single = try model(header + Self.rootPorts.replacingOccurrences(of: "SLOT", with: "4")
+            .replacingOccurrences(of: ", MF0", with: "").replacingOccurrences(of: ", MF1", with: ""))
+        XCTAssertEqual(groups(single), [["rp0", "nic0"], ["rp1", "nvme0"]])
+        let g = GroupAnalysis(single)
+        XCTAssertEqual(g.groups[0].reasons[1].rule, .upstreamWithoutACS)
+        XCTAssertTrue(g.groups[0].reasons[1].text.contains("root port 'rp0' above it has no ACS capability"), g.groups[0].reasons[1].text)
+
+        let multi = try model(header + Self.rootPorts.replacingOccurrences(of: "SLOT", with: "1")
+            .replacingOccurrences(of: "MF0", with: "multifunction: true").replacingOccurrences(of: "MF1", with: "multifunction: true"))
+        XCTAssertEqual(groups(multi), [["rp0", "rp1", "nic0", "nvme0"]])
+
+        let isolated = try model(header + Self.rootPorts.replacingOccurrences(of: "SLOT", with: "1")
+            .replacingOccurrences(of: "MF0", with: "multifunction: true, acs: *acs").replacingOccurrences(of: "MF1", with: "multifunction: true, acs: *acs"))
+        XCTAssertEqual(groups(isolated), [["rp0"], ["rp1"], ["nic0"], ["nvme0"]])
+    }
+
+    /// A multifunction endpoint whose functions disagree on ACS: the classic rule merges
+    /// only functions that both lack it.
+    func testMultifunctionDeviceWithMixedACS() throws {
+        let m = try model(header + """
+        buses:
+          - {name: system, kind: system}
+          - {name: pcie0, kind: pcie, number: 0}
+          - {name: pcie1, kind: pcie, number: 1}
+        bridges:
+          - {name: rc0, kind: root-complex, upstream: system, downstream: pcie0}
+          - {name: rp0, kind: root-port, rid: 00:1c.0, upstream: pcie0, downstream: pcie1, acs: *acs}
+        devices:
+          - {name: f0, kind: nic, bus: pcie1, rid: 01:00.0, multifunction: true, acs: *acs}
+          - {name: f1, kind: nic, bus: pcie1, rid: 01:00.1, multifunction: true, acs: *acs}
+          - {name: f2, kind: nic, bus: pcie1, rid: 01:00.2, multifunction: true}
+          - {name: f3, kind: nic, bus: pcie1, rid: 01:00.3, multifunction: true, acs: {capability: [sv, rr, cr, uf], control: [sv]}}
+        """)
+        XCTAssertEqual(groups(m), [["rp0"], ["f0"], ["f1"], ["f2", "f3"]])
+        let reason = GroupAnalysis(m).groups[3].reasons[1]
+        XCTAssertEqual(reason.rule, .multifunction)
+        XCTAssertTrue(reason.text.contains("'f3' (ACS RR, CR, UF not enabled)"), reason.text)
+    }
+
+    static let switchWithoutACS = """
+    buses:
+      - {name: system, kind: system}
+      - {name: pcie0, kind: pcie, number: 0}
+      - {name: pcie1, kind: pcie, number: 1}
+      - {name: pcie2, kind: pcie, number: 2}
+      - {name: pcie3, kind: pcie, number: 3}
+      - {name: pcie4, kind: pcie, number: 4}
+    bridges:
+      - {name: rc0, kind: root-complex, upstream: system, downstream: pcie0}
+      - {name: rp0, kind: root-port, rid: 00:1c.0, upstream: pcie0, downstream: pcie1, acs: *acs}
+      - {name: up, kind: switch-upstream, rid: 01:00.0, upstream: pcie1, downstream: pcie2}
+      - {name: dn0, kind: switch-downstream, rid: 02:00.0, upstream: pcie2, downstream: pcie3}
+      - {name: dn1, kind: switch-downstream, rid: 02:01.0, upstream: pcie2, downstream: pcie4}
+    devices:
+      - {name: usb0, kind: usb, bus: pcie3, rid: 03:00.0}
+      - {name: nic0, kind: nic, bus: pcie4, rid: 04:00.0}
+    """
+
+    /// A switch whose downstream ports lack ACS: classic Linux keeps each device with its
+    /// port, although the switch routes peer-to-peer between them.
+    func testSwitchWithoutACSClassic() throws {
+        let m = try model(header + Self.switchWithoutACS)
+        XCTAssertEqual(groups(m), [["rp0"], ["up"], ["dn0", "usb0"], ["dn1", "nic0"]])
+    }
+
+    func testPlatformDevicesShareAGroupPerStreamIDSet() throws {
+        let m = try model("""
+        platform: {name: soc}
+        memory:
+          - {name: dram, base: 0x8000_0000, size: 1GiB, kind: ram}
+        buses:
+          - {name: system, kind: system}
+          - {name: axi0, kind: axi}
+        bridges:
+          - {name: noc, kind: bus-bridge, upstream: system, downstream: axi0}
+        iommus:
+          - {name: smmu0, kind: arm-smmuv3, at: noc}
+        devices:
+          - {name: dma0, kind: dma-engine, bus: axi0, stream-ids: [0x10, 0x11]}
+          - {name: dma1, kind: dma-engine, bus: axi0, stream-ids: [0x12]}
+          - {name: gpu, kind: gpu, bus: axi0, stream-ids: [0x20]}
+          - {name: sram-dma, kind: dma-engine, bus: system}
+        x-suppressed: {}
+        """)
+        let g = GroupAnalysis(m)
+        XCTAssertEqual(groups(m), [["dma0"], ["dma1"], ["gpu"]])
+        XCTAssertEqual(g.ungrouped.map { m.devices[$0].name }, ["sram-dma"])
+        XCTAssertEqual(Passthrough(g, m).verdicts.last?.status, .noIOMMU)
+    }
+}
