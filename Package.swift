@@ -23,7 +23,7 @@ let package = Package(
         .target(name: "IotopoEngine", dependencies: ["IotopoSource", "IotopoModel"]),
         .target(name: "IotopoAnalysis", dependencies: ["IotopoSource", "IotopoModel"]),
         .target(name: "IotopoReport", dependencies: ["IotopoSource", "IotopoModel", "IotopoCompiler", "IotopoEngine", "IotopoAnalysis"]),
-        .target(name: "IotopoGolden", dependencies: ["IotopoSource", "IotopoCompiler", "IotopoReport"]),
+        .target(name: "IotopoGolden", dependencies: ["IotopoSource", "IotopoCompiler", "IotopoAnalysis", "IotopoReport"]),
         .executableTarget(
             name: "iotopo",
             dependencies: [

@@ -1,3 +1,4 @@
+import IotopoAnalysis
 import IotopoCompiler
 import IotopoReport
 import IotopoSource
@@ -12,6 +13,9 @@ import Darwin
 /// Each kind prints what the matching command prints without colour, standard error first
 /// (it comes first in time), then standard output:
 /// - summary: `iotopo compile --format text PLATFORM`;
+/// - groups: `iotopo groups --why --passthrough PLATFORM` with `--acs-policy classic`, then
+///   with `egress`;
+/// - reach: `iotopo reach PLATFORM`;
 /// - workload: `iotopo run WORKLOAD`;
 /// - fixture: `iotopo check FIXTURE` with the fixture's `# options:` (a workload fixture is
 ///   checked with its topology, as `iotopo check` does).
@@ -25,6 +29,19 @@ public enum CaseOutput {
         case .summary:
             let (out, err) = CommandText.compileSummary(Compiler.compile(path: c.input), style: .plain)
             text = err + out
+        case .groups:
+            let r = Compiler.compile(path: c.input)
+            text = CommandText.brief(r.diagnostics, files: r.files, style: .plain)
+            if let m = r.model {
+                for policy in ACSPolicy.allCases {
+                    let g = GroupAnalysis(m, policy: policy)
+                    text += GroupsText.render(g, m, why: true, passthrough: Passthrough(g, m))
+                }
+            }
+        case .reach:
+            let r = Compiler.compile(path: c.input)
+            text = CommandText.brief(r.diagnostics, files: r.files, style: .plain)
+            if let m = r.model { text += ReachText.render(Reachability(m), m, devices: [], regions: []) }
         case .workload:
             let r = CommandText.run(WorkloadCompiler.compile(path: c.input), style: .plain, shouldStop: shouldStop)
             if r.summary?.interrupted == true { return nil }

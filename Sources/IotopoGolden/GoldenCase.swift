@@ -8,6 +8,11 @@ import Darwin
 public enum CaseKind: String, Sendable, CaseIterable {
     /// A bundled platform's compiled summary (`iotopo compile --format text`).
     case summary
+    /// A bundled platform's IOMMU groups under both ACS policies, with reasons and
+    /// passthrough verdicts (`iotopo groups --why --passthrough`).
+    case groups
+    /// A bundled platform's reachability (`iotopo reach`).
+    case reach
     /// A workload's run (`iotopo run`).
     case workload
     /// A fixture under `topologies/invalid/` against its diagnostics (`iotopo check`).
@@ -58,7 +63,8 @@ public struct DiscoveryError: Error, CustomStringConvertible, Sendable {
 }
 
 /// Finds every case from the layout of `topologies/` (docs/golden.md):
-/// - `topologies/P/platform.yaml`: the summary case `P/platform.summary`;
+/// - `topologies/P/platform.yaml`: the cases `P/platform.summary`, `P/platform.groups` and
+///   `P/platform.reach`;
 /// - `topologies/P/workloads/W.yaml`: the workload case `P/workloads/W`;
 /// - `topologies/invalid/C/F.yaml`, F starting with `fires` or `passes`: the fixture case
 ///   `invalid/C/F`; a JSON fixture `F.json` is the case `invalid/C/F.json`.
@@ -85,7 +91,9 @@ public enum CaseDiscovery {
                 continue
             }
             if isFile(join(topologies, p, "platform.yaml")) {
-                cases.append(GoldenCase(name: "\(p)/platform.summary", kind: .summary, input: "topologies/\(p)/platform.yaml"))
+                for (suffix, kind) in [("summary", CaseKind.summary), ("groups", .groups), ("reach", .reach)] {
+                    cases.append(GoldenCase(name: "\(p)/platform.\(suffix)", kind: kind, input: "topologies/\(p)/platform.yaml"))
+                }
             }
             for f in entries(join(topologies, p, "workloads")) {
                 guard let stem = stem(f, [".yaml"]), isFile(join(topologies, p, "workloads", f)) else { continue }

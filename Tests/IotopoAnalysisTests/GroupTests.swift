@@ -176,3 +176,64 @@ final class GroupTests: XCTestCase {
         XCTAssertEqual(Passthrough(g, m).verdicts.last?.status, .noIOMMU)
     }
 }
+
+final class ReachTests: XCTestCase {
+    static let platform = """
+    platform: {name: reach}
+    memory:
+      - {name: dram, base: 0x8000_0000, size: 1GiB, kind: ram}
+      - {name: secret, base: 0xC000_0000, size: 1MiB, kind: reserved, secure: true}
+    buses:
+      - {name: system, kind: system}
+      - {name: axi0, kind: axi}
+      - {name: axi1, kind: axi}
+    bridges:
+      - name: noc
+        kind: bus-bridge
+        upstream: system
+        downstream: axi0
+        windows:
+          - {child: 0x0, parent: 0x8000_0000, size: 1GiB}
+      - {name: noc1, kind: bus-bridge, upstream: system, downstream: axi1}
+    iommus:
+      - {name: smmu0, kind: arm-smmuv3, at: noc1}
+    devices:
+      - {name: raw, kind: dma-engine, bus: axi0, dma-bits: 32}
+      - {name: dev, kind: dma-engine, bus: axi1, stream-ids: [1]}
+      - {name: blocked, kind: dma-engine, bus: axi1, stream-ids: [2]}
+      - {name: lost, kind: dma-engine, bus: axi1, stream-ids: [3]}
+    domains:
+      - name: d
+        iommu: smmu0
+        mappings:
+          - {iova: 0x1000, phys: 0x8000_0000, size: 8KiB, perm: r}
+          - {iova: 0x10_0000, phys: 0x8010_0000, size: 4KiB}
+      - {name: q, iommu: smmu0, type: blocked}
+    attachments:
+      - {device: dev, domain: d}
+      - {device: blocked, domain: q}
+    """
+
+    func testWindowsMappingsAndStops() throws {
+        let m = try model(Self.platform)
+        let r = Reachability(m)
+        func view(_ name: String) throws -> Reachability.DeviceView {
+            try XCTUnwrap(r.devices.first { m.devices[$0.device].name == name })
+        }
+        let raw = try view("raw")
+        XCTAssertEqual(raw.segments.map(\.address), [AddressRange(base: 0, last: 0x3FFF_FFFF)], "the window's child range, within 32 bits")
+        XCTAssertEqual(raw.segments.map(\.phys), [AddressRange(base: 0x8000_0000, last: 0xBFFF_FFFF)])
+        XCTAssertTrue(raw.untranslated)
+        let dev = try view("dev")
+        XCTAssertEqual(dev.segments.map(\.address), [AddressRange(base: 0x1000, last: 0x2FFF), AddressRange(base: 0x10_0000, last: 0x10_0FFF)])
+        XCTAssertEqual(dev.segments.map(\.perm), [.read, .readWrite])
+        XCTAssertFalse(dev.untranslated)
+        XCTAssertEqual(try view("blocked").stops.map(\.text), ["its domain 'q' at 'smmu0' is blocked"])
+        XCTAssertEqual(try view("lost").stops.map(\.text), ["stream 0x3 has no domain at 'smmu0' (bad-stream-id)"])
+        let dram = RegionID(0)
+        let access = r.access(to: dram)
+        XCTAssertEqual(access.map { m.devices[$0.device].name }, ["raw", "dev"])
+        XCTAssertEqual(access[1].write.ranges, [AddressRange(base: 0x8010_0000, last: 0x8010_0FFF)])
+        XCTAssertEqual(r.access(to: RegionID(1)).count, 0, "the secure region is outside the window and unmapped")
+    }
+}
