@@ -19,7 +19,7 @@ let package = Package(
         .target(name: "IotopoSource"),
         .target(name: "IotopoYAML", dependencies: ["CYAML", "IotopoSource"]),
         .target(name: "IotopoModel", dependencies: ["IotopoSource"]),
-        .target(name: "IotopoCompiler", dependencies: ["IotopoSource", "IotopoYAML", "IotopoModel", "IotopoEngine"]),
+        .target(name: "IotopoCompiler", dependencies: ["IotopoSource", "IotopoYAML", "IotopoModel", "IotopoEngine", "IotopoAnalysis"]),
         .target(name: "IotopoEngine", dependencies: ["IotopoSource", "IotopoModel"]),
         .target(name: "IotopoAnalysis", dependencies: ["IotopoSource", "IotopoModel"]),
         .target(name: "IotopoReport", dependencies: ["IotopoSource", "IotopoModel", "IotopoCompiler", "IotopoEngine", "IotopoAnalysis"]),

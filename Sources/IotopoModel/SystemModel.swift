@@ -67,11 +67,15 @@ public struct SystemModel: Hashable, Sendable {
     public var attachments: [Attachment]
     /// Suppressions written in the source.
     public var suppressions: [Suppression]
+    /// Isolation policies the platform states.
+    public var policies: [Policy]
+    /// Virtual machines and their assigned devices.
+    public var vms: [VirtualMachine]
 
     /// Creates a model.
     public init(sources: [String], platform: Platform, regions: [MemoryRegion] = [], buses: [Bus] = [],
                 bridges: [Bridge] = [], iommus: [IOMMU] = [], devices: [Device] = [], domains: [Domain] = [],
-                attachments: [Attachment] = [], suppressions: [Suppression] = []) {
+                attachments: [Attachment] = [], suppressions: [Suppression] = [], policies: [Policy] = [], vms: [VirtualMachine] = []) {
         self.sources = sources
         self.platform = platform
         self.regions = regions
@@ -82,5 +86,7 @@ public struct SystemModel: Hashable, Sendable {
         self.domains = domains
         self.attachments = attachments
         self.suppressions = suppressions
+        self.policies = policies
+        self.vms = vms
     }
 }

@@ -18,6 +18,8 @@ public enum CheckRegistry {
         .attachIOMMUNotOnPath, .attachDuplicate, .attachConflict, .reservedNotIdentity, .remapEntryInvalid,
         // Security lints.
         .dmaWithoutIOMMU, .dmaLimitBelowRAM, .peerToPeerMapping, .writableProtectedRegion,
+        // Isolation: stated policies and virtual machines.
+        .policyViolation, .vmGroupSplit, .vmMemoryEscape, .vmSharedMemory,
     ]
 
     /// Every check, front end first, each ID once.

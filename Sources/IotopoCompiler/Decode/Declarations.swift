@@ -144,4 +144,6 @@ struct FileDecl {
     var devices: [DeviceDecl] = []
     var domains: [DomainDecl] = []
     var attachments: [AttachmentDecl] = []
+    var policies: [PolicyDecl] = []
+    var vms: [VMDecl] = []
 }

@@ -30,6 +30,8 @@ extension Decoder {
         if let v = optional(&f, "devices") { out.devices = entries(v, "devices") { $0.device($1) } }
         if let v = optional(&f, "domains") { out.domains = entries(v, "domains") { $0.domain($1) } }
         if let v = optional(&f, "attachments") { out.attachments = entries(v, "attachments") { $0.attachment($1) } }
+        if let v = optional(&f, "policies") { out.policies = entries(v, "policies") { $0.policy($1) } }
+        if let v = optional(&f, "vms") { out.vms = entries(v, "vms") { $0.vm($1) } }
         finish(f, extensions: true)
         return out
     }

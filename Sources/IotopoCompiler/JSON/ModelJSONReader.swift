@@ -123,6 +123,25 @@ extension ModelJSON {
                   let scope = r.range(sv, files: n), let origin = r.origin(o, files: n) else { continue }
             m.suppressions.append(Suppression(check: check, reason: reason, scope: scope, origin: origin))
         }
+        // Policies and VMs came after version 1's first release: absent means none.
+        if r.field(root, "policies") != nil, let policies = r.array(root, "policies") {
+            for o in policies {
+                if let p = policy(&r, o, names.devices, names.regions, files: n) { m.policies.append(p) }
+            }
+        }
+        if r.field(root, "vms") != nil, let vms = r.array(root, "vms") {
+            for o in vms {
+                guard let name = r.string(o, "name"), let mem = r.array(o, "memory"), let devs = r.array(o, "devices"),
+                      let origin = r.origin(o, files: n) else { continue }
+                var ranges: [AddressRange] = []
+                for x in mem {
+                    guard let base = r.address(x, "base"), let last = r.address(x, "last") else { continue }
+                    guard last >= base else { r.fail("VM memory \"last\" is below its \"base\"", x); continue }
+                    ranges.append(AddressRange(base: base, last: last))
+                }
+                m.vms.append(VirtualMachine(name: name, memory: ranges, devices: devs.compactMap { r.ref($0, names.devices, Device.self) }, origin: origin))
+            }
+        }
         // Only meaningful when every mapping was read: a dropped one is already reported.
         for (d, (count, node)) in zip(m.domains.indices, declaredMappings) where !r.sink.hasErrors && m.domains[d].mappings.count != count {
             r.fail("domain says it has \(count) mappings but the mappings table holds \(m.domains[d].mappings.count) for it", node)
@@ -132,6 +151,36 @@ extension ModelJSON {
             r.fail("the model is inconsistent", root)
         }
         return r.sink.hasErrors ? nil : m
+    }
+
+    static func policy(_ r: inout JSONNodeReader, _ o: YAMLNodeID, _ devices: [String], _ regions: [String], files n: Int) -> Policy? {
+        guard let name = r.string(o, "name"), let rule = r.string(o, "rule"), let origin = r.origin(o, files: n) else { return nil }
+        func patterns(_ r: inout JSONNodeReader) -> [DevicePattern]? {
+            guard let list = r.array(o, "devices") else { return nil }
+            return list.compactMap { x in
+                guard let t = r.string(x, "pattern"), let po = r.origin(x, files: n) else { return nil }
+                return DevicePattern(text: t, origin: po)
+            }
+        }
+        func regionRefs(_ r: inout JSONNodeReader) -> [RegionID]? {
+            r.array(o, "regions").map { $0.compactMap { r.ref($0, regions, MemoryRegion.self) } }
+        }
+        switch rule {
+        case "deny":
+            guard let permText = r.string(o, "perm"), let d = patterns(&r), let g = regionRefs(&r) else { return nil }
+            let perm: Permissions = permText == "rw" ? .readWrite : permText == "r" ? .read : permText == "w" ? .write : []
+            guard !perm.isEmpty else { r.fail("\"perm\" must be \"r\", \"w\" or \"rw\"", o); return nil }
+            return Policy(name: name, rule: .deny(perm, devices: d, regions: g), origin: origin)
+        case "only-writers":
+            guard let d = patterns(&r), let g = regionRefs(&r) else { return nil }
+            return Policy(name: name, rule: .onlyWriters(devices: d, regions: g), origin: origin)
+        case "isolated":
+            guard let list = r.array(o, "devices") else { return nil }
+            return Policy(name: name, rule: .isolated(list.compactMap { r.ref($0, devices, Device.self) }), origin: origin)
+        default:
+            r.fail("\"rule\" has unknown value \"\(rule)\"", o)
+            return nil
+        }
     }
 
     static func checkID(_ r: inout JSONNodeReader, _ o: YAMLNodeID, _ i: Int) -> Bool {

@@ -35,7 +35,31 @@ public enum ModelJSON {
         doc.append(("suppressions", .array(m.suppressions.map { s in
             .object([("check", .string(s.check)), ("reason", .string(s.reason)), ("scope", range(s.scope)), ("origin", origin(s.origin))])
         })))
+        doc.append(("policies", .array(m.policies.map { policy($0, m) })))
+        doc.append(("vms", .array(m.vms.map { v in
+            .object([("name", .string(v.name)),
+                     ("memory", .array(v.memory.map { .object([("base", addr($0.base)), ("last", addr($0.last))]) })),
+                     ("devices", .array(v.devices.map { ref($0, m.devices) })), ("origin", origin(v.origin))])
+        })))
         return JSON.object(doc).serialized(indent: 2, inlineFrom: 2) + "\n"
+    }
+
+    static func policy(_ p: Policy, _ m: SystemModel) -> JSON {
+        func patterns(_ list: [DevicePattern]) -> JSON {
+            .array(list.map { .object([("pattern", .string($0.text)), ("origin", origin($0.origin))]) })
+        }
+        var f: [(String, JSON)] = [("name", .string(p.name))]
+        switch p.rule {
+        case let .deny(perm, devices, regions):
+            f += [("rule", .string("deny")), ("perm", .string(perm.description)), ("devices", patterns(devices)),
+                  ("regions", .array(regions.map { ref($0, m.regions) }))]
+        case let .onlyWriters(devices, regions):
+            f += [("rule", .string("only-writers")), ("devices", patterns(devices)), ("regions", .array(regions.map { ref($0, m.regions) }))]
+        case let .isolated(devices):
+            f += [("rule", .string("isolated")), ("devices", .array(devices.map { ref($0, m.devices) }))]
+        }
+        f.append(("origin", origin(p.origin)))
+        return .object(f)
     }
 
     static func addr(_ v: UInt64) -> JSON { .string(hex(v)) }

@@ -41,6 +41,8 @@ struct Resolver {
         for (d, k) in zip(domains, keepDomains) where k { addDomain(d) }
         resolveRemapSources(zip(iommus, keepIOMMUs).filter { $0.1 }.map { $0.0 })
         for a in files.flatMap(\.attachments) { addAttachment(a) }
+        for p in files.flatMap(\.policies) { addPolicy(p) }
+        for v in files.flatMap(\.vms) { addVM(v) }
         sink.absorb(names.sink)
     }
 
@@ -172,5 +174,51 @@ struct Resolver {
         let dom = a.domain.flatMap { names.resolve($0, as: [.domain], what: "domain") }
         guard let dev, let dom else { return }
         model.attachments.append(Attachment(device: DeviceID(dev.id), domain: DomainID(dom.id), origin: a.origin))
+    }
+
+    mutating func addPolicy(_ p: PolicyDecl) {
+        var ok = true
+        var devices: [DevicePattern] = []
+        var ids: [DeviceID] = []
+        for d in p.devices {
+            if let ref = d.ref {
+                guard let r = names.resolve(ref, as: [.device], what: "device") else { ok = false; continue }
+                ids.append(DeviceID(r.id))
+            }
+            devices.append(DevicePattern(text: d.text, origin: d.origin))
+        }
+        var regions: [RegionID] = []
+        for r in p.regions {
+            guard let x = names.resolve(r, as: [.region], what: "region") else { ok = false; continue }
+            regions.append(RegionID(x.id))
+        }
+        guard ok else { return }
+        let rule: PolicyRule
+        switch p.kind {
+        case let .deny(perm): rule = .deny(perm, devices: devices, regions: regions)
+        case .onlyWriters: rule = .onlyWriters(devices: devices, regions: regions)
+        case .isolated: rule = .isolated(ids)
+        }
+        model.policies.append(Policy(name: p.name.name, rule: rule, origin: p.origin))
+    }
+
+    mutating func addVM(_ v: VMDecl) {
+        var ok = true
+        var memory: [AddressRange] = []
+        for m in v.memory {
+            switch m {
+            case let .range(r): memory.append(r)
+            case let .region(ref):
+                guard let x = names.resolve(ref, as: [.region], what: "region") else { ok = false; continue }
+                memory.append(model.regions[x.id].range)
+            }
+        }
+        var devices: [DeviceID] = []
+        for d in v.devices {
+            guard let x = names.resolve(d, as: [.device], what: "device") else { ok = false; continue }
+            devices.append(DeviceID(x.id))
+        }
+        guard ok else { return }
+        model.vms.append(VirtualMachine(name: v.name.name, memory: memory, devices: devices, origin: v.origin))
     }
 }
