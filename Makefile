@@ -47,11 +47,15 @@ bench: release
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq device-tree-compiler; }
 	python3 bench/run.py $(BENCH_ARGS)
 
-# xmllint validates iotopo's JUnit reports against the schema kept in the tests.
+# xmllint validates iotopo's JUnit reports against the schema kept in the tests; Graphviz's
+# dot renders every bundled platform to SVG in the tests.
 test-deps: deps
 	@command -v xmllint >/dev/null || { \
 	  echo "installing libxml2-utils (Debian package: xmllint, for the JUnit schema test)"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libxml2-utils; }
+	@command -v dot >/dev/null || { \
+	  echo "installing graphviz (Debian package: dot, for the SVG rendering test)"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq graphviz; }
 
 unit-test: test-deps
 	$(SWIFT) build --build-tests
