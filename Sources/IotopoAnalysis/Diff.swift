@@ -20,6 +20,9 @@ public struct PlatformDiff: Sendable {
         public var devices: [String]
         public var groupBefore: [Int]
         public var groupAfter: [Int]
+        /// Devices among `devices` that only the version after has (or only the one before,
+        /// for a split).
+        public var newDevices: [String] = []
     }
 
     public var devicesAdded: [String] = []
@@ -58,11 +61,13 @@ public struct PlatformDiff: Sendable {
 
         let groupsA = GroupAnalysis(a, policy: policy), groupsB = GroupAnalysis(b, policy: policy)
         let gA = Self.groupByName(a, groupsA), gB = Self.groupByName(b, groupsB)
-        let common = namesB.filter { setA.contains($0) }
-        // Pairs of surviving devices whose togetherness changed, gathered per group.
+        // Pairs of devices whose togetherness changed, gathered per group: a new device that
+        // joins an existing device's group counts as a merge (what it can reach, the other
+        // can no longer be kept from).
         var mergedBy: [Int: Set<String>] = [:], splitBy: [Int: Set<String>] = [:]
-        for (i, x) in common.enumerated() {
-            for y in common[(i + 1)...] {
+        let all = namesB + devicesRemoved
+        for (i, x) in all.enumerated() {
+            for y in all[(i + 1)...] where setA.contains(x) || setA.contains(y) {
                 let beforeTogether = gA[x] != nil && gA[x] == gA[y]
                 let afterTogether = gB[x] != nil && gB[x] == gB[y]
                 if afterTogether && !beforeTogether, let g = gB[x] { mergedBy[g, default: []].formUnion([x, y]) }
@@ -73,11 +78,13 @@ public struct PlatformDiff: Sendable {
         let orderA = Dictionary(uniqueKeysWithValues: namesA.enumerated().map { ($1, $0) })
         for g in mergedBy.keys.sorted() {
             let devs = mergedBy[g, default: []].sorted { order[$0, default: 0] < order[$1, default: 0] }
-            groupChanges.append(GroupChange(merged: true, devices: devs, groupBefore: Array(Set(devs.compactMap { gA[$0] })).sorted(), groupAfter: [g]))
+            groupChanges.append(GroupChange(merged: true, devices: devs, groupBefore: Array(Set(devs.compactMap { gA[$0] })).sorted(), groupAfter: [g],
+                                            newDevices: devs.filter { !setA.contains($0) }))
         }
         for g in splitBy.keys.sorted() {
             let devs = splitBy[g, default: []].sorted { orderA[$0, default: 0] < orderA[$1, default: 0] }
-            groupChanges.append(GroupChange(merged: false, devices: devs, groupBefore: [g], groupAfter: Array(Set(devs.compactMap { gB[$0] })).sorted()))
+            groupChanges.append(GroupChange(merged: false, devices: devs, groupBefore: [g], groupAfter: Array(Set(devs.compactMap { gB[$0] })).sorted(),
+                                            newDevices: devs.filter { !setB.contains($0) }))
         }
 
         let vA = Self.violations(a, groupsA, reachA), vB = Self.violations(b, groupsB, reachB)

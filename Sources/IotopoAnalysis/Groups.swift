@@ -33,8 +33,11 @@ public struct GroupReason: Hashable, Sendable {
         case multifunction
         /// A platform device sharing a stream ID with another at the same IOMMU.
         case sharedStreamID = "shared-stream-id"
-        /// Egress policy: the switch it sits below does not isolate its downstream ports.
-        case switchWithoutACS = "switch-without-acs"
+        /// Egress rules: the bus it sits on lets peers reach one another, so everything on
+        /// it (and below) shares a group.
+        case nonIsolatedBus = "non-isolated-bus"
+        /// Egress rules: the bridge above it heads a non-isolated hierarchy.
+        case nonIsolatedHierarchy = "non-isolated-hierarchy"
     }
 
     public var rule: Rule
@@ -89,6 +92,9 @@ struct GroupBuilder {
     var groups: [IOMMUGroup] = []
     var groupOf: [GroupMember: Int] = [:]
     var ungrouped: [DeviceID] = []
+    /// Groups whose whole downstream hierarchy belongs to them (egress rules:
+    /// `BUS_DATA_PCI_NON_ISOLATED`).
+    var nonIsolated = Set<Int>()
 
     init(m: SystemModel, topo: Topology, fns: PCIFunctions, policy: ACSPolicy) {
         self.m = m
@@ -119,7 +125,10 @@ struct GroupBuilder {
     mutating func run() {
         for i in fns.functions.indices {
             guard let io = iommu(onPathFrom: fns.functions[i].bus) else { continue }
-            assignPCI(i, iommu: io)
+            switch policy {
+            case .classic: assignPCI(i, iommu: io)
+            case .egress: assignPCIEgress(i, iommu: io)
+            }
         }
         assignPlatform()
         for d in m.devices.ids(Device.self) where m.devices[d].dmaCapable && groupOf[.pci(.device(d))] == nil && groupOf[.platform(d)] == nil {
@@ -178,12 +187,7 @@ struct GroupBuilder {
         var bus = fns.functions[pdev].bus
         var seen = Set<BusID>()
         while let b = fns.bridgeAbove[bus], seen.insert(bus).inserted, let bi = fns.index[.bridge(b)] {
-            let failure = acsPathFailure(bi)
-            if policy == .egress, let joined = egressClimb(i, bridge: bi, failure: failure) {
-                if joined { return }
-                break
-            }
-            guard let (at, verdict) = failure else { break }
+            guard let (at, verdict) = acsPathFailure(bi) else { break }
             pdev = bi
             if let g = group(of: bi) {
                 let culprit = fns.functions[at]
@@ -230,10 +234,6 @@ struct GroupBuilder {
         }
         return nil
     }
-
-    /// The egress policy's climb step for one bridge (filled in by GroupsEgress.swift):
-    /// nil to apply the classic rule, true when it joined a group, false to stop climbing.
-    mutating func egressClimb(_ i: Int, bridge bi: Int, failure: (Int, ACSVerdict)?) -> Bool? { nil }
 
     func kindText(_ f: PCIFunction) -> String {
         switch f.type {

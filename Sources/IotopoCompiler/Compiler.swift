@@ -47,11 +47,11 @@ public enum Compiler {
         // that reason about the whole structure then stand down. A bad suppression drops
         // nothing, so the checks it was meant for still run.
         let frontEndErrors = loader.sink.diagnostics.contains { $0.severity == .error && $0.id != CheckID.invalidSuppression }
-        guard let rootDecl = loader.decls.first else {
+        guard !loader.decls.isEmpty else {
             return CompileResult(files: loader.files, model: nil,
                                  diagnostics: options.policy.apply(diags, suppressions: [], ran: []))
         }
-        let p = rootDecl.platform
+        let p = loader.rootPlatform
         let platform = Platform(name: p?.name?.name ?? "", description: p?.description ?? "", addressBits: p?.addressBits ?? 64,
                                 origin: p?.origin ?? Origin(range: .fileStart(FileID(0))))
         var timer = PhaseTimer()

@@ -16,6 +16,7 @@ import Darwin
 /// - groups: `iotopo groups --why --passthrough PLATFORM` with `--acs-policy classic`, then
 ///   with `egress`;
 /// - reach: `iotopo reach PLATFORM`;
+/// - diff: `iotopo diff PLATFORM VARIANT`, then the exit status it gives;
 /// - workload: `iotopo run WORKLOAD`;
 /// - fixture: `iotopo check FIXTURE` with the fixture's `# options:` (a workload fixture is
 ///   checked with its topology, as `iotopo check` does).
@@ -42,6 +43,17 @@ public enum CaseOutput {
             let r = Compiler.compile(path: c.input)
             text = CommandText.brief(r.diagnostics, files: r.files, style: .plain)
             if let m = r.model { text += ReachText.render(Reachability(m), m, devices: [], regions: []) }
+        case .diff:
+            var options = CompileOptions()
+            options.policy.disabled.formUnion(["policy-violation", "vm-group-split", "vm-memory-escape", "vm-shared-memory"])
+            let base = CaseDiscovery.join(CaseDiscovery.directory(of: CaseDiscovery.directory(of: c.input)), "platform.yaml")
+            let a = Compiler.compile(path: base, options: options), b = Compiler.compile(path: c.input, options: options)
+            text = CommandText.brief(a.diagnostics, files: a.files, style: .plain) + CommandText.brief(b.diagnostics, files: b.files, style: .plain)
+            if let ma = a.model, let mb = b.model {
+                let d = PlatformDiff(ma, mb)
+                text += DiffText.render(d, before: base, after: c.input)
+                text += "exit status \(d.reachGrew || !d.violationsAdded.isEmpty ? 1 : 0)\n"
+            }
         case .workload:
             let r = CommandText.run(WorkloadCompiler.compile(path: c.input), style: .plain, shouldStop: shouldStop)
             if r.summary?.interrupted == true { return nil }

@@ -13,6 +13,8 @@ public enum CaseKind: String, Sendable, CaseIterable {
     case groups
     /// A bundled platform's reachability (`iotopo reach`).
     case reach
+    /// A variant of a platform against the platform (`iotopo diff`).
+    case diff
     /// A workload's run (`iotopo run`).
     case workload
     /// A fixture under `topologies/invalid/` against its diagnostics (`iotopo check`).
@@ -66,6 +68,7 @@ public struct DiscoveryError: Error, CustomStringConvertible, Sendable {
 /// - `topologies/P/platform.yaml`: the cases `P/platform.summary`, `P/platform.groups` and
 ///   `P/platform.reach`;
 /// - `topologies/P/workloads/W.yaml`: the workload case `P/workloads/W`;
+/// - `topologies/P/variants/V.yaml`: the diff case `P/variants/V` (the platform against V);
 /// - `topologies/invalid/C/F.yaml`, F starting with `fires` or `passes`: the fixture case
 ///   `invalid/C/F`; a JSON fixture `F.json` is the case `invalid/C/F.json`.
 /// Everything is listed in byte order of names, so the list never depends on the file system.
@@ -94,6 +97,10 @@ public enum CaseDiscovery {
                 for (suffix, kind) in [("summary", CaseKind.summary), ("groups", .groups), ("reach", .reach)] {
                     cases.append(GoldenCase(name: "\(p)/platform.\(suffix)", kind: kind, input: "topologies/\(p)/platform.yaml"))
                 }
+            }
+            for f in entries(join(topologies, p, "variants")) {
+                guard let stem = stem(f, [".yaml"]), isFile(join(topologies, p, "variants", f)) else { continue }
+                cases.append(GoldenCase(name: "\(p)/variants/\(stem)", kind: .diff, input: "topologies/\(p)/variants/\(f)"))
             }
             for f in entries(join(topologies, p, "workloads")) {
                 guard let stem = stem(f, [".yaml"]), isFile(join(topologies, p, "workloads", f)) else { continue }
@@ -143,6 +150,12 @@ public enum CaseDiscovery {
             if !name.hasPrefix(".") { out.append(name) }
         }
         return out.sorted { Array($0.utf8).lexicographicallyPrecedes($1.utf8) }
+    }
+
+    /// The folder part of a relative path ("." when none).
+    static func directory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return String(path[..<slash])
     }
 
     static func isDirectory(_ path: String) -> Bool {

@@ -29,10 +29,12 @@ public enum DiffText {
             out += "\nIOMMU groups\n"
             for g in d.groupChanges {
                 let names = g.devices.map { "'\($0)'" }.joined(separator: ", ")
+                func groupList(_ l: [Int]) -> String { (l.count == 1 ? "group " : "groups ") + l.map(String.init).joined(separator: ", ") }
+                let extra = g.newDevices.isEmpty ? "" : "; " + g.newDevices.map { "'\($0)'" }.joined(separator: ", ") + (g.merged ? " is new" : " is gone")
                 if g.merged {
-                    out += "  merged: \(names) now share group \(g.groupAfter.map(String.init).joined(separator: ", ")) (before: groups \(g.groupBefore.map(String.init).joined(separator: ", ")))\n"
+                    out += "  merged: \(names) now share group \(g.groupAfter.map(String.init).joined(separator: ", ")) (before: \(groupList(g.groupBefore))\(extra))\n"
                 } else {
-                    out += "  split: \(names) no longer share group \(g.groupBefore.map(String.init).joined(separator: ", ")) (now: groups \(g.groupAfter.map(String.init).joined(separator: ", ")))\n"
+                    out += "  split: \(names) no longer share group \(g.groupBefore.map(String.init).joined(separator: ", ")) (now: \(groupList(g.groupAfter))\(extra))\n"
                 }
             }
         }
@@ -62,7 +64,8 @@ public enum DiffText {
             ("gained", changes(d.gained)), ("lost", changes(d.lost)),
             ("groups", .array(d.groupChanges.map { g in
                 .object([("change", .string(g.merged ? "merged" : "split")), ("devices", .array(g.devices.map { .string($0) })),
-                         ("before", .array(g.groupBefore.map { .int(Int64($0)) })), ("after", .array(g.groupAfter.map { .int(Int64($0)) }))])
+                         ("before", .array(g.groupBefore.map { .int(Int64($0)) })), ("after", .array(g.groupAfter.map { .int(Int64($0)) })),
+                         ("new", .array(g.newDevices.map { .string($0) }))])
             })),
             ("violationsAdded", .array(d.violationsAdded.map { .string($0) })),
             ("violationsRemoved", .array(d.violationsRemoved.map { .string($0) })),

@@ -58,7 +58,9 @@ final class GroupTests: XCTestCase {
           - {name: nvme0, kind: nvme, bus: pcie0, rid: 00:02.0}
         """)
         XCTAssertEqual(groups(m), [["nvme0"], ["dmi2pci", "emu10k1", "emu10k1-gp"]])
-        XCTAssertEqual(groups(m, .egress), groups(m), "the 2025 rules change nothing here")
+        // The 2025 rules: the devices behind the bridge alias to 06:00.0, which only they
+        // use, and a bridge without MMIO of its own is isolated from its bus.
+        XCTAssertEqual(groups(m, .egress), [["nvme0"], ["dmi2pci"], ["emu10k1", "emu10k1-gp"]])
         let g = GroupAnalysis(m)
         let reason = try XCTUnwrap(g.groups[1].reasons.last)
         XCTAssertEqual(reason.rule, .alias)
@@ -89,6 +91,12 @@ final class GroupTests: XCTestCase {
         let single = try model(header + Self.rootPorts.replacingOccurrences(of: "SLOT", with: "4")
             .replacingOccurrences(of: ", MF0", with: "").replacingOccurrences(of: ", MF1", with: ""))
         XCTAssertEqual(groups(single), [["rp0", "nic0"], ["rp1", "nvme0"]])
+        // The 2025 rules: a PCIe link is point to point; a root port with no ACS capability
+        // is assumed to have no loopback, so its child is isolated.
+        XCTAssertEqual(groups(single, .egress), [["rp0"], ["rp1"], ["nic0"], ["nvme0"]])
+        let flagsOff = try model(header + Self.rootPorts.replacingOccurrences(of: "SLOT", with: "4")
+            .replacingOccurrences(of: "MF0", with: "acs: {capability: [sv, rr, cr, uf], control: [sv]}").replacingOccurrences(of: ", MF1", with: ""))
+        XCTAssertEqual(groups(flagsOff, .egress), [["rp0", "nic0"], ["rp1"], ["nvme0"]], "a capability with its flags off does not isolate")
         let g = GroupAnalysis(single)
         XCTAssertEqual(g.groups[0].reasons[1].rule, .upstreamWithoutACS)
         XCTAssertTrue(g.groups[0].reasons[1].text.contains("root port 'rp0' above it has no ACS capability"), g.groups[0].reasons[1].text)
@@ -96,6 +104,7 @@ final class GroupTests: XCTestCase {
         let multi = try model(header + Self.rootPorts.replacingOccurrences(of: "SLOT", with: "1")
             .replacingOccurrences(of: "MF0", with: "multifunction: true").replacingOccurrences(of: "MF1", with: "multifunction: true"))
         XCTAssertEqual(groups(multi), [["rp0", "rp1", "nic0", "nvme0"]])
+        XCTAssertEqual(groups(multi, .egress), [["rp0", "rp1", "nic0", "nvme0"]], "functions that loop back take what is below them")
 
         let isolated = try model(header + Self.rootPorts.replacingOccurrences(of: "SLOT", with: "1")
             .replacingOccurrences(of: "MF0", with: "multifunction: true, acs: *acs").replacingOccurrences(of: "MF1", with: "multifunction: true, acs: *acs"))
@@ -120,6 +129,7 @@ final class GroupTests: XCTestCase {
           - {name: f3, kind: nic, bus: pcie1, rid: 01:00.3, multifunction: true, acs: {capability: [sv, rr, cr, uf], control: [sv]}}
         """)
         XCTAssertEqual(groups(m), [["rp0"], ["f0"], ["f1"], ["f2", "f3"]])
+        XCTAssertEqual(groups(m, .egress), [["rp0"], ["f0"], ["f1"], ["f2", "f3"]])
         let reason = GroupAnalysis(m).groups[3].reasons[1]
         XCTAssertEqual(reason.rule, .multifunction)
         XCTAssertTrue(reason.text.contains("'f3' (ACS RR, CR, UF not enabled)"), reason.text)
@@ -149,6 +159,26 @@ final class GroupTests: XCTestCase {
     func testSwitchWithoutACSClassic() throws {
         let m = try model(header + Self.switchWithoutACS)
         XCTAssertEqual(groups(m), [["rp0"], ["up"], ["dn0", "usb0"], ["dn1", "nic0"]])
+    }
+
+    /// The 2025 rules: a switch routes traffic from one downstream port to another, so a
+    /// port without ACS spoils the whole internal bus. With no ACS capability at all the
+    /// upstream port is not isolated either and heads the group; with the capability but
+    /// the flags off, the downstream ports share a group of their own.
+    func testSwitchWithoutACSEgress() throws {
+        let none = try model(header + Self.switchWithoutACS)
+        XCTAssertEqual(groups(none, .egress), [["rp0"], ["up", "dn0", "dn1", "usb0", "nic0"]])
+        let reason = GroupAnalysis(none, policy: .egress).groups[1].reasons[1]
+        XCTAssertEqual(reason.rule, .nonIsolatedBus)
+        XCTAssertTrue(reason.text.contains("downstream port 'dn0' has no ACS capability"), reason.text)
+        let off = try model(header + Self.switchWithoutACS.replacingOccurrences(
+            of: "downstream: pcie4}", with: "downstream: pcie4, acs: {capability: [sv, rr, cr, uf], control: [sv]}}")
+            .replacingOccurrences(of: "downstream: pcie3}", with: "downstream: pcie3, acs: *acs}"))
+        XCTAssertEqual(groups(off, .egress), [["rp0"], ["up"], ["dn0", "dn1", "usb0", "nic0"]])
+        let full = try model(header + Self.switchWithoutACS.replacingOccurrences(of: "downstream: pcie4}", with: "downstream: pcie4, acs: *acs}")
+            .replacingOccurrences(of: "downstream: pcie3}", with: "downstream: pcie3, acs: *acs}"))
+        XCTAssertEqual(groups(full, .egress), [["rp0"], ["up"], ["dn0"], ["dn1"], ["usb0"], ["nic0"]])
+        XCTAssertEqual(groups(full), groups(full, .egress))
     }
 
     func testPlatformDevicesShareAGroupPerStreamIDSet() throws {

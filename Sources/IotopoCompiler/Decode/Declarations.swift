@@ -136,6 +136,8 @@ struct IncludeDecl {
 /// Everything one file declares.
 struct FileDecl {
     var platform: PlatformDecl?
+    /// The topology this one starts from (`extends`), root files only.
+    var extends: IncludeDecl?
     var includes: [IncludeDecl] = []
     var regions: [RegionDecl] = []
     var buses: [BusDecl] = []

@@ -3,8 +3,10 @@ import IotopoSource
 import IotopoYAML
 
 extension Decoder {
-    /// Decodes a whole file. Only the root file may (and must) declare `platform`.
-    mutating func file(isRoot: Bool) -> FileDecl {
+    /// Decodes a whole file. Only the root file may (and must) declare `platform`; a file
+    /// the root `extends` may declare one too (it is a topology of its own), which is then
+    /// ignored.
+    mutating func file(isRoot: Bool, isBase: Bool = false) -> FileDecl {
         var out = FileDecl()
         guard let root = doc.root, !doc.isNull(root) else {
             if isRoot {
@@ -16,11 +18,26 @@ extension Decoder {
         if let (k, v) = take(&f, "platform") {
             if isRoot {
                 out.platform = platform(v)
+            } else if isBase {
+                _ = platform(v)
             } else {
                 error(CheckID.invalidInclude, "only the root file declares 'platform'; an included file contributes entries", k)
             }
         } else if isRoot {
             error(CheckID.missingKey, "the topology is missing required key 'platform'", root)
+        }
+        if let (k, v) = take(&f, "extends") {
+            if isRoot || isBase {
+                if let path = string(v, "an extends path") {
+                    if path.isEmpty || path.utf8.contains(where: { $0 < 0x20 }) {
+                        error(CheckID.invalidInclude, "an extends path must be a non-empty file path without control characters", v)
+                    } else {
+                        out.extends = IncludeDecl(path: path, range: range(v))
+                    }
+                }
+            } else {
+                error(CheckID.invalidInclude, "only the root file extends another topology; an included file contributes entries", k)
+            }
         }
         if let v = optional(&f, "include") { out.includes = includes(v) }
         if let v = optional(&f, "memory") { out.regions = entries(v, "memory") { $0.region($1) } }

@@ -7,12 +7,16 @@ import IotopoYAML
 ///
 /// Includes are relative to the including file. A file reached twice (a diamond) is loaded
 /// once; a file that includes itself, directly or not, is an `include-cycle` error with a
-/// note at every include on the cycle.
+/// note at every include on the cycle. A root file that `extends` another topology has that
+/// topology's entries (and its includes, and what it extends) placed before its own, so
+/// the base's entities keep their order; the platform is the root's.
 struct SourceLoader {
     var files = SourceFiles()
     var sink = DiagnosticSink()
     var decls: [FileDecl] = []
     var suppressions: [Suppression] = []
+    /// The root file's platform (the one an `extends` chain ends at is ignored).
+    var rootPlatform: PlatformDecl?
     let options: CompileOptions
     let knownChecks: Set<String>
     private var loaded: [String: FileID] = [:]
@@ -29,7 +33,7 @@ struct SourceLoader {
         load(path, site: nil, isRoot: true)
     }
 
-    private mutating func load(_ path: String, site: SourceRange?, isRoot: Bool) {
+    private mutating func load(_ path: String, site: SourceRange?, isRoot: Bool, isBase: Bool = false) {
         let key = FileReader.canonicalPath(path) ?? path
         if let i = stack.firstIndex(where: { $0.key == key }) {
             var notes: [DiagnosticNote] = []
@@ -59,13 +63,17 @@ struct SourceLoader {
         guard let doc = YAMLLoader.parse(bytes, file: id, limits: options.limits, sink: &sink) else { return }
         timer.mark("parse \(files.path(id))")
         var decoder = Decoder(doc: doc, knownChecks: knownChecks, generatedBefore: generated, maxGenerated: options.maxGenerated)
-        let decl = decoder.file(isRoot: isRoot)
+        let decl = decoder.file(isRoot: isRoot, isBase: isBase)
         timer.mark("decode \(files.path(id))")
         generated += decoder.generated
         sink.absorb(decoder.sink)
         suppressions += decoder.suppressions
-        decls.append(decl)
+        if isRoot { rootPlatform = decl.platform }
         stack.append((key, site))
+        if let base = decl.extends {
+            load(PathText.resolve(base.path, from: files.path(id)), site: base.range, isRoot: false, isBase: true)
+        }
+        decls.append(decl)
         for inc in decl.includes {
             load(PathText.resolve(inc.path, from: files.path(id)), site: inc.range, isRoot: false)
         }
