@@ -36,6 +36,7 @@ public enum CaseOutput {
             if let m = r.model {
                 for policy in ACSPolicy.allCases {
                     let g = GroupAnalysis(m, policy: policy)
+                    if policy != .classic { text += "\n" }
                     text += GroupsText.render(g, m, why: true, passthrough: Passthrough(g, m))
                 }
             }

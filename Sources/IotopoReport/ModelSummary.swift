@@ -72,6 +72,26 @@ public enum ModelSummary {
         for a in m.attachments {
             out += "  \(pad(m.devices[a.device].name, 16)) -> \(m.domains[a.domain].name)\n"
         }
+        if !m.policies.isEmpty {
+            out += section("policies", m.policies.count)
+            for p in m.policies {
+                switch p.rule {
+                case let .deny(perm, devices, regions):
+                    let verb = perm == .readWrite ? "access" : perm == .read ? "read" : "write"
+                    out += "  \(pad(p.name, 16)) deny \(verb): \(devices.map(\.text).joined(separator: ", ")) -> \(regions.map { m.regions[$0].name }.joined(separator: ", "))\n"
+                case let .onlyWriters(devices, regions):
+                    out += "  \(pad(p.name, 16)) only \(devices.map(\.text).joined(separator: ", ")) write \(regions.map { m.regions[$0].name }.joined(separator: ", "))\n"
+                case let .isolated(devices):
+                    out += "  \(pad(p.name, 16)) isolated: \(devices.map { m.devices[$0].name }.joined(separator: ", "))\n"
+                }
+            }
+        }
+        if !m.vms.isEmpty {
+            out += section("vms", m.vms.count)
+            for v in m.vms {
+                out += "  \(pad(v.name, 16)) memory \(v.memory.map(span).joined(separator: ", ")); devices \(v.devices.map { m.devices[$0].name }.joined(separator: ", "))\n"
+            }
+        }
         return out
     }
 

@@ -39,6 +39,7 @@ final class DiscoveryTests: XCTestCase {
             ("topologies/zeta/platform.yaml", "platform: {name: zeta}\n"),
             ("topologies/zeta/workloads/b.yaml", ""), ("topologies/zeta/workloads/a.yaml", ""),
             ("topologies/zeta/workloads/notes.md", ""), ("topologies/zeta/workloads/.hidden.yaml", ""),
+            ("topologies/zeta/variants/v1.yaml", ""),
             ("topologies/alpha/platform.yaml", ""), ("topologies/alpha/board.yaml", ""),
             ("topologies/invalid/some-check/fires.yaml", ""), ("topologies/invalid/some-check/fires-more.yaml", ""),
             ("topologies/invalid/some-check/passes.yaml", ""), ("topologies/invalid/some-check/passes.json", ""),
@@ -56,10 +57,12 @@ final class DiscoveryTests: XCTestCase {
     func testEveryCaseIsFoundInByteOrder() throws {
         let cases = try CaseDiscovery.discover(root: root)
         XCTAssertEqual(cases.map(\.name), [
-            "alpha/platform.summary",
+            "alpha/platform.groups", "alpha/platform.reach", "alpha/platform.summary",
             "invalid/some-check/fires", "invalid/some-check/fires-more", "invalid/some-check/passes", "invalid/some-check/passes.json",
-            "zeta/platform.summary", "zeta/workloads/a", "zeta/workloads/b",
+            "zeta/platform.groups", "zeta/platform.reach", "zeta/platform.summary", "zeta/variants/v1", "zeta/workloads/a", "zeta/workloads/b",
         ])
+        XCTAssertEqual(cases.first { $0.name == "zeta/variants/v1" }?.kind, .diff)
+        XCTAssertEqual(cases.first { $0.name == "zeta/platform.reach" }?.input, "topologies/zeta/platform.yaml")
         let a = try XCTUnwrap(cases.first { $0.name == "zeta/workloads/a" })
         XCTAssertEqual(a.kind, .workload)
         XCTAssertEqual(a.input, "topologies/zeta/workloads/a.yaml")
@@ -90,9 +93,11 @@ final class DiscoveryTests: XCTestCase {
         func names(_ s: CaseSelection) -> [String] { cases.filter(s.contains).map(\.name) }
         XCTAssertEqual(names(CaseSelection(paths: ["topologies/zeta/workloads"])), ["zeta/workloads/a", "zeta/workloads/b"])
         XCTAssertEqual(names(CaseSelection(paths: ["./golden/zeta/workloads/b.txt"])), ["zeta/workloads/b"])
-        XCTAssertEqual(names(CaseSelection(paths: ["topologies/zeta/"])), ["zeta/platform.summary", "zeta/workloads/a", "zeta/workloads/b"])
+        XCTAssertEqual(names(CaseSelection(paths: ["topologies/zeta/"])),
+                       ["zeta/platform.groups", "zeta/platform.reach", "zeta/platform.summary", "zeta/variants/v1", "zeta/workloads/a", "zeta/workloads/b"])
         XCTAssertEqual(names(CaseSelection(paths: ["topologies/zet"])), [], "a path selects whole folders, not name prefixes")
         XCTAssertEqual(names(CaseSelection(filter: { $0.hasSuffix("summary") })), ["alpha/platform.summary", "zeta/platform.summary"])
+        XCTAssertEqual(names(CaseSelection(paths: ["golden/zeta/platform.reach.txt"])), ["zeta/platform.reach"])
         XCTAssertEqual(CaseSelection(paths: ["topologies/zeta", "topologies/nope"]).unmatchedPaths(in: cases), ["topologies/nope"])
     }
 }
