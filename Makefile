@@ -8,7 +8,7 @@ PLATFORMS  := $(sort $(wildcard topologies/*/platform.yaml))
 WORKLOADS  := $(sort $(wildcard topologies/*/workloads/*.yaml))
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps test-deps build release run test unit-test golden-test golden bench clean
+.PHONY: all deps test-deps build release run test unit-test golden-test schema-test golden bench clean
 
 all: build
 
@@ -65,7 +65,16 @@ unit-test: test-deps
 golden-test: build
 	CI=true $(BIN) test
 
-test: unit-test golden-test
+# The JSON Schema of the topology language against the bundled topologies and the
+# type-error fixtures, with Python's jsonschema and ruamel.yaml (YAML 1.2, as editors read
+# it), installed from PyPI when missing.
+schema-test:
+	@python3 -c "import jsonschema, ruamel.yaml" 2>/dev/null || { \
+	  echo "installing jsonschema and ruamel.yaml (PyPI, for the schema test)"; \
+	  python3 -m pip install -q jsonschema ruamel.yaml; }
+	python3 Tests/schema/validate.py
+
+test: unit-test golden-test schema-test
 
 # Rewrite the goldens that differ and create the missing ones. Read `iotopo test`'s diff
 # first; review `git diff golden/` before committing. Obsolete goldens are listed, not
