@@ -12,10 +12,11 @@ Two parts:
   program so both see the same machine noise. Also the peak memory of the walk at one and
   at ten million steps (it must not grow with the number of steps).
 
+- analysis: `iotopo groups`, `reach` and `graph` against `check` at each size;
 - golden: `iotopo test` on the bundled project, on a heavy generated project with one and
   with every core, and the cost of a diff on a large golden.
 
-    bench/run.py [--sizes 2000,20000,200000] [--runs N] [--quick] [--only compile|engine|golden]
+    bench/run.py [--sizes 2000,20000,200000] [--runs N] [--quick] [--only compile|engine|golden|analysis]
 """
 import argparse
 import os
@@ -208,13 +209,31 @@ def golden_bench(runs):
     return "\n".join(lines) + "\n"
 
 
+def analysis_bench(sizes, runs):
+    """`iotopo groups`, `reach` and `graph` against `check` of the same platform: what the
+    analysis adds to compiling."""
+    lines = ["| devices | check | groups --why --passthrough | reach | graph (dot) | groups over check | peak memory (reach) |",
+             "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for n in sizes:
+        y, _, _ = ensure_inputs(n)
+        r = 3 if n >= 200000 else runs
+        print("== analysis, %d devices, %d runs each" % (n, r), file=sys.stderr)
+        base = [IOTOPO]
+        t = {}
+        for name, cmd in (("check", ["check"]), ("groups", ["groups", "--why", "--passthrough"]), ("reach", ["reach"]), ("graph", ["graph"])):
+            t[name] = measure(base + cmd + ["--max-file-size", "512MiB", y], r)
+        lines.append("| %d | %.2f s | %.2f s | %.2f s | %.2f s | %.2fx | %.0f MB |" % (
+            n, t["check"][0], t["groups"][0], t["reach"][0], t["graph"][0], t["groups"][0] / t["check"][0], t["reach"][1] / 1024))
+    return "\n".join(lines) + "\n"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="2000,20000,200000")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--quick", action="store_true", help="one size (20000), three runs")
     ap.add_argument("--full", action="store_true", help="also run dtc with labels at 200k devices (about 20 minutes: it is quadratic)")
-    ap.add_argument("--only", choices=["compile", "engine", "golden"], help="run one part")
+    ap.add_argument("--only", choices=["compile", "engine", "golden", "analysis"], help="run one part")
     args = ap.parse_args()
     sizes = [20000] if args.quick else [int(s) for s in args.sizes.split(",")]
     runs = 3 if args.quick else args.runs
@@ -228,6 +247,8 @@ def main():
         report += "## Engine\n\n" + engine_bench(max(runs, 5)) + "\n"
     if args.only in (None, "golden"):
         report += "## Golden runs\n\n" + golden_bench(max(runs, 5)) + "\n"
+    if args.only in (None, "analysis"):
+        report += "## Isolation analysis\n\n" + analysis_bench(sizes, runs) + "\n"
     with open(os.path.join(OUT, "results.md"), "w") as f:
         f.write(report)
     print(report)

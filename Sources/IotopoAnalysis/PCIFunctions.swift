@@ -100,7 +100,9 @@ struct PCIFunctions: Sendable {
         }
         for r in roots { visit(r) }
         // Functions on buses no root reaches (a bridge cycle the compiler reports) last.
-        for i in fns.indices where !order.contains(i) { order.append(i) }
+        var placed = [Bool](repeating: false, count: fns.count)
+        for i in order { placed[i] = true }
+        for i in fns.indices where !placed[i] { order.append(i) }
         functions = order.map { fns[$0] }
         var idx: [PCIFunctionRef: Int] = [:]
         for (i, f) in functions.enumerated() { idx[f.ref] = i }
