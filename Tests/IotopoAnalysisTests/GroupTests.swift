@@ -267,3 +267,58 @@ final class ReachTests: XCTestCase {
         XCTAssertEqual(r.access(to: RegionID(1)).count, 0, "the secure region is outside the window and unmapped")
     }
 }
+
+final class DiffTests: XCTestCase {
+    static let base = """
+    platform: {name: base}
+    memory:
+      - {name: dram, base: 0, size: 1GiB, kind: ram}
+    buses:
+      - {name: system, kind: system}
+      - {name: pcie0, kind: pcie, number: 0}
+      - {name: pcie1, kind: pcie, number: 1}
+      - {name: pcie2, kind: pcie, number: 2}
+    bridges:
+      - {name: rc0, kind: root-complex, upstream: system, downstream: pcie0}
+      - {name: rp0, kind: root-port, rid: 00:1c.0, upstream: pcie0, downstream: pcie1, ACS0}
+      - {name: rp1, kind: root-port, rid: 00:1d.0, upstream: pcie0, downstream: pcie1b, ACS1}
+    iommus:
+      - {name: dmar0, kind: intel-vtd, at: rc0}
+    devices:
+      - {name: a, kind: nic, bus: pcie1, rid: 01:00.0}
+      - {name: b, kind: nic, bus: pcie1, rid: 01:01.0}
+    domains:
+      - name: d
+        iommu: dmar0
+        mappings:
+          - {iova: 0x1000, phys: 0x10_0000, size: SIZE}
+    attachments:
+      - {device: a, domain: d}
+    """
+
+    func make(_ size: String, acs: Bool) throws -> SystemModel {
+        let acsText = acs ? "acs: {capability: [sv, rr, cr, uf], control: [sv, rr, cr, uf]}" : "multifunction: false"
+        return try model(Self.base.replacingOccurrences(of: "SIZE", with: size)
+            .replacingOccurrences(of: "ACS0", with: acsText).replacingOccurrences(of: "ACS1", with: acsText)
+            .replacingOccurrences(of: "downstream: pcie1b", with: "downstream: pcie2"))
+    }
+
+    func testReachGainedAndLostAndGroups() throws {
+        let small = try make("4KiB", acs: true), big = try make("12KiB", acs: true)
+        let grew = PlatformDiff(small, big)
+        XCTAssertTrue(grew.reachGrew)
+        XCTAssertEqual(grew.gained.map { "\($0.device) \($0.access) \($0.region) \($0.bytes)" }, ["a read dram 8192", "a write dram 8192"])
+        XCTAssertEqual(grew.gained.first?.ranges, [AddressRange(base: 0x10_1000, last: 0x10_2FFF)])
+        XCTAssertTrue(grew.lost.isEmpty)
+        let shrank = PlatformDiff(big, small)
+        XCTAssertFalse(shrank.reachGrew)
+        XCTAssertEqual(shrank.lost.count, 2)
+        XCTAssertTrue(PlatformDiff(small, small).isEmpty)
+        // a and b sit on one bus below rp0: without ACS at the port they share its group.
+        let open = try make("4KiB", acs: false)
+        let merged = PlatformDiff(small, open)
+        XCTAssertEqual(merged.groupChanges.map(\.merged), [true])
+        XCTAssertEqual(merged.groupChanges.first?.devices, ["a", "b"])
+        XCTAssertEqual(PlatformDiff(open, small).groupChanges.map(\.merged), [false])
+    }
+}

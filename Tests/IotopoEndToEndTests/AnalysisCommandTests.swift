@@ -69,3 +69,21 @@ final class AnalysisCommandTests: XCTestCase {
         XCTAssertNoThrow(try JSONSerialization.jsonObject(with: Data(j.stdout.utf8)))
     }
 }
+
+final class DiffCommandTests: XCTestCase {
+    func testExitStatusGatesOnGrowth() throws {
+        let grew = try CLI.run(["diff", "topologies/arm-soc/platform.yaml", "topologies/arm-soc/variants/add-isp.yaml"])
+        XCTAssertEqual(grew.status, 1, grew.stdout + grew.stderr)
+        XCTAssertTrue(grew.stdout.contains("+ isp0 can write dram-high: 16MiB more (0x890000000-0x890ffffff)"), grew.stdout)
+        let shrank = try CLI.run(["diff", "topologies/arm-soc/variants/add-isp.yaml", "topologies/arm-soc/platform.yaml"])
+        XCTAssertEqual(shrank.status, 0, shrank.stdout)
+        XCTAssertTrue(shrank.stdout.contains("- isp0"), shrank.stdout)
+        let same = try CLI.run(["diff", "--format", "json", "topologies/x86-server/platform.yaml", "topologies/x86-server/platform.yaml"])
+        XCTAssertEqual(same.status, 0)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(same.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(object["reachGrew"] as? Bool, false)
+        let broken = try CLI.run(["diff", "topologies/x86-server/platform.yaml", "topologies/invalid/bad-size/fires.yaml"])
+        XCTAssertEqual(broken.status, 2, "a version with errors cannot be compared")
+        XCTAssertTrue(broken.stderr.contains("[bad-size]"), broken.stderr)
+    }
+}
