@@ -46,7 +46,7 @@ public enum CaseOutput {
             if let m = r.model { text += ReachText.render(Reachability(m), m, devices: [], regions: []) }
         case .diff:
             var options = CompileOptions()
-            options.policy.disabled.formUnion(["policy-violation", "vm-group-split", "vm-memory-escape", "vm-shared-memory"])
+            options.policy.disabled.formUnion(CheckRegistry.isolationChecks)
             let base = CaseDiscovery.join(CaseDiscovery.directory(of: CaseDiscovery.directory(of: c.input)), "platform.yaml")
             let a = Compiler.compile(path: base, options: options), b = Compiler.compile(path: c.input, options: options)
             text = CommandText.brief(a.diagnostics, files: a.files, style: .plain) + CommandText.brief(b.diagnostics, files: b.files, style: .plain)

@@ -33,7 +33,7 @@ struct Diff: ParsableCommand {
     func run() throws {
         // Policy findings are what the diff reports, so they do not stop it.
         var options = input.compileOptions
-        options.policy.disabled.formUnion(["policy-violation", "vm-group-split", "vm-memory-escape", "vm-shared-memory"])
+        options.policy.disabled.formUnion(CheckRegistry.isolationChecks)
         let a = Compiler.load(path: before, options: options), b = Compiler.load(path: after, options: options)
         Loading.reportBriefly(a.diagnostics, files: a.files, style: styleOptions.style(fd: 2))
         Loading.reportBriefly(b.diagnostics, files: b.files, style: styleOptions.style(fd: 2))

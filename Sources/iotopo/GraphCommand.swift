@@ -36,7 +36,7 @@ struct Graph: ParsableCommand {
     func run() throws {
         // Policy violations are drawn, not fatal: the picture is how one looks at them.
         var options = input.compileOptions
-        options.policy.disabled.formUnion(["policy-violation", "vm-group-split", "vm-memory-escape", "vm-shared-memory"])
+        options.policy.disabled.formUnion(CheckRegistry.isolationChecks)
         let result = Compiler.load(path: topology, options: options)
         Loading.reportBriefly(result.diagnostics, files: result.files, style: styleOptions.style(fd: 2))
         guard let model = result.model else { throw ExitCode(1) }

@@ -36,7 +36,10 @@ struct Groups: ParsableCommand {
     @OptionGroup var styleOptions: StyleOptions
 
     func run() throws {
-        let result = Compiler.load(path: topology, options: input.compileOptions)
+        // Policy and VM findings are the analysis' business, not a reason to stop it.
+        var options = input.compileOptions
+        options.policy.disabled.formUnion(CheckRegistry.isolationChecks)
+        let result = Compiler.load(path: topology, options: options)
         Loading.reportBriefly(result.diagnostics, files: result.files, style: styleOptions.style(fd: 2))
         guard let model = result.model else { throw ExitCode(1) }
         let g = GroupAnalysis(model, policy: acsPolicy)

@@ -16,7 +16,7 @@ enum TestFormat: String, ExpressibleByArgument, CaseIterable {
 /// `iotopo test [PATH...]`: every golden case, in parallel, against its golden file.
 struct Test: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run every golden case (platform summaries, workloads, invalid fixtures) and compare with golden/.",
+        abstract: "Run every golden case (platform summaries, groups and reach, variant diffs, workloads, invalid fixtures) and compare with golden/.",
         discussion: """
         Cases are found from the layout of topologies/ (docs/golden.md). A mismatch prints a diff; \
         goldens are written only when --update asks, and never when the CI environment variable \

@@ -22,6 +22,11 @@ public enum CheckRegistry {
         .policyViolation, .vmGroupSplit, .vmMemoryEscape, .vmSharedMemory,
     ]
 
+    /// The checks that judge isolation (policies and VMs). The analysis commands (`groups`,
+    /// `reach`, `graph`, `diff`) switch them off: their findings are what those commands
+    /// show, so they must not stop them.
+    public static let isolationChecks: Set<String> = ["policy-violation", "vm-group-split", "vm-memory-escape", "vm-shared-memory"]
+
     /// Every check, front end first, each ID once.
     public static let all: [CheckInfo] = {
         var seen = Set<String>()
