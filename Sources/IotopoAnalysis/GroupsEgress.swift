@@ -69,6 +69,46 @@ extension GroupBuilder {
         .pciBusNonIsolated("'\(bridge.name)' leads to a conventional PCI bus, where any device can claim another's DMA")
     }
 
+    /// Whether two functions of one slot can loop back into each other (patch 6,
+    /// `pci_mfds_are_same_group`): when their multifunction flags disagree (conservative),
+    /// or when either has an ACS capability that fails the isolation flags. A function with
+    /// no ACS capability at all is taken to have no internal loopback (PCIe 6.12.1.2), the
+    /// reverse of the classic rule and the contested point of the series.
+    func mfdLinked(_ a: Int, _ b: Int) -> Bool {
+        let x = fns.functions[a], y = fns.functions[b]
+        guard x.bus == y.bus, x.rid.device == y.rid.device, a != b else { return false }
+        if x.multifunction != y.multifunction { return true }
+        guard x.multifunction else { return false }
+        func fails(_ f: PCIFunction) -> Bool { f.acs.map { !$0.enables(.required) } ?? false }
+        return fails(x) || fails(y)
+    }
+
+    /// `pci_reachable_set`: the transitive closure over functions of the same bus linked by
+    /// a fixed DMA alias or by multifunction loopback, in scan order.
+    func reachableSet(_ i: Int) -> [Int] {
+        var seen: Set<Int> = [i]
+        var queue = [i]
+        while let k = queue.popLast() {
+            let f = fns.functions[k]
+            for j in fns.onBus[f.bus] where !seen.contains(j) {
+                let t = fns.functions[j]
+                let aliased = f.fixedAliases.contains(t.rid.devfn) || t.fixedAliases.contains(f.rid.devfn)
+                if aliased || mfdLinked(k, j) {
+                    seen.insert(j)
+                    queue.append(j)
+                }
+            }
+        }
+        return fns.onBus[fns.functions[i].bus].filter { seen.contains($0) }
+    }
+
+    func loopbackText(_ a: Int, _ b: Int) -> String {
+        let x = fns.functions[a], y = fns.functions[b]
+        if x.multifunction != y.multifunction { return "'\(x.name)' and '\(y.name)' disagree on being multifunction" }
+        let failing = [x, y].first { $0.acs.map { !$0.enables(.required) } ?? false } ?? x
+        return "'\(failing.name)' has \(fns.flagsVerdict(failing.acs, .required).text)"
+    }
+
     /// `pci_device_group` of the 2025 series (drivers/iommu/iommu.c).
     mutating func assignPCIEgress(_ i: Int, iommu io: IOMMUID) {
         let f = fns.functions[i]
@@ -85,31 +125,24 @@ extension GroupBuilder {
         }
         switch isolation(of: f.bus) {
         case .isolated:
-            if let (g, via) = sameBusAliasGroup(i, visited: []) {
-                join(i, g, GroupReason(rule: .sameBusAlias, via: member(via),
-                                       text: "'\(fns.functions[via].name)' and '\(f.name)' are DMA aliases of each other (a fixed alias)",
-                                       origin: fns.functions[via].origin))
+            // The functions this one can reach without the IOMMU: `pci_reachable_set` over
+            // DMA aliases and multifunction loopback (patch 6 of the series).
+            let set = reachableSet(i)
+            for j in set where j != i {
+                guard let g = group(of: j) else { continue }
+                let s = fns.functions[j]
+                let aliased = f.fixedAliases.contains(s.rid.devfn) || s.fixedAliases.contains(f.rid.devfn)
+                let reason = aliased
+                    ? GroupReason(rule: .sameBusAlias, via: member(j), text: "'\(s.name)' and '\(f.name)' are DMA aliases of each other (a fixed alias)", origin: s.origin)
+                    : GroupReason(rule: .multifunction, via: member(j),
+                                  text: "multifunction device: \(loopbackText(i, j)), so its functions can reach each other", origin: f.origin)
+                join(i, g, reason)
                 return
             }
-            var considered = false
-            if f.multifunction, !fns.acsMissing(i).ok {
-                for j in fns.onBus[f.bus] where j != i {
-                    let s = fns.functions[j]
-                    guard s.rid.device == f.rid.device, !fns.acsMissing(j).ok else { continue }
-                    considered = true
-                    if let g = group(of: j) {
-                        join(i, g, GroupReason(rule: .multifunction, via: member(j),
-                                               text: "multifunction device: '\(f.name)' (\(fns.acsMissing(i).text)) and its function '\(s.name)' can reach each other",
-                                               origin: f.origin))
-                        return
-                    }
-                }
-            }
-            if !f.fixedAliases.isEmpty { considered = true }
             newGroup(member(i), iommu: io, origin: f.origin)
             // Functions that loop back into one another: the group also takes whatever is
             // below any of them that is a bridge.
-            if considered, let g = group(of: i) { nonIsolated.insert(g) }
+            if set.count > 1, let g = group(of: i) { nonIsolated.insert(g) }
         case let .pcieNonIsolated(why), let .pciBridgeNonIsolated(why):
             guard let up = fns.bridgeAbove[f.bus], let ui = fns.index[.bridge(up)], let g = group(of: ui) else {
                 newGroup(member(i), iommu: io, origin: f.origin)

@@ -104,7 +104,14 @@ final class GroupTests: XCTestCase {
         let multi = try model(header + Self.rootPorts.replacingOccurrences(of: "SLOT", with: "1")
             .replacingOccurrences(of: "MF0", with: "multifunction: true").replacingOccurrences(of: "MF1", with: "multifunction: true"))
         XCTAssertEqual(groups(multi), [["rp0", "rp1", "nic0", "nvme0"]])
-        XCTAssertEqual(groups(multi, .egress), [["rp0", "rp1", "nic0", "nvme0"]], "functions that loop back take what is below them")
+        // The 2025 rules: functions with no ACS capability are taken to have no internal
+        // loopback, so the two root ports and what is below them stay apart.
+        XCTAssertEqual(groups(multi, .egress), [["rp0"], ["rp1"], ["nic0"], ["nvme0"]])
+        let multiOff = try model(header + Self.rootPorts.replacingOccurrences(of: "SLOT", with: "1")
+            .replacingOccurrences(of: "MF0", with: "multifunction: true, acs: {capability: [sv, rr, cr, uf], control: []}")
+            .replacingOccurrences(of: "MF1", with: "multifunction: true"))
+        XCTAssertEqual(groups(multiOff, .egress), [["rp0", "rp1", "nic0", "nvme0"]],
+                       "a capability with its flags off loops back, and the group takes what is below both ports")
 
         let isolated = try model(header + Self.rootPorts.replacingOccurrences(of: "SLOT", with: "1")
             .replacingOccurrences(of: "MF0", with: "multifunction: true, acs: *acs").replacingOccurrences(of: "MF1", with: "multifunction: true, acs: *acs"))
@@ -129,7 +136,10 @@ final class GroupTests: XCTestCase {
           - {name: f3, kind: nic, bus: pcie1, rid: 01:00.3, multifunction: true, acs: {capability: [sv, rr, cr, uf], control: [sv]}}
         """)
         XCTAssertEqual(groups(m), [["rp0"], ["f0"], ["f1"], ["f2", "f3"]])
-        XCTAssertEqual(groups(m, .egress), [["rp0"], ["f0"], ["f1"], ["f2", "f3"]])
+        // The 2025 rules: f3 has an ACS capability that does not isolate, so it can reach
+        // every other function of the device, and all four share a group; f2, without a
+        // capability, no longer pulls anything in by itself.
+        XCTAssertEqual(groups(m, .egress), [["rp0"], ["f0", "f1", "f2", "f3"]])
         let reason = GroupAnalysis(m).groups[3].reasons[1]
         XCTAssertEqual(reason.rule, .multifunction)
         XCTAssertTrue(reason.text.contains("'f3' (ACS RR, CR, UF not enabled)"), reason.text)
