@@ -1,0 +1,140 @@
+import Foundation
+import XCTest
+
+/// Faults the real binary must survive: a process killed at every step of a write, a write
+/// that fails at every step, a folder it cannot write, Ctrl-C in the middle of a long run
+/// and of a golden update. The old file survives whole, nothing half-written appears, and
+/// the message names the file and the cause.
+final class HardeningTests: XCTestCase {
+    var dir = ""
+    let fm = FileManager.default
+
+    override func setUpWithError() throws {
+        dir = NSTemporaryDirectory() + "iotopo-hardening-" + UUID().uuidString
+        try fm.createDirectory(atPath: dir + "/out", withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? fm.removeItem(atPath: dir) }
+
+    /// The visible files of the output folder (a hidden temporary file may stay after a kill).
+    func visible() throws -> [String] {
+        try fm.contentsOfDirectory(atPath: dir + "/out").filter { !$0.hasPrefix(".") }.sorted()
+    }
+
+    func all() throws -> [String] { try fm.contentsOfDirectory(atPath: dir + "/out").sorted() }
+
+    func compile(_ topology: String, env: [String: String] = [:]) throws -> CLI.Result {
+        try CLI.run(["compile", "-o", dir + "/out/model.json", "topologies/\(topology)/platform.yaml"], env: env)
+    }
+
+    func testAWriteKilledAtEveryStepLeavesTheOldFileOrTheNewOneWhole() throws {
+        XCTAssertEqual(try compile("arm-soc").status, 0)
+        let old = try String(contentsOfFile: dir + "/out/model.json", encoding: .utf8)
+        XCTAssertEqual(try compile("x86-server").status, 0)
+        let new = try String(contentsOfFile: dir + "/out/model.json", encoding: .utf8)
+        for fault in ["kill-before-open", "kill-before-write", "kill-before-fsync", "kill-before-rename", "kill-after-rename"] {
+            XCTAssertEqual(try compile("arm-soc").status, 0)
+            let r = try compile("x86-server", env: ["IOTOPO_FAULT": fault])
+            XCTAssertTrue(r.killed, "\(fault): \(r.status)")
+            let now = try String(contentsOfFile: dir + "/out/model.json", encoding: .utf8)
+            XCTAssertEqual(now, fault == "kill-after-rename" ? new : old, "\(fault): the file is one version or the other, whole")
+            XCTAssertEqual(try visible(), ["model.json"], "\(fault): nothing half-written appears")
+            // The next write cleans nothing up but is not disturbed by the leftover.
+            for f in try all() where f.hasPrefix(".") { try fm.removeItem(atPath: dir + "/out/" + f) }
+        }
+    }
+
+    func testAWriteThatFailsAtEveryStepSaysWhichFileAndWhy() throws {
+        XCTAssertEqual(try compile("arm-soc").status, 0)
+        let old = try String(contentsOfFile: dir + "/out/model.json", encoding: .utf8)
+        let causes = ["fail-open": "cannot create a temporary file in", "fail-write": "write failed: No space left on device",
+                      "fail-fsync": "fsync failed: Input/output error", "fail-rename": "rename failed:"]
+        for (fault, cause) in causes.sorted(by: { $0.key < $1.key }) {
+            let r = try compile("x86-server", env: ["IOTOPO_FAULT": fault])
+            XCTAssertEqual(r.status, 1, fault)
+            XCTAssertTrue(r.stderr.contains("cannot write '\(dir)/out/model.json': \(cause)"), "\(fault): \(r.stderr)")
+            XCTAssertEqual(try String(contentsOfFile: dir + "/out/model.json", encoding: .utf8), old, fault)
+            XCTAssertEqual(try all(), ["model.json"], "\(fault): the temporary file is removed")
+        }
+    }
+
+    func testAFolderThatCannotBeWrittenIsAClearError() throws {
+        // /proc refuses new files even to root, unlike a chmod'ed folder.
+        let r = try CLI.run(["compile", "-o", "/proc/iotopo-model.json", "topologies/arm-soc/platform.yaml"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("cannot write '/proc/iotopo-model.json': cannot create a temporary file in '/proc'"), r.stderr)
+        let d = try CLI.run(["compile", "-o", dir + "/out", "topologies/arm-soc/platform.yaml"])
+        XCTAssertEqual(d.status, 1)
+        XCTAssertTrue(d.stderr.contains("is a directory"), d.stderr)
+    }
+
+    /// Runs a command, sends SIGINT once it has started, and collects what it printed.
+    func interrupt(_ args: [String], cwd: String? = nil, after seconds: Double, env: [String: String] = [:]) throws -> CLI.Result {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: CLI.binary)
+        p.arguments = args
+        p.currentDirectoryURL = URL(fileURLWithPath: cwd ?? CLI.root)
+        var e = ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory()]
+        for (k, v) in env { e[k] = v }
+        p.environment = e
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        Thread.sleep(forTimeInterval: seconds)
+        kill(p.processIdentifier, SIGINT)
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e2 = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return CLI.Result(status: p.terminationStatus, killed: p.terminationReason == .uncaughtSignal,
+                          stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e2, as: UTF8.self))
+    }
+
+    func testCtrlCStopsALongRunWithAReportOfWhatRan() throws {
+        let w = dir + "/long.yaml"
+        try """
+        workload: {name: long, topology: \(CLI.root)/topologies/x86-server/platform.yaml}
+        steps:
+          - dma: {device: nvme0, op: read, size: 64}
+            random: {from: 0x4000_0000, to: 0x7fff_ffff, align: 64, count: 90_000_000, seed: 7}
+        """.write(toFile: w, atomically: true, encoding: .utf8)
+        let r = try interrupt(["run", "--summary", w], after: 1.5)
+        XCTAssertFalse(r.killed, "SIGINT is handled, not fatal")
+        XCTAssertEqual(r.status, 130, r.stdout + r.stderr)
+        XCTAssertTrue(r.stderr.contains("interrupted after "), r.stderr)
+        XCTAssertTrue(r.stdout.hasPrefix("summary: "), "the summary of what ran is printed: \(r.stdout)")
+    }
+
+    func testCtrlCDuringAnUpdateWritesNoPartialGolden() throws {
+        // A project whose one slow case (a 60-million-step workload) runs while Ctrl-C arrives.
+        let project = dir + "/project"
+        try fm.createDirectory(atPath: project + "/topologies/p/workloads", withIntermediateDirectories: true)
+        try fm.createDirectory(atPath: project + "/golden/p/workloads", withIntermediateDirectories: true)
+        try fm.copyItem(atPath: CLI.root + "/topologies/x86-server/platform.yaml", toPath: project + "/topologies/p/platform.yaml")
+        try fm.copyItem(atPath: CLI.root + "/topologies/x86-server/memory.yaml", toPath: project + "/topologies/p/memory.yaml")
+        try """
+        workload: {name: slow, topology: ../platform.yaml}
+        steps:
+          - dma: {device: nvme0, op: read, size: 64}
+            random: {from: 0x4000_0000, to: 0x7fff_ffff, align: 64, count: 60_000_000, seed: 7}
+        """.write(toFile: project + "/topologies/p/workloads/slow.yaml", atomically: true, encoding: .utf8)
+        let golden = project + "/golden/p/workloads/slow.txt"
+        try "the old golden\n".write(toFile: golden, atomically: true, encoding: .utf8)
+        let r = try interrupt(["test", "--update=all", "--jobs", "1", "topologies/p/workloads"], cwd: project, after: 1.5)
+        XCTAssertEqual(r.status, 130, r.stdout + r.stderr)
+        XCTAssertTrue(r.stderr.contains("interrupted: 0 of 1 cases ran; no golden was half-written"), r.stderr)
+        XCTAssertEqual(try String(contentsOfFile: golden, encoding: .utf8), "the old golden\n")
+        XCTAssertEqual(try fm.contentsOfDirectory(atPath: project + "/golden/p/workloads"), ["slow.txt"])
+    }
+
+    func testMissingUnreadableAndDirectoryInputs() throws {
+        let missing = try CLI.run(["run", "no/such/workload.yaml"])
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertTrue((missing.stdout + missing.stderr).contains("cannot read 'no/such/workload.yaml': no such file"), missing.stderr)
+        let directory = try CLI.run(["groups", "topologies"])
+        XCTAssertEqual(directory.status, 1)
+        XCTAssertTrue(directory.stderr.contains("is a directory"), directory.stderr)
+        let merge = try CLI.run(["merge-reports", "-o", dir + "/m.xml", "topologies"])
+        XCTAssertEqual(merge.status, 1)
+        XCTAssertTrue(merge.stderr.contains("cannot read 'topologies': is a directory"), merge.stderr)
+    }
+}
