@@ -8,7 +8,7 @@ PLATFORMS  := $(sort $(wildcard topologies/*/platform.yaml))
 WORKLOADS  := $(sort $(wildcard topologies/*/workloads/*.yaml))
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps test-deps build release run test unit-test golden-test schema-test golden bench clean
+.PHONY: all deps test-deps build release run test unit-test golden-test schema-test golden sanitize fuzz bench clean
 
 all: build
 
@@ -81,6 +81,21 @@ test: unit-test golden-test schema-test
 # deleted (`$(BIN) test --obsolete=delete` removes them).
 golden: build
 	$(BIN) test --update=all
+
+# The whole test suite under AddressSanitizer (with LeakSanitizer), then under
+# ThreadSanitizer (the golden runner is parallel), each in a build folder of its own. The
+# suppression files list only leaks and races inside the Swift runtime libraries.
+sanitize: test-deps
+	LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/sanitizers/lsan.supp \
+	  $(SWIFT) test --scratch-path .build/asan --sanitize=address
+	TSAN_OPTIONS="suppressions=$(CURDIR)/Tests/sanitizers/tsan.supp halt_on_error=1" \
+	  $(SWIFT) test --scratch-path .build/tsan --sanitize=thread
+
+# libFuzzer harnesses (Fuzz/): the compiler, the workload front end and engine, the golden
+# diff; each runs FUZZ_SECONDS (default 120). Findings go to Fuzz/out/findings/.
+FUZZ_SECONDS ?= 120
+fuzz: deps
+	Fuzz/run.sh $(FUZZ_SECONDS)
 
 clean:
 	rm -rf .build

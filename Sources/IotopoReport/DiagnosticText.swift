@@ -75,17 +75,12 @@ public struct DiagnosticTextRenderer {
         return " \(gutter) | \(shown)\n \(blank) | \(pad)\(caret)\n"
     }
 
-    /// The text of a 1-based line, without its line break.
+    /// The text of a 1-based line, without its line break (lines split as libyaml counts
+    /// them, `LineBreaks`).
     mutating func line(_ n: Int, of file: FileID, bytes: [UInt8]) -> String? {
-        if lineStarts[file] == nil {
-            var starts = [0]
-            for (i, b) in bytes.enumerated() where b == 0x0A { starts.append(i + 1) }
-            lineStarts[file] = starts
-        }
-        guard let starts = lineStarts[file], n >= 1, n <= starts.count else { return nil }
-        var end = n < starts.count ? starts[n] - 1 : bytes.count
-        if end > starts[n - 1], bytes[end - 1] == 0x0D { end -= 1 }
-        return String(decoding: bytes[starts[n - 1] ..< max(starts[n - 1], end)], as: UTF8.self)
+        if lineStarts[file] == nil { lineStarts[file] = LineBreaks.starts(bytes) }
+        guard let starts = lineStarts[file], let text = LineBreaks.line(n, starts: starts, bytes: bytes) else { return nil }
+        return String(decoding: text, as: UTF8.self)
     }
 }
 

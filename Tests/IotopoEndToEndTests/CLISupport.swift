@@ -21,6 +21,16 @@ enum CLI {
         return dir.appendingPathComponent("iotopo").path
     }()
 
+    /// The clean environment commands run in. Under `make sanitize` the binary is
+    /// instrumented too: its sanitizer settings (suppression files) pass through.
+    static var baseEnvironment: [String: String] {
+        var e = ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory()]
+        for k in ["ASAN_OPTIONS", "LSAN_OPTIONS", "TSAN_OPTIONS", "UBSAN_OPTIONS"] {
+            if let v = ProcessInfo.processInfo.environment[k] { e[k] = v }
+        }
+        return e
+    }
+
     struct Result {
         /// The exit status, or the signal's number when `killed`.
         var status: Int32
@@ -37,7 +47,7 @@ enum CLI {
         p.executableURL = URL(fileURLWithPath: binary)
         p.arguments = args
         p.currentDirectoryURL = URL(fileURLWithPath: cwd ?? root)
-        var environment = ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory()]
+        var environment = baseEnvironment
         for (k, v) in env { environment[k] = v }
         p.environment = environment
         let out = Pipe(), err = Pipe(), inp = Pipe()

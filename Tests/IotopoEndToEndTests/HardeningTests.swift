@@ -74,7 +74,7 @@ final class HardeningTests: XCTestCase {
         p.executableURL = URL(fileURLWithPath: CLI.binary)
         p.arguments = args
         p.currentDirectoryURL = URL(fileURLWithPath: cwd ?? CLI.root)
-        var e = ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory()]
+        var e = CLI.baseEnvironment
         for (k, v) in env { e[k] = v }
         p.environment = e
         let out = Pipe(), err = Pipe()
