@@ -20,14 +20,35 @@ public enum LineBreaks {
     }
 
     /// The length in bytes of the line break at `i`, or nil when there is none.
-    @inlinable public static func breakLength(_ bytes: [UInt8], at i: Int) -> Int? {
+    @inlinable public static func breakLength<C: RandomAccessCollection>(_ bytes: C, at i: Int) -> Int?
+        where C.Element == UInt8, C.Index == Int {
         switch bytes[i] {
         case 0x0A: return 1
-        case 0x0D: return i + 1 < bytes.count && bytes[i + 1] == 0x0A ? 2 : 1
-        case 0xC2 where i + 1 < bytes.count && bytes[i + 1] == 0x85: return 2
-        case 0xE2 where i + 2 < bytes.count && bytes[i + 1] == 0x80 && (bytes[i + 2] == 0xA8 || bytes[i + 2] == 0xA9): return 3
+        case 0x0D: return i + 1 < bytes.endIndex && bytes[i + 1] == 0x0A ? 2 : 1
+        case 0xC2 where i + 1 < bytes.endIndex && bytes[i + 1] == 0x85: return 2
+        case 0xE2 where i + 2 < bytes.endIndex && bytes[i + 1] == 0x80 && (bytes[i + 2] == 0xA8 || bytes[i + 2] == 0xA9): return 3
         default: return nil
         }
+    }
+
+    /// The 1-based line and column (in Unicode scalars, as libyaml counts them) of a byte
+    /// offset; the offset just past the input is its end position.
+    public static func position<C: RandomAccessCollection>(ofByte offset: Int, in bytes: C) -> SourcePosition
+        where C.Element == UInt8, C.Index == Int {
+        var line: UInt32 = 1, column: UInt32 = 1
+        var i = bytes.startIndex
+        let end = min(bytes.startIndex + offset, bytes.endIndex)
+        while i < end {
+            if let n = breakLength(bytes, at: i) {
+                line += 1
+                column = 1
+                i += n
+            } else {
+                if bytes[i] & 0xC0 != 0x80 { column += 1 }
+                i += 1
+            }
+        }
+        return SourcePosition(line: line, column: column)
     }
 
     /// The bytes of 1-based line `n` without its break, given `starts(bytes)`.

@@ -8,9 +8,12 @@ final class LibYAMLParser {
     private let eventPointer: UnsafeMutablePointer<yaml_event_t>
     private let hasEvent: UnsafeMutablePointer<Bool>
     private var event: yaml_event_t { eventPointer.pointee }
+    /// Where the input ends (positions past it are moved back to it).
+    private let endOfInput: EndOfInput
 
     /// Creates a parser over `input`, which must stay alive and unmoved while it is used.
-    init(input: UnsafeBufferPointer<UInt8>) {
+    init(input: UnsafeBufferPointer<UInt8>, end: EndOfInput) {
+        endOfInput = end
         parser = .allocate(capacity: 1)
         parser.initialize(to: yaml_parser_t())
         eventPointer = .allocate(capacity: 1)
@@ -76,14 +79,14 @@ final class LibYAMLParser {
 
     /// The current event's start, 1-based.
     var start: SourcePosition {
-        SourcePosition(line: UInt32(truncatingIfNeeded: event.start_mark.line + 1),
-                       column: UInt32(truncatingIfNeeded: event.start_mark.column + 1))
+        endOfInput.clamp(SourcePosition(line: UInt32(truncatingIfNeeded: event.start_mark.line + 1),
+                                        column: UInt32(truncatingIfNeeded: event.start_mark.column + 1)))
     }
 
     /// The current event's end, 1-based.
     var end: SourcePosition {
-        SourcePosition(line: UInt32(truncatingIfNeeded: event.end_mark.line + 1),
-                       column: UInt32(truncatingIfNeeded: event.end_mark.column + 1))
+        endOfInput.clamp(SourcePosition(line: UInt32(truncatingIfNeeded: event.end_mark.line + 1),
+                                        column: UInt32(truncatingIfNeeded: event.end_mark.column + 1)))
     }
 
     /// The current scalar's bytes, by length (a scalar may contain NUL).

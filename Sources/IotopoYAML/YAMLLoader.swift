@@ -79,8 +79,13 @@ private struct TreeBuilder {
         arena.reserveCapacity(input.count / 2)
     }
 
+    /// Where the input ends: libyaml's marks at the end of a stream that does not end with a
+    /// line break fall on the line after the last one; they are moved back to the end of
+    /// the last line, so every range lies inside the file.
+    var parserEnd: EndOfInput { EndOfInput(position: position(ofByte: input.count)) }
+
     mutating func run(sink: inout DiagnosticSink) -> YAMLDocument? {
-        let parser = LibYAMLParser(input: input)
+        let parser = LibYAMLParser(input: input, end: parserEnd)
         while true {
             guard let kind = parser.next() else {
                 reportSyntax(parser.lastError, sink: &sink)
@@ -384,13 +389,12 @@ private struct TreeBuilder {
         if let off = e.byteOffset {
             start = position(ofByte: off)
         } else {
-            start = SourcePosition(line: UInt32(truncatingIfNeeded: e.line + 1), column: UInt32(truncatingIfNeeded: e.column + 1))
+            start = parserEnd.clamp(SourcePosition(line: UInt32(truncatingIfNeeded: e.line + 1), column: UInt32(truncatingIfNeeded: e.column + 1)))
         }
         var notes: [DiagnosticNote] = []
         if let c = e.context, e.byteOffset == nil {
-            notes.append(DiagnosticNote(c, at: range(
-                SourcePosition(line: UInt32(truncatingIfNeeded: e.contextLine + 1), column: UInt32(truncatingIfNeeded: e.contextColumn + 1)),
-                SourcePosition(line: UInt32(truncatingIfNeeded: e.contextLine + 1), column: UInt32(truncatingIfNeeded: e.contextColumn + 2)))))
+            let at = parserEnd.clamp(SourcePosition(line: UInt32(truncatingIfNeeded: e.contextLine + 1), column: UInt32(truncatingIfNeeded: e.contextColumn + 1)))
+            notes.append(DiagnosticNote(c, at: range(at, SourcePosition(line: at.line, column: at.column + 1))))
         }
         if e.byteOffset != nil, e.message.contains("UTF-8"), let bad = firstInvalidUTF8() {
             // libyaml reports where it noticed; point at the offending byte and say what it is.
@@ -431,14 +435,16 @@ private struct TreeBuilder {
 
     /// Line and column (in characters) of a byte offset in the input.
     func position(ofByte offset: Int) -> SourcePosition {
-        var line: UInt32 = 1, column: UInt32 = 1
-        var i = 0
-        let end = min(offset, input.count)
-        while i < end {
-            let b = input[i]
-            if b == 0x0A { line += 1; column = 1 } else if b & 0xC0 != 0x80 { column += 1 }
-            i += 1
-        }
-        return SourcePosition(line: line, column: column)
+        LineBreaks.position(ofByte: offset, in: input)
+    }
+}
+
+/// The position just past a file's last byte, and the clamp that keeps positions at or
+/// before it.
+struct EndOfInput {
+    var position: SourcePosition
+
+    func clamp(_ p: SourcePosition) -> SourcePosition {
+        p.line > position.line || p.line == position.line && p.column > position.column ? position : p
     }
 }

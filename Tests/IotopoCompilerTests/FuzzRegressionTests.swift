@@ -4,7 +4,8 @@ import IotopoSource
 import XCTest
 
 /// Replays every input the fuzzers (Fuzz/, `make fuzz`) found, minimised, with the
-/// harnesses' invariants: Regressions/compile-*.yaml through the compiler. Each file's
+/// harnesses' invariants: Regressions/compile-*.yaml through the compiler, workload-*.yaml
+/// through the workload front end. Each file's
 /// first bytes are what libFuzzer saved; RELIABILITY.md says what each one found.
 final class FuzzRegressionTests: XCTestCase {
     static let folder = Package.path("Tests/IotopoCompilerTests/Regressions")
@@ -44,6 +45,17 @@ final class FuzzRegressionTests: XCTestCase {
                 back.sources = m.sources
                 XCTAssertEqual(back, m, f)
             }
+        }
+    }
+
+    /// Regressions/workload-*.yaml through the workload front end on the bundled x86-server,
+    /// as the workload harness runs them.
+    func testEveryWorkloadRegressionKeepsItsInvariants() throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: Self.folder).filter { $0.hasPrefix("workload-") }.sorted()
+        XCTAssertFalse(files.isEmpty)
+        for f in files {
+            let w = WorkloadCompiler.compile(path: Self.folder + "/" + f, topology: Package.path("topologies/x86-server/platform.yaml"))
+            XCTAssertEqual(Self.rangesInside(CompileResult(files: w.files, model: w.model, diagnostics: w.diagnostics)), [], f)
         }
     }
 
