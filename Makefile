@@ -86,7 +86,7 @@ golden: build
 # ThreadSanitizer (the golden runner is parallel), each in a build folder of its own. The
 # suppression files list only leaks and races inside the Swift runtime libraries.
 sanitize: test-deps
-	LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/sanitizers/lsan.supp \
+	ASAN_OPTIONS=malloc_context_size=8 LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/sanitizers/lsan.supp \
 	  $(SWIFT) test --scratch-path .build/asan --sanitize=address
 	TSAN_OPTIONS="suppressions=$(CURDIR)/Tests/sanitizers/tsan.supp halt_on_error=1" \
 	  $(SWIFT) test --scratch-path .build/tsan --sanitize=thread
