@@ -26,6 +26,8 @@ public enum ObsoleteMode: String, Sendable, CaseIterable {
 
 /// How a run goes.
 public struct GoldenRunOptions: Sendable {
+    /// The most rounds `--repeat` may ask for (docs/limits.md).
+    public static let maxRepeat = 1000
     public var update: UpdateMode = .none
     public var obsolete: ObsoleteMode = .warn
     /// Runs of each case (in different orders and threads); more than one guards against

@@ -42,7 +42,7 @@ struct Test: ParsableCommand {
     @Option(help: ArgumentHelp("Goldens no case produces: fail, warn or delete. Default fail when CI is set, warn otherwise.", valueName: "mode"))
     var obsolete: ObsoleteMode?
 
-    @Option(name: .customLong("repeat"), help: ArgumentHelp("Run each case N times in different orders and threads, and fail any case whose output changes.", valueName: "n"))
+    @Option(name: .customLong("repeat"), help: ArgumentHelp("Run each case N times (1 to 1000) in different orders and threads, and fail any case whose output changes.", valueName: "n"))
     var repeatCount = 1
 
     @Option(help: ArgumentHelp("Worker threads (default: every core).", valueName: "n"))
@@ -69,7 +69,11 @@ struct Test: ParsableCommand {
     }
 
     func validate() throws {
-        if repeatCount < 1 { throw ValidationError("--repeat must be at least 1") }
+        // docs/limits.md: enough rounds to shake out a rare ordering, never a run that
+        // cannot end.
+        if repeatCount < 1 || repeatCount > GoldenRunOptions.maxRepeat {
+            throw ValidationError("--repeat must be from 1 to \(GoldenRunOptions.maxRepeat)")
+        }
         if let j = jobs, j < 1 { throw ValidationError("--jobs must be at least 1") }
         if let s = shard, Shard(oneBased: s) == nil { throw ValidationError("--shard '\(s)' is not i/n with 1 <= i <= n (for example 2/4)") }
         if let f = filter, (try? NSRegularExpression(pattern: f)) == nil { throw ValidationError("--filter '\(f)' is not a regular expression") }

@@ -283,6 +283,11 @@ final class GoldenCommandTests: XCTestCase {
             XCTAssertFalse(r.stderr.isEmpty, "\(args) says why")
         }
         XCTAssertEqual(try test(["--update=all"]).status, 64)
+        // The --repeat limit (docs/limits.md): at the limit it runs, past it it is misuse.
+        XCTAssertEqual(try test(["--repeat", "1001", "topologies/invalid/bad-size/fires.yaml"]).status, 64)
+        let atLimit = try test(["--repeat", "1000", "topologies/invalid/bad-size/fires.yaml"])
+        XCTAssertEqual(atLimit.status, 0, atLimit.stdout + atLimit.stderr)
+        XCTAssertTrue(atLimit.stdout.contains("each case run 1000 times"), atLimit.stdout)
         XCTAssertEqual(try test(["--update=none"]).status, 0, "--update=none is allowed in CI")
     }
 }
