@@ -26,6 +26,10 @@ public struct Reachability: Sendable {
         public var region: RegionID
         public var perm: Permissions
         public var hops: [Hop]
+
+        /// Whether a domain's mapping translated it (otherwise it reached memory untranslated:
+        /// no IOMMU, an identity domain or a bypassed stream).
+        public var isTranslated: Bool { hops.contains { if case .mapping = $0 { return true } else { return false } } }
     }
 
     /// Why some or all of a device's DMA reaches nothing.

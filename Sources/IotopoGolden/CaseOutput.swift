@@ -31,7 +31,7 @@ public enum CaseOutput {
             let (out, err) = CommandText.compileSummary(Compiler.compile(path: c.input), style: .plain)
             text = err + out
         case .groups:
-            let r = Compiler.compile(path: c.input)
+            let r = Compiler.compile(path: c.input, options: CompileOptions().forAnalysis)
             text = CommandText.brief(r.diagnostics, files: r.files, style: .plain)
             if let m = r.model {
                 for policy in ACSPolicy.allCases {
@@ -41,12 +41,11 @@ public enum CaseOutput {
                 }
             }
         case .reach:
-            let r = Compiler.compile(path: c.input)
+            let r = Compiler.compile(path: c.input, options: CompileOptions().forAnalysis)
             text = CommandText.brief(r.diagnostics, files: r.files, style: .plain)
             if let m = r.model { text += ReachText.render(Reachability(m), m, devices: [], regions: []) }
         case .diff:
-            var options = CompileOptions()
-            options.policy.disabled.formUnion(CheckRegistry.isolationChecks)
+            let options = CompileOptions().forAnalysis
             let base = CaseDiscovery.join(CaseDiscovery.directory(of: CaseDiscovery.directory(of: c.input)), "platform.yaml")
             let a = Compiler.compile(path: base, options: options), b = Compiler.compile(path: c.input, options: options)
             text = CommandText.brief(a.diagnostics, files: a.files, style: .plain) + CommandText.brief(b.diagnostics, files: b.files, style: .plain)
@@ -77,8 +76,7 @@ public enum CaseOutput {
     /// tests use it to prove that `--repeat` catches a nondeterministic case
     /// (docs/golden.md). Read once.
     static let injectedNondeterminism: String? = {
-        guard let p = getenv("IOTOPO_INJECT_NONDETERMINISM") else { return nil }
-        let v = String(cString: p)
-        return v.isEmpty ? nil : v
+        guard let v = Environment.value("IOTOPO_INJECT_NONDETERMINISM"), !v.isEmpty else { return nil }
+        return v
     }()
 }

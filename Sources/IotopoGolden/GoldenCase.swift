@@ -144,10 +144,12 @@ public enum CaseDiscovery {
         defer { closedir(d) }
         var out: [String] = []
         while let e = readdir(d) {
-            let name = withUnsafePointer(to: e.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
-            if !name.hasPrefix(".") { out.append(name) }
+            // The kernel NUL-terminates d_name within its 256 bytes, so the first NUL ends it. A
+            // name that is not UTF-8 cannot be an iotopo input or golden (paths are shown
+            // and matched as text), so it is skipped rather than misread by repair.
+            let bytes = withUnsafeBytes(of: e.pointee.d_name) { raw in Array(raw.prefix { $0 != 0 }) }
+            guard let name = String(validating: bytes, as: UTF8.self), !name.hasPrefix(".") else { continue }
+            out.append(name)
         }
         return out.sorted { Array($0.utf8).lexicographicallyPrecedes($1.utf8) }
     }

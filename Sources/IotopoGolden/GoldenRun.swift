@@ -201,13 +201,7 @@ public struct GoldenRunner: Sendable {
         case let .failure(f) where f.reason == "no such file":
             o.diff = TextDiff(old: "", new: output)
             if options.update.createsMissing && mayWrite {
-                if let e = write(output, to: c.golden) {
-                    o.status = .error
-                    o.message = e
-                } else {
-                    o.status = .created
-                    o.message = "created \(c.golden); read it before you commit it"
-                }
+                store(output, in: &o, as: .created, "created \(c.golden); read it before you commit it")
             } else {
                 o.status = .missing
                 o.message = "no golden \(c.golden)" + (options.update == .none ? "; read the output below, then create it with --update=new" : "")
@@ -221,18 +215,23 @@ public struct GoldenRunner: Sendable {
         guard golden != output else { return o }
         o.diff = TextDiff(old: golden, new: output)
         if options.update.rewritesFailed && mayWrite {
-            if let e = write(output, to: c.golden) {
-                o.status = .error
-                o.message = e
-            } else {
-                o.status = .updated
-                o.message = "rewrote \(c.golden); the diff shows what changed"
-            }
+            store(output, in: &o, as: .updated, "rewrote \(c.golden); the diff shows what changed")
         } else {
             o.status = .failed
             o.message = "output differs from \(c.golden)" + (options.update == .none ? "; if the change is right, --update=failed rewrites it" : "")
         }
         return o
+    }
+
+    /// Writes a case's golden and records the outcome: `status` and `message`, or the error.
+    func store(_ output: String, in o: inout CaseOutcome, as status: CaseStatus, _ message: String) {
+        if let e = write(output, to: o.case.golden) {
+            o.status = .error
+            o.message = e
+        } else {
+            o.status = status
+            o.message = message
+        }
     }
 
     /// Writes a golden atomically (its folder created if needed); the error text, or nil.
@@ -257,7 +256,7 @@ public struct GoldenRunner: Sendable {
     /// Deletes an obsolete golden, then its folders left empty (up to `golden/`).
     func delete(_ g: inout ObsoleteGolden) {
         if unlink(g.path) != 0 {
-            g.error = "cannot delete \(g.path): \(String(cString: strerror(errno)))"
+            g.error = "cannot delete \(g.path): \(AtomicWriter.errorText(errno))"
             return
         }
         g.deleted = true
@@ -274,7 +273,7 @@ public struct GoldenRunner: Sendable {
         }
         if let e = makeDirectories(AtomicWriter.directory(of: path)) { return e }
         if mkdir(path, 0o777) != 0 && errno != EEXIST {
-            return "cannot create folder '\(path)': \(String(cString: strerror(errno)))"
+            return "cannot create folder '\(path)': \(AtomicWriter.errorText(errno))"
         }
         return nil
     }

@@ -40,7 +40,7 @@ public enum GraphText {
             for d in v.devices where violating[d]?.contains(name) != true { violating[d, default: []].append(name) }
         }
         let untranslated = Set(reach.devices.filter { v in
-            v.segments.contains { s in !s.hops.contains { if case .mapping = $0 { return true } else { return false } } }
+            v.segments.contains { !$0.isTranslated }
         }.map(\.device))
 
         func busNode(_ b: BusID) -> String { q("bus:" + m.buses[b].name) }

@@ -33,7 +33,7 @@ public enum ReachText {
                     out += ": nothing" + (v.stops.isEmpty ? " (no address it can emit lands in memory)" : ": " + v.stops.map(\.text).joined(separator: "; ")) + "\n"
                     continue
                 }
-                let translated = v.segments.filter { $0.hops.contains { if case .mapping = $0 { return true } else { return false } } }.count
+                let translated = v.segments.filter(\.isTranslated).count
                 out += translated == v.segments.count ? "\n" : translated == 0 ? ", untranslated\n" : ", partly untranslated\n"
                 for s in v.segments where regions.isEmpty || regions.contains(s.region) {
                     out += "  \(span(s.address)) -> \(span(s.phys))  \(m.regions[s.region].name)  \(s.perm)"

@@ -43,8 +43,7 @@ public enum AtomicWriter {
 
         /// The fault `IOTOPO_FAULT` asks for, read once.
         public static let environment: Fault? = {
-            guard let p = getenv("IOTOPO_FAULT") else { return nil }
-            return Fault(String(cString: p))
+            Environment.value("IOTOPO_FAULT").flatMap(Fault.init)
         }()
     }
 

@@ -72,6 +72,7 @@ private struct TreeBuilder {
         self.file = file
         self.limits = limits
         self.input = input
+        parserEnd = EndOfInput(position: LineBreaks.position(ofByte: input.count, in: input))
         // Typical topologies hold one node per 7-9 bytes and half their bytes in scalars;
         // reserving up front avoids repeated growth (and its page faults) on large files.
         nodes.reserveCapacity(max(16, input.count / 7))
@@ -82,7 +83,7 @@ private struct TreeBuilder {
     /// Where the input ends: libyaml's marks at the end of a stream that does not end with a
     /// line break fall on the line after the last one; they are moved back to the end of
     /// the last line, so every range lies inside the file.
-    var parserEnd: EndOfInput { EndOfInput(position: position(ofByte: input.count)) }
+    let parserEnd: EndOfInput
 
     mutating func run(sink: inout DiagnosticSink) -> YAMLDocument? {
         let parser = LibYAMLParser(input: input, end: parserEnd)

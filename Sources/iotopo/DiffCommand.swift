@@ -32,12 +32,9 @@ struct Diff: ParsableCommand {
 
     func run() throws {
         // Policy findings are what the diff reports, so they do not stop it.
-        var options = input.compileOptions
-        options.policy.disabled.formUnion(CheckRegistry.isolationChecks)
-        let a = Compiler.load(path: before, options: options), b = Compiler.load(path: after, options: options)
-        Loading.reportBriefly(a.diagnostics, files: a.files, style: styleOptions.style(fd: 2))
-        Loading.reportBriefly(b.diagnostics, files: b.files, style: styleOptions.style(fd: 2))
-        guard let ma = a.model, let mb = b.model else { throw ExitCode(2) }
+        let style = styleOptions.style(fd: 2)
+        let ma = Loading.analysisModel(before, input: input, style: style), mb = Loading.analysisModel(after, input: input, style: style)
+        guard let ma, let mb else { throw ExitCode(2) }
         let d = PlatformDiff(ma, mb, policy: acsPolicy)
         switch format {
         case .text: Output.out(DiffText.render(d, before: before, after: after))

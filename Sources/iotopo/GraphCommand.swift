@@ -35,11 +35,7 @@ struct Graph: ParsableCommand {
 
     func run() throws {
         // Policy violations are drawn, not fatal: the picture is how one looks at them.
-        var options = input.compileOptions
-        options.policy.disabled.formUnion(CheckRegistry.isolationChecks)
-        let result = Compiler.load(path: topology, options: options)
-        Loading.reportBriefly(result.diagnostics, files: result.files, style: styleOptions.style(fd: 2))
-        guard let model = result.model else { throw ExitCode(1) }
+        guard let model = Loading.analysisModel(topology, input: input, style: styleOptions.style(fd: 2)) else { throw ExitCode(1) }
         let groups = GroupAnalysis(model, policy: acsPolicy)
         let reach = Reachability(model)
         var text = GraphText.dot(model, groups: groups, reach: reach, policies: PolicyEvaluation(model, groups: groups, reach: reach))

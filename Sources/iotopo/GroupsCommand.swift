@@ -36,12 +36,7 @@ struct Groups: ParsableCommand {
     @OptionGroup var styleOptions: StyleOptions
 
     func run() throws {
-        // Policy and VM findings are the analysis' business, not a reason to stop it.
-        var options = input.compileOptions
-        options.policy.disabled.formUnion(CheckRegistry.isolationChecks)
-        let result = Compiler.load(path: topology, options: options)
-        Loading.reportBriefly(result.diagnostics, files: result.files, style: styleOptions.style(fd: 2))
-        guard let model = result.model else { throw ExitCode(1) }
+        guard let model = Loading.analysisModel(topology, input: input, style: styleOptions.style(fd: 2)) else { throw ExitCode(1) }
         let g = GroupAnalysis(model, policy: acsPolicy)
         let p = passthrough ? Passthrough(g, model) : nil
         switch format {

@@ -1,4 +1,5 @@
 import IotopoCompiler
+import IotopoModel
 import IotopoReport
 import IotopoSource
 
@@ -8,5 +9,14 @@ enum Loading {
     /// error, warnings only counted (`iotopo check` shows them).
     static func reportBriefly(_ diagnostics: [Diagnostic], files: SourceFiles, style: TextStyle) {
         Output.err(CommandText.brief(diagnostics, files: files, style: style))
+    }
+
+    /// The model an analysis command (groups, reach, graph, diff) works on: the isolation
+    /// checks off (their findings are what these commands show), errors reported briefly;
+    /// nil when the topology has errors.
+    static func analysisModel(_ path: String, input: InputOptions, style: TextStyle) -> SystemModel? {
+        let result = Compiler.load(path: path, options: input.compileOptions.forAnalysis)
+        reportBriefly(result.diagnostics, files: result.files, style: style)
+        return result.model
     }
 }

@@ -90,9 +90,5 @@ enum Output {
     }
 
     /// Whether an environment variable is set to `value`.
-    static func env(_ name: String) -> String? {
-        guard let p = getenv(name) else { return nil }
-        let n = strlen(p)
-        return p.withMemoryRebound(to: UInt8.self, capacity: n) { String(decoding: UnsafeBufferPointer(start: $0, count: n), as: UTF8.self) }
-    }
+    static func env(_ name: String) -> String? { Environment.value(name) }
 }

@@ -1,3 +1,4 @@
+import IotopoAnalysis
 import IotopoModel
 import IotopoSource
 
@@ -15,6 +16,17 @@ public struct CheckContext {
     var current: CheckInfo
     /// Findings.
     var sink = DiagnosticSink()
+    /// The groups (classic rules) and reachability the isolation checks share, computed by
+    /// the first that needs them.
+    private var isolationCache: (groups: GroupAnalysis, reach: Reachability)?
+
+    /// The model's IOMMU groups and reachability, computed once for all the checks.
+    mutating func isolation() -> (groups: GroupAnalysis, reach: Reachability) {
+        if let c = isolationCache { return c }
+        let c = (groups: GroupAnalysis(model, topology: topology), reach: Reachability(model, topology: topology))
+        isolationCache = c
+        return c
+    }
 
     init(model: SystemModel) {
         self.model = model

@@ -46,3 +46,13 @@ public enum CheckRegistry {
         return i.stage == .model || i.severity == .warning
     }
 }
+
+extension CompileOptions {
+    /// These options with the isolation checks switched off, for the analysis commands and
+    /// their golden cases (`CheckRegistry.isolationChecks`).
+    public var forAnalysis: CompileOptions {
+        var o = self
+        o.policy.disabled.formUnion(CheckRegistry.isolationChecks)
+        return o
+    }
+}

@@ -9,7 +9,8 @@ extension CheckContext {
     func pathNotes(_ d: DeviceID, _ s: Reachability.Segment) -> [DiagnosticNote] {
         let m = model
         var notes = [note("device '\(m.devices[d].name)' is declared here", m.devices[d].origin)]
-        for step in topology.path(of: m.devices[d]).steps {
+        let path = topology.path(of: m.devices[d])
+        for step in path.steps {
             switch step {
             case let .cross(b):
                 notes.append(note("its DMA crosses bridge '\(m.bridges[b].name)'", m.bridges[b].origin))
@@ -43,7 +44,7 @@ extension CheckContext {
                 notes.append(note("this mapping of domain '\(m.domains[dom].name)' grants \(mp.perm) at iova \(hex(mp.iova.base))", mp.origin))
             }
         }
-        if topology.path(of: m.devices[d]).iommus.isEmpty {
+        if path.iommus.isEmpty {
             notes.append(DiagnosticNote("no IOMMU is on its path: it reaches whatever its address width and the bridge windows allow", at: nil))
         }
         return notes

@@ -11,8 +11,8 @@ extension ModelCheck {
                                             after: ["attach-iommu-not-on-path", "attach-conflict"]) { c in
         let m = c.model
         guard !m.policies.isEmpty else { return }
-        let groups = GroupAnalysis(m, topology: c.topology)
-        let eval = PolicyEvaluation(m, groups: groups, reach: Reachability(m, topology: c.topology))
+        let (groups, reach) = c.isolation()
+        let eval = PolicyEvaluation(m, groups: groups, reach: reach)
         for v in eval.violations {
             switch v {
             case let .unmatchedPattern(pi, pat):

@@ -11,7 +11,7 @@ extension ModelCheck {
                                          after: ["attach-iommu-not-on-path"]) { c in
         let m = c.model
         guard !m.vms.isEmpty else { return }
-        let groups = GroupAnalysis(m, topology: c.topology)
+        let groups = c.isolation().groups
         var owners: [DeviceID: [Int]] = [:]
         for (vi, vm) in m.vms.enumerated() {
             for d in vm.devices {
@@ -50,7 +50,7 @@ extension ModelCheck {
                                            after: ["attach-iommu-not-on-path", "attach-conflict"]) { c in
         let m = c.model
         guard !m.vms.isEmpty else { return }
-        let reach = Reachability(m, topology: c.topology)
+        let reach = c.isolation().reach
         for vm in m.vms {
             let guest = RangeSet(vm.memory)
             for d in vm.devices {
