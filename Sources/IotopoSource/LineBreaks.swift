@@ -33,7 +33,9 @@ public enum LineBreaks {
 
     /// The 1-based line and column (in Unicode scalars, as libyaml counts them) of a byte
     /// offset; the offset just past the input is its end position.
-    public static func position<C: RandomAccessCollection>(ofByte offset: Int, in bytes: C) -> SourcePosition
+    /// Inlinable so that callers in other modules get it specialised for their collection:
+    /// unspecialised, the per-byte generic calls made parsing twice as slow.
+    @inlinable public static func position<C: RandomAccessCollection>(ofByte offset: Int, in bytes: C) -> SourcePosition
         where C.Element == UInt8, C.Index == Int {
         var line: UInt32 = 1, column: UInt32 = 1
         var i = bytes.startIndex
