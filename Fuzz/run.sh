@@ -1,19 +1,42 @@
 #!/bin/sh
 # `make fuzz`: builds the libFuzzer harnesses (Fuzz/Package.swift) with the fuzzer and
-# AddressSanitizer, seeds a corpus per harness from the bundled files, runs each for
-# SECONDS (default 120), and prints executions, executions per second, coverage and
-# findings per harness (also in Fuzz/out/stats.txt). Crashes and timeouts land in
-# Fuzz/out/findings/; minimise one with
+# AddressSanitizer, against a libyaml instrumented the same way (Fuzz/libyaml.sh), seeds a
+# corpus per harness from the bundled files, runs each for SECONDS (default 120), and
+# prints executions, executions per second, coverage and findings per harness, this run's
+# and the sum of every run so far (kept in Fuzz/out/total-HARNESS).
+#
+#   Fuzz/run.sh [SECONDS [HARNESS...]]     HARNESS: compile, workload, diff (default all)
+#
+# Crashes and timeouts land in Fuzz/out/findings/, and make the script exit 1; minimise one with
 #   Fuzz/.build/release/FuzzCompile -minimize_crash=1 -runs=20000 FILE
 # and commit it under Tests/IotopoCompilerTests/Regressions/ (see RELIABILITY.md).
+# ASan records no allocation stacks while fuzzing (malloc_context_size=0, a third faster);
+# running a finding again by hand (`Fuzz/.build/release/FuzzCompile FILE`) gives them.
 set -eu
 cd "$(dirname "$0")/.."
 SECONDS_EACH=${1:-120}
+[ $# -gt 0 ] && shift
+HARNESSES=${*:-compile workload diff}
 OUT=Fuzz/out
 mkdir -p "$OUT/findings"
+# libyaml built with coverage and ASan (Fuzz/libyaml.sh). Its pkg-config file, first on
+# PKG_CONFIG_PATH, makes the CYAML target's -lyaml find that archive, the only libyaml in its
+# folder, so the parser is linked in statically and the system's libyaml.so not at all
+# (checked below). Not --whole-archive: -lyaml already comes after the objects that use it,
+# and forcing the archive in again would define each of its members twice.
+LIBYAML=$(Fuzz/libyaml.sh)
+if [ -n "$LIBYAML" ]; then
+  export PKG_CONFIG_PATH="$LIBYAML/../pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+fi
 # The comma form matters: two separate -sanitize flags silently drop one.
 (cd Fuzz && swift build -c release --sanitize=fuzzer -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library)
 BIN=Fuzz/.build/release
+if readelf -d "$BIN/FuzzCompile" | grep -q 'libyaml'; then
+  libyaml="the system's libyaml (not instrumented)"
+else
+  libyaml="libyaml instrumented"
+fi
+echo "fuzzing with $libyaml"
 for h in compile workload diff; do mkdir -p "$OUT/corpus/$h"; done
 cp topologies/*/platform.yaml topologies/*/variants/*.yaml topologies/invalid/*/*.yaml "$OUT/corpus/compile/" 2>/dev/null || true
 cp topologies/*/workloads/*.yaml topologies/invalid/invalid-step/*.yaml "$OUT/corpus/workload/" 2>/dev/null || true
@@ -22,14 +45,34 @@ for g in golden/*/workloads/*.txt golden/*/platform.summary.txt; do
   n=$((n + 1)); { cat "$g"; printf '\0'; sed -e 's/ok/fault/; 3d' "$g"; } > "$OUT/corpus/diff/pair-$n"
 done
 : > "$OUT/stats.txt"
-for h in compile workload diff; do
-  case $h in compile) exe=FuzzCompile ;; workload) exe=FuzzWorkload ;; diff) exe=FuzzDiff ;; esac
+status=0
+for h in $HARNESSES; do
+  case $h in
+    compile) exe=FuzzCompile; len=0 ;; workload) exe=FuzzWorkload; len=0 ;;
+    # Diff inputs up to 2 KiB: the seeds are whole goldens, but a few dozen short lines reach
+    # every branch (the edit budget is 200), at twice the rate.
+    diff) exe=FuzzDiff; len=2048 ;;
+    *) echo "unknown harness '$h' (compile, workload, diff)" >&2; exit 64 ;;
+  esac
   log="$OUT/$h.log"
-  SWIFT_BACKTRACE=enable=no "$BIN/$exe" -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=4096 \
+  touch "$OUT/stamp-$h"
+  ASAN_OPTIONS=${ASAN_OPTIONS:-malloc_context_size=0} SWIFT_BACKTRACE=enable=no \
+    "$BIN/$exe" -max_total_time="$SECONDS_EACH" -max_len=$len -timeout=10 -rss_limit_mb=4096 \
     -dict=Fuzz/yaml.dict -artifact_prefix="$OUT/findings/$h-" -print_final_stats=1 "$OUT/corpus/$h" > "$log" 2>&1 || true
   execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)
   speed=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)
   cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*' || echo 0)
   found=$(ls "$OUT/findings" | grep -c "^$h-" || true)
-  echo "$h: $execs executions, $speed per second, coverage $cov edges, $found findings (log $log)" | tee -a "$OUT/stats.txt"
+  new=$(find "$OUT/findings" -name "$h-*" -newer "$OUT/stamp-$h" | sort)
+  # The running sum of executions and seconds over every run of this harness.
+  set -- $(cat "$OUT/total-$h" 2>/dev/null || echo 0 0)
+  total=$(( $1 + ${execs:-0} )); seconds=$(( $2 + SECONDS_EACH ))
+  echo "$total $seconds" > "$OUT/total-$h"
+  echo "$h: $execs executions, $speed per second, coverage $cov edges, $found findings in Fuzz/out/findings; all runs: $total executions in $seconds s (log $log)" | tee -a "$OUT/stats.txt"
+  if [ -n "$new" ]; then
+    echo "$h: new findings (minimise each and commit it as a regression, RELIABILITY.md):" >&2
+    echo "$new" | sed 's/^/  /' >&2
+    status=1
+  fi
 done
+exit $status

@@ -19,6 +19,27 @@ final class WorkloadCompilerTests: XCTestCase {
         XCTAssertEqual(r.workload?.steps.count, 1)
     }
 
+    func testAWorkloadOnAPrecompiledTopologyIsTheSameAsOneThatCompilesIt() throws {
+        let s = Scratch()
+        let platform = s.write("platform.yaml", basePlatform + "  - {name: gpu, bus: pcie1, rid: 01:00.0}\ndomains:\n  - {name: dom, iommu: dmar0}\nattachments:\n  - {device: gpu, domain: dom}\n")
+        let topo = Compiler.compile(path: platform)
+        for steps in ["  - dma: {device: gpu, op: read, address: 0x1000, size: 4KiB}\n", "  - dma: {device: gpo, op: read, address: 0x1000, size: 4KiB}\n", "  - [unbalanced\n"] {
+            let w = s.write("w.yaml", "workload: {name: w, topology: platform.yaml}\nsteps:\n" + steps)
+            let direct = WorkloadCompiler.compile(path: w)
+            let shared = WorkloadCompiler.compile(path: w, on: topo, topologyPath: platform)
+            XCTAssertEqual(shared.diagnostics, direct.diagnostics, steps)
+            XCTAssertEqual(shared.workload?.name, direct.workload?.name, steps)
+            XCTAssertEqual(shared.workload?.steps.count, direct.workload?.steps.count, steps)
+            XCTAssertEqual(shared.workload?.instanceCount, direct.workload?.instanceCount, steps)
+            XCTAssertEqual(shared.files.files.map(\.path), direct.files.files.map(\.path), steps)
+        }
+        // A topology with errors hands its diagnostics on and no workload.
+        let broken = Compiler.compile(path: s.write("broken.yaml", "platform: {name: [\n"))
+        let r = WorkloadCompiler.compile(path: s.write("w2.yaml", "workload: {name: w, topology: broken.yaml}\nsteps: []\n"), on: broken, topologyPath: "broken.yaml")
+        XCTAssertNil(r.workload)
+        XCTAssertEqual(r.diagnostics, broken.diagnostics)
+    }
+
     func testUnknownDeviceOrDomainIsLocatedWithASuggestion() throws {
         let r = compileWorkload("  - dma: {device: gpo, op: read, address: 0x1000, size: 64}\n  - unmap: {domain: dmo, iova: 0, size: 4KiB}\n")
         XCTAssertEqual(ids(r), ["dangling-reference", "dangling-reference"])

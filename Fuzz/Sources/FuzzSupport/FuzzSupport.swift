@@ -56,11 +56,13 @@ public enum Fuzz {
     /// Diagnostics must point inside the files they name: lines from 1 to the file's line
     /// count (+1 for an end-of-file position), columns from 1.
     public static func checkRanges(_ diagnostics: [Diagnostic], _ files: SourceFiles) {
+        guard !diagnostics.isEmpty else { return }
+        // Each file's line count, counted once (not once per diagnostic).
+        let lineCounts = files.files.map { $0.bytes.map { UInt32(LineBreaks.starts($0).count) } }
         func valid(_ r: SourceRange?) -> Bool {
             guard let r else { return true }
             guard Int(r.file.raw) < files.files.count else { return false }
-            guard let bytes = files.files[Int(r.file.raw)].bytes else { return r.start.line <= 1 }
-            let lines = UInt32(LineBreaks.starts(bytes).count)
+            guard let lines = lineCounts[Int(r.file.raw)] else { return r.start.line <= 1 }
             return r.start.line >= 1 && r.start.line <= lines && r.start.column >= 1
                 && (r.end.line > r.start.line || r.end.line == r.start.line && r.end.column >= r.start.column) && r.end.line <= lines
         }

@@ -4,10 +4,16 @@ import Glibc
 #endif
 
 /// A workload's bytes on a fixed platform (the bundled x86-server, copied into the scratch
-/// folder once): the workload front end and the engine. Invariants: diagnostics inside
-/// their files; every DMA's segments cover exactly the bytes it asked for, in order.
-/// Run from the repository's root (as `make fuzz` does).
-let platform: String = {
+/// folder and compiled once): the workload front end and the engine. Invariants:
+/// diagnostics inside their files; every DMA's segments cover exactly the bytes it asked
+/// for, in order. Run from the repository's root (as `make fuzz` does).
+let options: CompileOptions = {
+    var o = CompileOptions()
+    o.maxGenerated = 10_000
+    return o
+}()
+
+let platform: (path: String, compiled: CompileResult) = {
     for name in ["platform.yaml", "memory.yaml"] {
         guard case let .success(bytes) = FileReader.read("topologies/x86-server/" + name, limit: 1 << 20) else {
             Fuzz.say("run the workload fuzzer from the repository's root")
@@ -15,16 +21,19 @@ let platform: String = {
         }
         bytes.withUnsafeBytes { _ = Fuzz.write(name, $0) }
     }
-    return Fuzz.scratch + "/platform.yaml"
+    let path = Fuzz.scratch + "/platform.yaml"
+    let compiled = Compiler.compile(path: path, options: options)
+    guard compiled.model != nil else {
+        Fuzz.say("the bundled x86-server platform does not compile")
+        exit(2)
+    }
+    return (path, compiled)
 }()
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzWorkload(_ data: UnsafePointer<UInt8>, _ count: Int) -> CInt {
-    _ = platform
     let path = Fuzz.write("workload.yaml", UnsafeRawBufferPointer(start: data, count: count))
-    var options = CompileOptions()
-    options.maxGenerated = 10_000
-    let r = WorkloadCompiler.compile(path: path, topology: platform, options: options)
+    let r = WorkloadCompiler.compile(path: path, on: platform.compiled, topologyPath: platform.path, options: options)
     Fuzz.checkRanges(r.diagnostics, r.files)
     guard let model = r.model, let w = r.workload, !r.hasErrors else { return 0 }
     // Keep each run short: a few thousand instances at most.

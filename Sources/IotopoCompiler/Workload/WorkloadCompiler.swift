@@ -53,6 +53,68 @@ public enum WorkloadCompiler {
     /// overrides it; a relative path given here is relative to where the tool runs, one
     /// written in the workload to the workload file).
     public static func compile(path: String, topology override: String? = nil, options: CompileOptions = CompileOptions()) -> WorkloadResult {
+        let parsed: Parsed
+        switch parse(path: path, options: options) {
+        case let .success(p): parsed = p
+        case let .failure(stop): return stop.result
+        }
+        let (bytes, shown, firstDoc) = (parsed.bytes, parsed.shown, parsed.doc)
+        // Where is the topology? Read just that key first.
+        var topologyPath = override
+        if topologyPath == nil {
+            var probe = Decoder(doc: firstDoc, knownChecks: CheckRegistry.ids, generatedBefore: 0, maxGenerated: options.maxGenerated)
+            topologyPath = header(&probe)?.topology.map { PathText.resolve($0, from: shown) }
+            if topologyPath == nil {
+                let d = probe.sink.diagnostics.isEmpty
+                    ? [Diagnostic(.error, CheckID.missingKey, "the workload is missing 'workload: {topology: PATH}' (or give --topology)", at: .fileStart(firstDoc.file))]
+                    : probe.sink.diagnostics
+                return WorkloadResult(files: parsed.alone, model: nil, workload: nil, diagnostics: d.sorted(by: Diagnostic.printOrder))
+            }
+        }
+        let topo = Compiler.compile(path: topologyPath ?? "", options: options)
+        return compile(parsed: firstDoc, bytes: bytes, shown: shown, on: topo, topologyPath: topologyPath ?? "", options: options)
+    }
+
+    /// Compiles the workload at `path` on a topology already compiled from `topologyPath`
+    /// (what the workload's `topology:` key is then ignored for): many workloads on one
+    /// platform pay for its compile once.
+    public static func compile(path: String, on topo: CompileResult, topologyPath: String, options: CompileOptions = CompileOptions()) -> WorkloadResult {
+        switch parse(path: path, options: options) {
+        case let .success(p): return compile(parsed: p.doc, bytes: p.bytes, shown: p.shown, on: topo, topologyPath: topologyPath, options: options)
+        case let .failure(stop): return stop.result
+        }
+    }
+
+    /// The shared second half: the workload's document, parsed, decoded on the topology.
+    static func compile(parsed firstDoc: YAMLDocument, bytes: [UInt8], shown: String, on topo: CompileResult,
+                        topologyPath: String, options: CompileOptions) -> WorkloadResult {
+        var files = topo.files
+        guard let model = topo.model else {
+            return WorkloadResult(files: files, model: nil, workload: nil, diagnostics: topo.diagnostics)
+        }
+        let id = files.add(path: shown, bytes: bytes)
+        var decoder = Decoder(doc: firstDoc.withFile(id), knownChecks: CheckRegistry.ids, generatedBefore: 0, maxGenerated: options.maxGenerated)
+        let workload = decode(&decoder, model: model, topology: topologyPath)
+        var diags = topo.diagnostics + decoder.sink.diagnostics
+        diags.sort(by: Diagnostic.printOrder)
+        let ok = !diags.contains { $0.severity == .error }
+        return WorkloadResult(files: files, model: model, workload: ok ? workload : nil, diagnostics: diags)
+    }
+
+    /// A workload file read and parsed, its document numbered as the one file of `alone`.
+    struct Parsed {
+        var alone: SourceFiles
+        var bytes: [UInt8]
+        var shown: String
+        var doc: YAMLDocument
+    }
+
+    /// Why a workload file never got parsed, as the result to hand back.
+    struct Stop: Error {
+        var result: WorkloadResult
+    }
+
+    static func parse(path: String, options: CompileOptions) -> Result<Parsed, Stop> {
         var scratch = SourceFiles()
         var sink = DiagnosticSink()
         let shown = PathText.normalize(path)
@@ -61,36 +123,13 @@ public enum WorkloadCompiler {
         case let .success(b): bytes = b
         case let .failure(f):
             sink.error(f.tooLarge ? YAMLCheck.limit : CheckID.ioError, "cannot read '\(shown)': \(f.reason)", at: nil)
-            return WorkloadResult(files: scratch, model: nil, workload: nil, diagnostics: sink.diagnostics)
+            return .failure(Stop(result: WorkloadResult(files: scratch, model: nil, workload: nil, diagnostics: sink.diagnostics)))
         }
-        let tempID = scratch.add(path: shown, bytes: bytes)
-        guard let firstDoc = YAMLLoader.parse(bytes, file: tempID, limits: options.limits, sink: &sink) else {
-            return WorkloadResult(files: scratch, model: nil, workload: nil, diagnostics: sink.diagnostics)
+        let id = scratch.add(path: shown, bytes: bytes)
+        guard let doc = YAMLLoader.parse(bytes, file: id, limits: options.limits, sink: &sink) else {
+            return .failure(Stop(result: WorkloadResult(files: scratch, model: nil, workload: nil, diagnostics: sink.diagnostics)))
         }
-        // Where is the topology? Read just that key first.
-        var topologyPath = override
-        if topologyPath == nil {
-            var probe = Decoder(doc: firstDoc, knownChecks: CheckRegistry.ids, generatedBefore: 0, maxGenerated: options.maxGenerated)
-            topologyPath = header(&probe)?.topology.map { PathText.resolve($0, from: shown) }
-            if topologyPath == nil {
-                let d = probe.sink.diagnostics.isEmpty
-                    ? [Diagnostic(.error, CheckID.missingKey, "the workload is missing 'workload: {topology: PATH}' (or give --topology)", at: .fileStart(tempID))]
-                    : probe.sink.diagnostics
-                return WorkloadResult(files: scratch, model: nil, workload: nil, diagnostics: d.sorted(by: Diagnostic.printOrder))
-            }
-        }
-        let topo = Compiler.compile(path: topologyPath ?? "", options: options)
-        var files = topo.files
-        guard let model = topo.model else {
-            return WorkloadResult(files: files, model: nil, workload: nil, diagnostics: topo.diagnostics)
-        }
-        let id = files.add(path: shown, bytes: bytes)
-        var decoder = Decoder(doc: firstDoc.withFile(id), knownChecks: CheckRegistry.ids, generatedBefore: 0, maxGenerated: options.maxGenerated)
-        let workload = decode(&decoder, model: model, topology: topologyPath ?? "")
-        var diags = topo.diagnostics + decoder.sink.diagnostics
-        diags.sort(by: Diagnostic.printOrder)
-        let ok = !diags.contains { $0.severity == .error }
-        return WorkloadResult(files: files, model: model, workload: ok ? workload : nil, diagnostics: diags)
+        return .success(Parsed(alone: scratch, bytes: bytes, shown: shown, doc: doc))
     }
 
     struct Header {
