@@ -92,10 +92,13 @@ sanitize: test-deps
 	  $(SWIFT) test --scratch-path .build/tsan --sanitize=thread
 
 # libFuzzer harnesses (Fuzz/): the compiler, the workload front end and engine, the golden
-# diff; each runs FUZZ_SECONDS (default 120). Findings go to Fuzz/out/findings/.
+# diff, linked with an instrumented libyaml (Fuzz/libyaml.sh); each runs FUZZ_SECONDS
+# (default 120). FUZZ_HARNESSES picks some (compile workload diff). Findings go to
+# Fuzz/out/findings/ and make the target fail.
 FUZZ_SECONDS ?= 120
+FUZZ_HARNESSES ?=
 fuzz: deps
-	Fuzz/run.sh $(FUZZ_SECONDS)
+	Fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_HARNESSES)
 
 clean:
 	rm -rf .build
