@@ -64,7 +64,11 @@ public enum CaseOutput {
             case let .success(bytes): source = String(decoding: bytes, as: UTF8.self)
             case .failure: source = ""
             }
-            text = CommandText.check([(c.input, Compiler.check(path: c.input, options: FixtureOptions.parse(source)))], style: .plain)
+            // A fixture's options line that does not parse is said at the top of its output,
+            // so the golden diff shows it instead of the fixture running with defaults.
+            let (options, problems) = FixtureOptions.read(source)
+            text = problems.map { "\(c.input): fixture options: \($0)\n" }.joined()
+            text += CommandText.check([(c.input, Compiler.check(path: c.input, options: options))], style: .plain)
         }
         if let target = Self.injectedNondeterminism, target == c.name {
             text += "nondeterminism injected for iotopo's own tests: \(UInt64.random(in: 0 ... .max))\n"

@@ -36,7 +36,7 @@ public enum GitHubReport {
         for g in r.obsolete where !g.deleted {
             let level = r.obsoleteMode == .fail || g.error != nil ? "error" : "warning"
             byKind[.obsolete, default: []].append(command(level, file: g.path, line: nil, title: Kind.obsolete.rawValue,
-                                                          message: g.error ?? "\(g.path): no case produces it; delete it or run iotopo test --obsolete=delete"))
+                                                          message: g.error ?? "\(g.path): \(g.why); delete it or run iotopo test --obsolete=delete"))
         }
         var out = ""
         for kind in Kind.allCases {
@@ -65,7 +65,7 @@ public enum GitHubReport {
             }
         }
         if !r.obsolete.isEmpty {
-            out += "Obsolete goldens (no case produces them):\n\n"
+            out += "Obsolete goldens (no case produces them) and leftovers of interrupted writes:\n\n"
             for g in r.obsolete { out += "- `\(g.path)`" + (g.deleted ? " (deleted)" : "") + "\n" }
             out += "\n"
         }

@@ -1,3 +1,4 @@
+import IotopoSource
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -115,13 +116,19 @@ public enum CaseDiscovery {
     }
 
     /// Every file under `root/golden/` (relative to `root`, in byte order), hidden files
-    /// (`.gitkeep`, an editor's swap file) excepted.
+    /// (`.gitkeep`, an editor's swap file) excepted, but for the writer's leftover
+    /// temporary files.
     public static func goldenFiles(root: String) -> [String] {
         var out: [String] = []
         func walk(_ relative: String) {
             for e in entries(join(root, relative)) {
                 let r = relative + "/" + e
                 if isDirectory(join(root, r)) { walk(r) } else { out.append(r) }
+            }
+            // A write killed before its rename leaves a hidden temporary file; no case
+            // produces it, so it is reported (and deleted) like an obsolete golden.
+            for e in entries(join(root, relative), hidden: true) where AtomicWriter.isTemporary(name: e) {
+                out.append(relative + "/" + e)
             }
         }
         if isDirectory(join(root, "golden")) { walk("golden") }
@@ -138,8 +145,9 @@ public enum CaseDiscovery {
         parts.filter { !$0.isEmpty && $0 != "." }.joined(separator: "/")
     }
 
-    /// The visible entries of a folder in byte order (none when it cannot be read).
-    static func entries(_ dir: String) -> [String] {
+    /// The visible entries of a folder in byte order (none when it cannot be read); with
+    /// `hidden`, only the hidden ones.
+    static func entries(_ dir: String, hidden: Bool = false) -> [String] {
         guard let d = opendir(dir.isEmpty ? "." : dir) else { return [] }
         defer { closedir(d) }
         var out: [String] = []
@@ -148,7 +156,7 @@ public enum CaseDiscovery {
             // name that is not UTF-8 cannot be an iotopo input or golden (paths are shown
             // and matched as text), so it is skipped rather than misread by repair.
             let bytes = withUnsafeBytes(of: e.pointee.d_name) { raw in Array(raw.prefix { $0 != 0 }) }
-            guard let name = String(validating: bytes, as: UTF8.self), !name.hasPrefix(".") else { continue }
+            guard let name = String(validating: bytes, as: UTF8.self), name.hasPrefix(".") == hidden, name != ".", name != ".." else { continue }
             out.append(name)
         }
         return out.sorted { Array($0.utf8).lexicographicallyPrecedes($1.utf8) }

@@ -90,6 +90,12 @@ public struct ObsoleteGolden: Sendable {
     public var deleted = false
     /// Why deleting it failed.
     public var error: String?
+
+    /// Whether it is a temporary file left by an interrupted write rather than a golden.
+    public var isLeftover: Bool { AtomicWriter.isTemporary(name: path.split(separator: "/").last.map(String.init) ?? path) }
+
+    /// Why it is reported: "no case produces it", or that it is a leftover.
+    public var why: String { isLeftover ? "a temporary file left by an interrupted write" : "no case produces it" }
 }
 
 /// The outcome of a run.

@@ -30,12 +30,12 @@ public enum GoldenText {
         }
         for g in r.obsolete {
             if g.deleted {
-                out += "\(style.green("DELETED")) \(g.path): no case produces it\n"
+                out += "\(style.green("DELETED")) \(g.path): \(g.why)\n"
             } else if let e = g.error {
                 out += "\(style.red("ERROR")) \(e)\n"
             } else {
                 let l = r.obsoleteMode == .fail ? style.red("OBSOLETE") : style.magenta("OBSOLETE")
-                out += "\(l) \(g.path): no case produces it; --obsolete=delete removes it\n"
+                out += "\(l) \(g.path): \(g.why); --obsolete=delete removes it\n"
             }
         }
         if !r.obsolete.isEmpty { out += "\n" }

@@ -97,12 +97,12 @@ public enum JUnit {
                 if let e = g.error {
                     tc.children.append(XMLTree("error", [("message", e), ("type", "obsolete")]))
                 } else if g.deleted {
-                    tc.children.append(XMLTree("system-out", text: "\(g.path): no case produces it; deleted\n"))
+                    tc.children.append(XMLTree("system-out", text: "\(g.path): \(g.why); deleted\n"))
                 } else if r.obsoleteMode == .fail {
-                    tc.children.append(XMLTree("failure", [("message", "\(g.path): no case produces it"), ("type", "obsolete")],
-                                                  text: "No case produces \(g.path). Delete it, or run iotopo test --obsolete=delete.\n"))
+                    tc.children.append(XMLTree("failure", [("message", "\(g.path): \(g.why)"), ("type", "obsolete")],
+                                                  text: "\(g.path): \(g.why). Delete it, or run iotopo test --obsolete=delete.\n"))
                 } else {
-                    tc.children.append(XMLTree("system-out", text: "\(g.path): no case produces it\n"))
+                    tc.children.append(XMLTree("system-out", text: "\(g.path): \(g.why)\n"))
                 }
                 return tc
             }

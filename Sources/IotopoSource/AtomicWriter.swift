@@ -156,6 +156,17 @@ public enum AtomicWriter {
         return slash == path.startIndex ? "/" : String(path[..<slash])
     }
 
+    /// Whether a file name is one of this writer's temporary files (`.NAME.tmp-XXXXXX`, as
+    /// `mkstemp` fills the six X's from letters and digits): a process killed between the
+    /// write and the rename leaves one behind.
+    public static func isTemporary(name: String) -> Bool {
+        let b = Array(name.utf8)
+        let marker = Array(".tmp-".utf8)
+        guard b.count > 1 + marker.count + 6, b[0] == UInt8(ascii: "."),
+              Array(b[(b.count - 6 - marker.count) ..< (b.count - 6)]) == marker else { return false }
+        return b.suffix(6).allSatisfy { (0x30 ... 0x39).contains($0) || (0x41 ... 0x5A).contains($0) || (0x61 ... 0x7A).contains($0) }
+    }
+
     /// `strerror` text.
     public static func errorText(_ e: Int32) -> String {
         guard let s = strerror(e) else { return "error \(e)" }

@@ -31,4 +31,20 @@ final class FixtureTests: XCTestCase {
             XCTAssertNotNil(CheckRegistry.info(f.check), "fixture folder \(f.check) is not a registered check")
         }
     }
+
+    func testAFixtureOptionsLineIsReadStrictly() {
+        let good = FixtureOptions.read("# a fixture\n# options: -Werror  --disable unused-domain\t--max-file-size 4KiB --max-generated 10\r\nplatform: {}\n")
+        XCTAssertEqual(good.problems, [])
+        XCTAssertTrue(good.options.policy.warningsAsErrors)
+        XCTAssertEqual(good.options.policy.disabled, ["unused-domain"])
+        XCTAssertEqual(good.options.limits.maxFileSize, 4096)
+        XCTAssertEqual(good.options.maxGenerated, 10)
+        XCTAssertEqual(FixtureOptions.read("platform: {}\n").problems, [], "no options line: the defaults")
+        XCTAssertEqual(FixtureOptions.read("# options: --werror --max-generated ten --disable\n").problems, [
+            "unknown option '--werror' (known: -Werror, --disable ID, --max-file-size SIZE, --max-generated N)",
+            "'--max-generated ten' is not a count",
+            "'--disable' needs a value",
+        ])
+        XCTAssertEqual(FixtureOptions.read("# options: --max-file-size huge\n").problems, ["'--max-file-size huge' is not a size"])
+    }
 }

@@ -73,7 +73,9 @@ enum FixtureHarness {
         let rootText = (try? String(contentsOfFile: relative, encoding: .utf8)) ?? ""
         // What `iotopo check` and the golden fixture cases do: a workload with its topology,
         // a model, or a topology, with the fixture's `# options:` line.
-        let c = Compiler.check(path: relative, options: FixtureOptions.parse(rootText)).compileResult
+        let (options, problems) = FixtureOptions.read(rootText)
+        XCTAssertEqual(problems, [], "\(relative): its # options: line")
+        let c = Compiler.check(path: relative, options: options).compileResult
         let result = (files: c.files, diagnostics: c.diagnostics)
         var expected = sidecar(relative, display: relative)
         for f in result.files.files {

@@ -86,6 +86,15 @@ final class GoldenCommandTests: XCTestCase {
         XCTAssertEqual(try test([]).status, 0)
     }
 
+    func testAFixtureOptionsLineWithAnUnknownWordShowsInTheDiff() throws {
+        let fixture = "topologies/invalid/bad-size/fires.yaml"
+        try write("# options: --Werror\n" + (try read(fixture)), fixture)
+        let r = try test([fixture])
+        XCTAssertEqual(r.status, 1, r.stdout)
+        XCTAssertTrue(r.stdout.contains("FAIL invalid/bad-size/fires"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("+ \(fixture): fixture options: unknown option '--Werror' (known: -Werror, --disable ID, --max-file-size SIZE, --max-generated N)\n"), r.stdout)
+    }
+
     func testAMissingGoldenFailsInCIAndIsCreatedWithUpdateNew() throws {
         let golden = "golden/invalid/bad-size/fires.txt"
         let original = try read(golden)
@@ -182,11 +191,18 @@ final class GoldenCommandTests: XCTestCase {
         let leftovers = listing("golden/arm-soc").filter { $0.contains(".tmp-") }
         XCTAssertLessThanOrEqual(leftovers.count, 1, "the failed write removed its own temporary file; only the killed run's remains: \(leftovers)")
 
-        // And the next run still sees the old golden as what it is.
+        // The next run still sees the old golden as what it is, and reports the killed
+        // write's temporary file as a leftover, which --obsolete=delete removes.
         let again = try test([])
         XCTAssertEqual(again.status, 1)
         XCTAssertTrue(again.stdout.contains("FAIL arm-soc/platform.summary"), again.stdout)
-        XCTAssertFalse(again.stdout.contains("OBSOLETE"), "a temporary file is not an obsolete golden")
+        let leftover = try XCTUnwrap(leftovers.first)
+        XCTAssertTrue(again.stdout.contains("OBSOLETE golden/arm-soc/\(leftover): a temporary file left by an interrupted write; --obsolete=delete removes it"), again.stdout)
+        XCTAssertTrue(again.stdout.contains("1 obsolete golden"), again.stdout)
+        let clean = try test(["--obsolete=delete", "topologies/arm-soc/platform.yaml"], ci: false)
+        XCTAssertTrue(clean.stdout.contains("DELETED golden/arm-soc/\(leftover): a temporary file left by an interrupted write"), clean.stdout)
+        XCTAssertEqual(listing("golden/arm-soc").filter { $0.contains(".tmp-") }, [])
+        XCTAssertEqual(try read(golden), "the old golden, whole\n")
     }
 
     // MARK: Reports

@@ -24,6 +24,14 @@ final class DiagnosticOrderTests: XCTestCase {
 final class AtomicWriterTests: XCTestCase {
     var dir = ""
 
+    func testItsTemporaryFilesAreRecognisedByName() {
+        XCTAssertTrue(AtomicWriter.isTemporary(name: ".basic.txt.tmp-a1B2c3"))
+        XCTAssertTrue(AtomicWriter.isTemporary(name: ".x.tmp-ZZZZZZ"))
+        for name in ["basic.txt.tmp-a1B2c3", ".basic.txt.tmp-a1B2c", ".basic.txt.tmp-a1B2c3d", ".basic.txt.tmp-a1B2_3", ".tmp-a1B2c3", ".gitkeep", ".basic.txt.swp"] {
+            XCTAssertFalse(AtomicWriter.isTemporary(name: name), name)
+        }
+    }
+
     override func setUp() {
         dir = NSTemporaryDirectory() + "iotopo-aw-" + UUID().uuidString
         try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
