@@ -41,11 +41,16 @@ enum CLI {
     }
 
     /// Runs `iotopo args...` in `cwd` (the package root by default) with a clean environment
-    /// plus `env`.
-    static func run(_ args: [String], env: [String: String] = [:], cwd: String? = nil, stdin: String? = nil) throws -> Result {
+    /// plus `env`; with `asNobody` (for a test running as root), as the user nobody.
+    static func run(_ args: [String], env: [String: String] = [:], cwd: String? = nil, stdin: String? = nil, asNobody: Bool = false) throws -> Result {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary)
-        p.arguments = args
+        if asNobody {
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+            p.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", binary] + args
+        } else {
+            p.executableURL = URL(fileURLWithPath: binary)
+            p.arguments = args
+        }
         p.currentDirectoryURL = URL(fileURLWithPath: cwd ?? root)
         var environment = baseEnvironment
         for (k, v) in env { environment[k] = v }

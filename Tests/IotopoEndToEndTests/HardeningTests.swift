@@ -137,4 +137,26 @@ final class HardeningTests: XCTestCase {
         XCTAssertEqual(merge.status, 1)
         XCTAssertTrue(merge.stderr.contains("cannot read 'topologies': is a directory"), merge.stderr)
     }
+
+    /// An unreadable input, for real: root reads every file, so as root the binary runs as
+    /// `nobody` (setpriv drops the user, group and supplementary groups).
+    func testAnUnreadableInputIsAClearError() throws {
+        let secret = dir + "/secret.yaml", root = dir + "/root.yaml"
+        try "platform: {name: t}\n".write(toFile: secret, atomically: true, encoding: .utf8)
+        try "platform: {name: t}\ninclude: [secret.yaml]\n".write(toFile: root, atomically: true, encoding: .utf8)
+        chmod(secret, 0)
+        func check(_ path: String) throws -> CLI.Result {
+            guard getuid() == 0 else { return try CLI.run(["check", path]) }
+            guard FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else { throw XCTSkip("running as root without setpriv") }
+            return try CLI.run(["check", path], asNobody: true)
+        }
+        // `check` prints diagnostics on standard output.
+        let direct = try check(secret)
+        XCTAssertEqual(direct.status, 1, direct.stdout + direct.stderr)
+        XCTAssertTrue(direct.stdout.contains("error: cannot read '\(secret)': permission denied [io-error]"), direct.stdout + direct.stderr)
+        let included = try check(root)
+        XCTAssertEqual(included.status, 1, included.stdout + included.stderr)
+        XCTAssertTrue(included.stdout.contains("\(root):2:"), "located at the include: \(included.stdout)")
+        XCTAssertTrue(included.stdout.contains("permission denied"), included.stdout)
+    }
 }
