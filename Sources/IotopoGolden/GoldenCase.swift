@@ -127,7 +127,7 @@ public enum CaseDiscovery {
             }
             // A write killed before its rename leaves a hidden temporary file; no case
             // produces it, so it is reported (and deleted) like an obsolete golden.
-            for e in entries(join(root, relative), hidden: true) where AtomicWriter.isTemporary(name: e) {
+            for e in entries(join(root, relative), hidden: true) where AtomicWriter.isTemporary(name: e) && isFile(join(root, relative + "/" + e)) {
                 out.append(relative + "/" + e)
             }
         }
