@@ -38,8 +38,12 @@ else
 fi
 echo "fuzzing with $libyaml"
 for h in compile workload diff; do mkdir -p "$OUT/corpus/$h"; done
-cp topologies/*/platform.yaml topologies/*/variants/*.yaml topologies/invalid/*/*.yaml "$OUT/corpus/compile/" 2>/dev/null || true
-cp topologies/*/workloads/*.yaml topologies/invalid/invalid-step/*.yaml "$OUT/corpus/workload/" 2>/dev/null || true
+# Seeds are named after their whole path (many files share a name: platform.yaml, fires.yaml).
+seed() {
+  for f in "$@"; do [ -f "$f" ] && cp "$f" "$OUT/corpus/$h/$(echo "$f" | tr / _)"; done
+}
+h=compile; seed topologies/*/platform.yaml topologies/*/memory.yaml topologies/*/variants/*.yaml topologies/invalid/*/*.yaml
+h=workload; seed topologies/*/workloads/*.yaml topologies/invalid/invalid-step/*.yaml
 n=0
 for g in golden/*/workloads/*.txt golden/*/platform.summary.txt; do
   n=$((n + 1)); { cat "$g"; printf '\0'; sed -e 's/ok/fault/; 3d' "$g"; } > "$OUT/corpus/diff/pair-$n"
