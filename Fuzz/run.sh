@@ -60,6 +60,7 @@ for h in $HARNESSES; do
   esac
   log="$OUT/$h.log"
   touch "$OUT/stamp-$h"
+  start=$(date +%s)
   ASAN_OPTIONS=${ASAN_OPTIONS:-malloc_context_size=0} SWIFT_BACKTRACE=enable=no \
     "$BIN/$exe" -max_total_time="$SECONDS_EACH" -max_len=$len -timeout=10 -rss_limit_mb=4096 \
     -dict=Fuzz/yaml.dict -artifact_prefix="$OUT/findings/$h-" -print_final_stats=1 "$OUT/corpus/$h" > "$log" 2>&1 || true
@@ -70,7 +71,7 @@ for h in $HARNESSES; do
   new=$(find "$OUT/findings" -name "$h-*" -newer "$OUT/stamp-$h" | sort)
   # The running sum of executions and seconds over every run of this harness.
   set -- $(cat "$OUT/total-$h" 2>/dev/null || echo 0 0)
-  total=$(( $1 + ${execs:-0} )); seconds=$(( $2 + SECONDS_EACH ))
+  total=$(( $1 + ${execs:-0} )); seconds=$(( $2 + $(date +%s) - start ))
   echo "$total $seconds" > "$OUT/total-$h"
   echo "$h: $execs executions, $speed per second, coverage $cov edges, $found findings in Fuzz/out/findings; all runs: $total executions in $seconds s (log $log)" | tee -a "$OUT/stats.txt"
   if [ -n "$new" ]; then
