@@ -218,6 +218,18 @@ final class IncludeTests: XCTestCase {
         XCTAssertTrue(r.diagnostics[1].message.contains("directory"))
     }
 
+    func testARepeatedEntryWithADanglingReferenceIsOneError() {
+        // Found by FuzzCompile as a timeout: 9,801 instances each reported the same misspelt
+        // bus, and each report scanned the whole name table (quadratic).
+        let s = Scratch()
+        let p = s.write("t.yaml", "platform: {name: t}\nmemory:\n  - {name: dram, base: 0, size: 1GiB}\nbuses:\n  - {name: axi0, kind: axi}\ndevices:\n  - count: 5000\n    name: uart{i}\n    kind: uart\n    bus: xai0\n    dma: false\n")
+        let r = Compiler.compile(path: p)
+        let dangling = r.diagnostics.filter { $0.id == "dangling-reference" }
+        XCTAssertEqual(dangling.count, 1, dangling.map(\.message).joined(separator: "\n"))
+        XCTAssertEqual(dangling.first?.message, "no bus named 'xai0' (did you mean 'axi0'?)")
+        XCTAssertEqual(dangling.first?.range?.start.line, 10)
+    }
+
     func testUnreadableFile() throws {
         try XCTSkipIf(getuid() == 0, "root reads every file")
         let s = Scratch()

@@ -26,6 +26,12 @@ struct NameTable {
 
     private(set) var entries: [String: Entry] = [:]
     var sink = DiagnosticSink()
+    /// Dangling references already reported, by place: every instance of a repeated entry
+    /// shares its template's range, and one error says it for all of them (a `count: 10000`
+    /// template with a misspelt bus gave 10,000 identical errors and quadratic time).
+    private var reportedDangling: Set<SourceRange> = []
+    /// "Did you mean" hints by kinds and name, so each distinct miss scans the table once.
+    private var hints: [String: String] = [:]
 
     /// Declares every name; returns for each declaration whether it is the first of its name
     /// in source order (and so kept). No sort: when a name repeats, the two origins decide
@@ -94,12 +100,21 @@ struct NameTable {
     /// name is unknown or of another kind, and returns nil silently for a poisoned name.
     mutating func resolve(_ ref: Ref, as kinds: [EntityKind], what: String) -> (kind: EntityKind, id: Int)? {
         guard let e = entries[ref.name] else {
-            let candidates = entries.filter { kinds.contains($0.value.kind) }.map(\.key)
-            let hint = Suggestions.hint(for: ref.name, in: candidates)
+            guard reportedDangling.insert(ref.range).inserted else { return nil }
+            let key = kinds.map(\.rawValue).joined(separator: ",") + "\u{0}" + ref.name
+            let hint: String
+            if let known = hints[key] { hint = known } else {
+                // Sorted, so a tie between two equally close names never depends on
+                // Dictionary order.
+                let candidates = entries.filter { kinds.contains($0.value.kind) }.map(\.key).sorted()
+                hint = Suggestions.hint(for: ref.name, in: candidates)
+                hints[key] = hint
+            }
             sink.error(CheckID.danglingReference, "no \(kinds.map(\.rawValue).joined(separator: " or ")) named '\(ref.name)'\(hint)", at: ref.range)
             return nil
         }
         guard kinds.contains(e.kind) else {
+            guard reportedDangling.insert(ref.range).inserted else { return nil }
             sink.error(CheckID.danglingReference, "\(what) must name \(kinds.map { $0.withArticle }.joined(separator: " or ")), but '\(ref.name)' is \(e.kind.withArticle)",
                        at: ref.range, notes: [DiagnosticNote("'\(ref.name)' is defined here", at: e.range)])
             return nil
