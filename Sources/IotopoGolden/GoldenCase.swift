@@ -121,14 +121,15 @@ public enum CaseDiscovery {
     public static func goldenFiles(root: String) -> [String] {
         var out: [String] = []
         func walk(_ relative: String) {
-            for e in entries(join(root, relative)) {
+            for e in allEntries(join(root, relative)) {
                 let r = relative + "/" + e
-                if isDirectory(join(root, r)) { walk(r) } else { out.append(r) }
-            }
-            // A write killed before its rename leaves a hidden temporary file; no case
-            // produces it, so it is reported (and deleted) like an obsolete golden.
-            for e in entries(join(root, relative), hidden: true) where AtomicWriter.isTemporary(name: e) && isFile(join(root, relative + "/" + e)) {
-                out.append(relative + "/" + e)
+                if !e.hasPrefix(".") {
+                    if isDirectory(join(root, r)) { walk(r) } else { out.append(r) }
+                } else if AtomicWriter.isTemporary(name: e) && isFile(join(root, r)) {
+                    // A write killed before its rename leaves a hidden temporary file; no
+                    // case produces it, so it is reported (and deleted) like an obsolete golden.
+                    out.append(r)
+                }
             }
         }
         if isDirectory(join(root, "golden")) { walk("golden") }
@@ -145,9 +146,13 @@ public enum CaseDiscovery {
         parts.filter { !$0.isEmpty && $0 != "." }.joined(separator: "/")
     }
 
-    /// The visible entries of a folder in byte order (none when it cannot be read); with
-    /// `hidden`, only the hidden ones.
-    static func entries(_ dir: String, hidden: Bool = false) -> [String] {
+    /// The visible entries of a folder in byte order (none when it cannot be read).
+    static func entries(_ dir: String) -> [String] {
+        allEntries(dir).filter { !$0.hasPrefix(".") }
+    }
+
+    /// Every entry of a folder but `.` and `..`, hidden ones included, in byte order.
+    static func allEntries(_ dir: String) -> [String] {
         guard let d = opendir(dir.isEmpty ? "." : dir) else { return [] }
         defer { closedir(d) }
         var out: [String] = []
@@ -156,7 +161,7 @@ public enum CaseDiscovery {
             // name that is not UTF-8 cannot be an iotopo input or golden (paths are shown
             // and matched as text), so it is skipped rather than misread by repair.
             let bytes = withUnsafeBytes(of: e.pointee.d_name) { raw in Array(raw.prefix { $0 != 0 }) }
-            guard let name = String(validating: bytes, as: UTF8.self), name.hasPrefix(".") == hidden, name != ".", name != ".." else { continue }
+            guard let name = String(validating: bytes, as: UTF8.self), name != ".", name != ".." else { continue }
             out.append(name)
         }
         return out.sorted { Array($0.utf8).lexicographicallyPrecedes($1.utf8) }

@@ -32,7 +32,7 @@ struct Check: ParsableCommand {
         case .json: Output.out(DiagnosticFormats.json(all, files: files))
         case .sarif: Output.out(DiagnosticFormats.sarif(all, files: files, version: Iotopo.version))
         }
-        if Output.env("GITHUB_ACTIONS") == "true" {
+        if Environment.value("GITHUB_ACTIONS") == "true" {
             Output.out(DiagnosticFormats.githubAnnotations(all, files: files))
         }
         if all.contains(where: { $0.severity == .error }) { throw ExitCode(1) }

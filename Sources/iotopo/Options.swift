@@ -88,7 +88,4 @@ enum Output {
             }
         }
     }
-
-    /// Whether an environment variable is set to `value`.
-    static func env(_ name: String) -> String? { Environment.value(name) }
 }

@@ -64,7 +64,7 @@ struct Test: ParsableCommand {
 
     /// Whether CI is set (to anything but empty, 0 or false).
     static var isCI: Bool {
-        guard let v = Output.env("CI") else { return false }
+        guard let v = Environment.value("CI") else { return false }
         return !["", "0", "false", "no"].contains(v.lowercased())
     }
 
@@ -88,12 +88,12 @@ struct Test: ParsableCommand {
     /// The shard from --shard, or from Bazel's variables.
     func chosenShard() throws -> Shard? {
         if let s = shard { return Shard(oneBased: s) }
-        guard let total = Output.env("TEST_TOTAL_SHARDS"), let index = Output.env("TEST_SHARD_INDEX") else { return nil }
+        guard let total = Environment.value("TEST_TOTAL_SHARDS"), let index = Environment.value("TEST_SHARD_INDEX") else { return nil }
         guard let n = Int(total), let i = Int(index), let s = Shard(index: i, count: n) else {
             throw ValidationError("TEST_TOTAL_SHARDS=\(total) and TEST_SHARD_INDEX=\(index) do not name a shard (0 <= index < total)")
         }
         // Bazel asks a test runner to touch this file to show it understood sharding.
-        if let status = Output.env("TEST_SHARD_STATUS_FILE"), !status.isEmpty {
+        if let status = Environment.value("TEST_SHARD_STATUS_FILE"), !status.isEmpty {
             _ = FileManager.default.createFile(atPath: status, contents: nil)
         }
         return s
@@ -101,7 +101,7 @@ struct Test: ParsableCommand {
 
     func run() throws {
         let shard = try chosenShard()
-        let junitPath = junit ?? Output.env("XML_OUTPUT_FILE").flatMap { $0.isEmpty ? nil : $0 }
+        let junitPath = junit ?? Environment.value("XML_OUTPUT_FILE").flatMap { $0.isEmpty ? nil : $0 }
         // Report paths given relative to where the command started stay valid after the
         // move to the root.
         let startDir = FileManager.default.currentDirectoryPath
@@ -142,7 +142,7 @@ struct Test: ParsableCommand {
         }, shouldStop: { interruptRequested != 0 })
         if progress { Output.err("\r\u{1B}[K") }
 
-        let github = Output.env("GITHUB_ACTIONS") == "true"
+        let github = Environment.value("GITHUB_ACTIONS") == "true"
         switch format {
         case .text:
             Output.out(GoldenText.render(report, style: styleOptions.style(fd: 1)))
@@ -152,7 +152,7 @@ struct Test: ParsableCommand {
             if github { Output.err(GitHubReport.annotations(report)) }
         }
         var status = report.exitCode
-        if github, let summary = Output.env("GITHUB_STEP_SUMMARY"), !summary.isEmpty {
+        if github, let summary = Environment.value("GITHUB_STEP_SUMMARY"), !summary.isEmpty {
             // The step summary is one file the whole job step appends to; appending is its
             // documented use (a rename would drop what earlier commands wrote).
             if let h = FileHandle(forWritingAtPath: summary) {

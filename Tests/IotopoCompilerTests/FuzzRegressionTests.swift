@@ -53,8 +53,10 @@ final class FuzzRegressionTests: XCTestCase {
     func testEveryWorkloadRegressionKeepsItsInvariants() throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: Self.folder).filter { $0.hasPrefix("workload-") }.sorted()
         XCTAssertFalse(files.isEmpty)
+        let platform = Package.path("topologies/x86-server/platform.yaml")
+        let topology = Compiler.compile(path: platform)
         for f in files {
-            let w = WorkloadCompiler.compile(path: Self.folder + "/" + f, topology: Package.path("topologies/x86-server/platform.yaml"))
+            let w = WorkloadCompiler.compile(path: Self.folder + "/" + f, on: topology, topologyPath: platform)
             XCTAssertEqual(Self.rangesInside(CompileResult(files: w.files, model: w.model, diagnostics: w.diagnostics)), [], f)
         }
     }

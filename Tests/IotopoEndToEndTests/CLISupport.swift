@@ -43,14 +43,17 @@ enum CLI {
     /// Runs `iotopo args...` in `cwd` (the package root by default) with a clean environment
     /// plus `env`; with `asNobody` (for a test running as root), as the user nobody.
     static func run(_ args: [String], env: [String: String] = [:], cwd: String? = nil, stdin: String? = nil, asNobody: Bool = false) throws -> Result {
+        asNobody
+            ? try spawn("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", binary] + args, env: env, cwd: cwd, stdin: stdin)
+            : try spawn(binary, args, env: env, cwd: cwd, stdin: stdin)
+    }
+
+    /// Runs `executable args...` as `run` does iotopo: the clean environment plus `env`,
+    /// `cwd` (the package root by default), both outputs collected.
+    static func spawn(_ executable: String, _ args: [String], env: [String: String] = [:], cwd: String? = nil, stdin: String? = nil) throws -> Result {
         let p = Process()
-        if asNobody {
-            p.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-            p.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", binary] + args
-        } else {
-            p.executableURL = URL(fileURLWithPath: binary)
-            p.arguments = args
-        }
+        p.executableURL = URL(fileURLWithPath: executable)
+        p.arguments = args
         p.currentDirectoryURL = URL(fileURLWithPath: cwd ?? root)
         var environment = baseEnvironment
         for (k, v) in env { environment[k] = v }

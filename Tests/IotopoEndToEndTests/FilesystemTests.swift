@@ -28,24 +28,9 @@ final class FilesystemTests: XCTestCase {
     }
 
     private func run(_ command: [String]) throws -> CLI.Result {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
-        p.arguments = ["--user", "--map-root-user", "--mount"] + command
-        var env = CLI.baseEnvironment
-        env["IOTOPO"] = CLI.binary
-        env["ROOT"] = CLI.root
-        env["D"] = dir + "/disk"
-        env["A"] = dir + "/after"
-        p.environment = env
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
         guard fm.isExecutableFile(atPath: "/usr/bin/unshare") else { throw XCTSkip("/usr/bin/unshare is missing") }
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return CLI.Result(status: p.terminationStatus, killed: p.terminationReason == .uncaughtSignal,
-                          stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        return try CLI.spawn("/usr/bin/unshare", ["--user", "--map-root-user", "--mount"] + command,
+                             env: ["IOTOPO": CLI.binary, "ROOT": CLI.root, "D": dir + "/disk", "A": dir + "/after"])
     }
 
     func after(_ name: String) throws -> String { try String(contentsOfFile: dir + "/after/" + name, encoding: .utf8) }

@@ -58,21 +58,20 @@ public enum WorkloadCompiler {
         case let .success(p): parsed = p
         case let .failure(stop): return stop.result
         }
-        let (bytes, shown, firstDoc) = (parsed.bytes, parsed.shown, parsed.doc)
         // Where is the topology? Read just that key first.
         var topologyPath = override
         if topologyPath == nil {
-            var probe = Decoder(doc: firstDoc, knownChecks: CheckRegistry.ids, generatedBefore: 0, maxGenerated: options.maxGenerated)
-            topologyPath = header(&probe)?.topology.map { PathText.resolve($0, from: shown) }
+            var probe = Decoder(doc: parsed.doc, knownChecks: CheckRegistry.ids, generatedBefore: 0, maxGenerated: options.maxGenerated)
+            topologyPath = header(&probe)?.topology.map { PathText.resolve($0, from: parsed.shown) }
             if topologyPath == nil {
                 let d = probe.sink.diagnostics.isEmpty
-                    ? [Diagnostic(.error, CheckID.missingKey, "the workload is missing 'workload: {topology: PATH}' (or give --topology)", at: .fileStart(firstDoc.file))]
+                    ? [Diagnostic(.error, CheckID.missingKey, "the workload is missing 'workload: {topology: PATH}' (or give --topology)", at: .fileStart(parsed.doc.file))]
                     : probe.sink.diagnostics
                 return WorkloadResult(files: parsed.alone, model: nil, workload: nil, diagnostics: d.sorted(by: Diagnostic.printOrder))
             }
         }
         let topo = Compiler.compile(path: topologyPath ?? "", options: options)
-        return compile(parsed: firstDoc, bytes: bytes, shown: shown, on: topo, topologyPath: topologyPath ?? "", options: options)
+        return compile(parsed, on: topo, topologyPath: topologyPath ?? "", options: options)
     }
 
     /// Compiles the workload at `path` on a topology already compiled from `topologyPath`
@@ -80,20 +79,19 @@ public enum WorkloadCompiler {
     /// platform pay for its compile once.
     public static func compile(path: String, on topo: CompileResult, topologyPath: String, options: CompileOptions = CompileOptions()) -> WorkloadResult {
         switch parse(path: path, options: options) {
-        case let .success(p): return compile(parsed: p.doc, bytes: p.bytes, shown: p.shown, on: topo, topologyPath: topologyPath, options: options)
+        case let .success(p): return compile(p, on: topo, topologyPath: topologyPath, options: options)
         case let .failure(stop): return stop.result
         }
     }
 
     /// The shared second half: the workload's document, parsed, decoded on the topology.
-    static func compile(parsed firstDoc: YAMLDocument, bytes: [UInt8], shown: String, on topo: CompileResult,
-                        topologyPath: String, options: CompileOptions) -> WorkloadResult {
+    static func compile(_ parsed: Parsed, on topo: CompileResult, topologyPath: String, options: CompileOptions) -> WorkloadResult {
         var files = topo.files
         guard let model = topo.model else {
             return WorkloadResult(files: files, model: nil, workload: nil, diagnostics: topo.diagnostics)
         }
-        let id = files.add(path: shown, bytes: bytes)
-        var decoder = Decoder(doc: firstDoc.withFile(id), knownChecks: CheckRegistry.ids, generatedBefore: 0, maxGenerated: options.maxGenerated)
+        let id = files.add(path: parsed.shown, bytes: parsed.bytes)
+        var decoder = Decoder(doc: parsed.doc.withFile(id), knownChecks: CheckRegistry.ids, generatedBefore: 0, maxGenerated: options.maxGenerated)
         let workload = decode(&decoder, model: model, topology: topologyPath)
         var diags = topo.diagnostics + decoder.sink.diagnostics
         diags.sort(by: Diagnostic.printOrder)
