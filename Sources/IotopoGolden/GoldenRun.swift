@@ -150,7 +150,7 @@ public struct GoldenRunner: Sendable {
         let counter = Counter()
         var first: [String?] = []
         var differing: [Int: String] = [:]
-        var variants = [Set<String>](repeating: [], count: cases.count)
+        var variants = [Set<ExactText>](repeating: [], count: cases.count)
         for round in 0 ..< rounds {
             // Round 0 in name order; later rounds shuffled (seeded, so a failure replays),
             // so each case runs at another point and on another thread.
@@ -168,12 +168,12 @@ public struct GoldenRunner: Sendable {
             for (slot, i) in order.enumerated() { byCase[i] = outputs[slot] }
             if round == 0 {
                 first = byCase
-                for i in cases.indices { if let o = byCase[i] { variants[i].insert(o) } }
+                for i in cases.indices { if let o = byCase[i] { variants[i].insert(ExactText(o)) } }
             } else {
                 for i in cases.indices {
                     guard let o = byCase[i], let f = first[i] else { continue }
-                    variants[i].insert(o)
-                    if o != f, differing[i] == nil { differing[i] = o }
+                    variants[i].insert(ExactText(o))
+                    if !o.utf8.elementsEqual(f.utf8), differing[i] == nil { differing[i] = o }
                 }
             }
             if shouldStop() { report.interrupted = true; break }
@@ -201,8 +201,11 @@ public struct GoldenRunner: Sendable {
     func compare(_ c: GoldenCase, _ output: String, options: GoldenRunOptions, mayWrite: Bool) -> CaseOutcome {
         var o = CaseOutcome(case: c, status: .passed, output: output, diff: nil, message: "matches \(c.golden)")
         let golden: String
+        // Compared as bytes, never as Strings (ExactText says why).
+        let goldenBytes: [UInt8]
         switch FileReader.read(c.golden, limit: Int(Int32.max)) {
         case let .success(bytes):
+            goldenBytes = bytes
             golden = String(decoding: bytes, as: UTF8.self)
         case let .failure(f) where f.reason == "no such file":
             o.diff = TextDiff(old: "", new: output)
@@ -218,13 +221,22 @@ public struct GoldenRunner: Sendable {
             o.message = "cannot read \(c.golden): \(f.reason)"
             return o
         }
-        guard golden != output else { return o }
+        guard !goldenBytes.elementsEqual(output.utf8) else { return o }
         o.diff = TextDiff(old: golden, new: output)
+        // Where the diff's lines look alike, say why. Reading replaced the golden's invalid
+        // UTF-8 with U+FFFD, so if that is the only difference the diff is empty; and lines
+        // that differ only in Unicode normalisation print the same.
+        var why = ""
+        if o.diff?.isEmpty == true {
+            why = " (the golden is not valid UTF-8; its invalid bytes read as U+FFFD, which the output has)"
+        } else if golden == output {
+            why = " (only in Unicode normalisation: the same characters in other code points, such as é as U+00E9 or as e and U+0301)"
+        }
         if options.update.rewritesFailed && mayWrite {
-            store(output, in: &o, as: .updated, "rewrote \(c.golden); the diff shows what changed")
+            store(output, in: &o, as: .updated, "rewrote \(c.golden)\(why); the diff shows what changed")
         } else {
             o.status = .failed
-            o.message = "output differs from \(c.golden)" + (options.update == .none ? "; if the change is right, --update=failed rewrites it" : "")
+            o.message = "output differs from \(c.golden)\(why)" + (options.update == .none ? "; if the change is right, --update=failed rewrites it" : "")
         }
         return o
     }

@@ -9,9 +9,22 @@ import IotopoReport
 public struct TextDiff: Sendable {
     /// One line of either text: its characters (without the newline) and whether a newline
     /// ended it (only a last line can lack one).
+    ///
+    /// Lines are equal when their bytes are: a golden test compares bytes, and Swift's
+    /// `==` on strings is canonical equivalence, under which `é` precomposed (U+00E9) and
+    /// `e` plus a combining accent (U+0065 U+0301) are the same line.
     struct Line: Hashable, Sendable {
         var text: Substring
         var terminated: Bool
+
+        static func == (l: Line, r: Line) -> Bool {
+            l.terminated == r.terminated && l.text.utf8.elementsEqual(r.text.utf8)
+        }
+
+        func hash(into h: inout Hasher) {
+            h.combine(terminated)
+            ExactText.hashBytes(text.utf8, into: &h)
+        }
     }
 
     enum Op: Sendable { case equal, delete, insert }

@@ -95,6 +95,42 @@ final class GoldenCommandTests: XCTestCase {
         XCTAssertTrue(r.stdout.contains("+ \(fixture): fixture options: unknown option '--Werror' (known: -Werror, --disable ID, --max-file-size SIZE, --max-generated N)\n"), r.stdout)
     }
 
+    /// A golden passes only when its bytes are the output's: Swift's String `==` (Unicode
+    /// canonical equivalence) and reading with U+FFFD for invalid UTF-8 would each let a
+    /// golden with other bytes pass.
+    func testAGoldenMustMatchByteForByte() throws {
+        // A key named café (é as U+00E9) is echoed by the unknown-key diagnostic.
+        let fixture = "topologies/invalid/unicode-key/fires.yaml"
+        let golden = "golden/invalid/unicode-key/fires.txt"
+        try fm.createDirectory(atPath: dir + "/topologies/invalid/unicode-key", withIntermediateDirectories: true)
+        try write((try read("topologies/invalid/bad-size/passes.yaml")) + "caf\u{E9}: 1\n", fixture)
+        XCTAssertEqual(try test(["--update=new", fixture], ci: false).status, 0)
+        let blessed = try read(golden)
+        XCTAssertTrue(blessed.contains("caf\u{E9}"), blessed)
+        XCTAssertEqual(try test([fixture]).status, 0)
+
+        // The same text with é as e and U+0301: equal as Strings, not as bytes.
+        try write(blessed.replacingOccurrences(of: "caf\u{E9}", with: "cafe\u{301}"), golden)
+        let nfd = try test([fixture])
+        XCTAssertEqual(nfd.status, 1, nfd.stdout)
+        XCTAssertTrue(nfd.stdout.contains("FAIL invalid/unicode-key/fires: output differs from \(golden) (only in Unicode normalisation"), nfd.stdout)
+        XCTAssertTrue(nfd.stdout.contains("| - "), "the diff shows the line")
+
+        // U+FFFD in the output, invalid UTF-8 in the golden: equal once the golden is decoded.
+        let bad = "golden/invalid/yaml-encoding/fires.txt"
+        let original = try Data(contentsOf: URL(fileURLWithPath: dir + "/" + bad))
+        let fffd = Data([0xEF, 0xBF, 0xBD])
+        let broken = Data(original.split(separator: fffd, omittingEmptySubsequences: false).joined(separator: Data([0xFF])))
+        XCTAssertNotEqual(broken, original, "the golden has a U+FFFD to replace")
+        try broken.write(to: URL(fileURLWithPath: dir + "/" + bad))
+        let invalid = try test(["topologies/invalid/yaml-encoding/fires.yaml"])
+        XCTAssertEqual(invalid.status, 1, invalid.stdout)
+        XCTAssertTrue(invalid.stdout.contains("output differs from \(bad) (the golden is not valid UTF-8"), invalid.stdout)
+        let fixed = try test(["--update=failed", "topologies/invalid/yaml-encoding/fires.yaml"], ci: false)
+        XCTAssertEqual(fixed.status, 0, fixed.stdout)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: dir + "/" + bad)), original)
+    }
+
     func testAMissingGoldenFailsInCIAndIsCreatedWithUpdateNew() throws {
         let golden = "golden/invalid/bad-size/fires.txt"
         let original = try read(golden)

@@ -51,6 +51,17 @@ final class TextDiffTests: XCTestCase {
         }
     }
 
+    func testLinesAreEqualOnlyWhenTheirBytesAre() {
+        // Canonically equivalent (Swift's String == says equal), but other bytes.
+        let d = TextDiff(old: "a\ncaf\u{E9}\nb\n", new: "a\ncafe\u{301}\nb\n")
+        XCTAssertFalse(d.isEmpty)
+        XCTAssertEqual(d.hunks.map { [$0.oldCount, $0.newCount] }, [[3, 3]])
+        XCTAssertTrue(d.render(oldName: "g", newName: "o").contains("2   | - caf\u{E9}\n  2 | + cafe\u{301}\n"))
+        XCTAssertTrue(TextDiff(old: "caf\u{E9}\n", new: "caf\u{E9}\n").isEmpty)
+        XCTAssertNotEqual(ExactText("caf\u{E9}"), ExactText("cafe\u{301}"))
+        XCTAssertEqual(Set([ExactText("caf\u{E9}"), ExactText("cafe\u{301}"), ExactText("caf\u{E9}")]).count, 2)
+    }
+
     func testPastTheEditBudgetTheMiddleIsReplacedWhole() {
         let a = (0 ..< 50).map { "old \($0)\n" }.joined(), b = (0 ..< 50).map { "new \($0)\n" }.joined()
         let d = TextDiff(old: "same\n" + a + "end\n", new: "same\n" + b + "end\n", maxEdits: 10)
