@@ -28,6 +28,10 @@ LIBYAML=$(Fuzz/libyaml.sh)
 if [ -n "$LIBYAML" ]; then
   export PKG_CONFIG_PATH="$LIBYAML/../pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
 fi
+# SwiftPM reuses its build plan for the path dependency (the iotopo package) and misses a
+# source file added to it since ("cannot find 'X' in scope"); dropping the plan makes it
+# plan again, which takes a second or two.
+rm -f Fuzz/.build/release/description.json
 # The comma form matters: two separate -sanitize flags silently drop one.
 (cd Fuzz && swift build -c release --sanitize=fuzzer -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library)
 BIN=Fuzz/.build/release
