@@ -230,6 +230,32 @@ final class IncludeTests: XCTestCase {
         XCTAssertEqual(dangling.first?.range?.start.line, 10)
     }
 
+    func testARepeatedEntrysMistakesAreReportedOnceWithTheirHints() {
+        // Each instance decodes the template again; its hints are worked out once
+        // (HintCache), and the sink folds the instances into one error each.
+        let s = Scratch()
+        let p = s.write("t.yaml", "platform: {name: t}\nmemory:\n  - {name: dram, base: 0, size: 1GiB}\nbuses:\n  - {name: axi0, kind: axi}\ndevices:\n  - count: 3000\n    name: uart{i}\n    kind: uart\n    bus: axi0\n    dma: false\n    buss: axi0\n    suppress: {dma-without-iommu-x: because}\n")
+        let r = Compiler.compile(path: p)
+        XCTAssertEqual(r.diagnostics.filter { $0.severity == .error }.map(\.message), [
+            "unknown key 'buss' in a device (did you mean 'bus'?)",
+            "suppression names unknown check 'dma-without-iommu-x' (did you mean 'dma-without-iommu'?)",
+        ])
+    }
+
+    func testTheHintCacheWorksOutEachHintOnce() {
+        var cache = HintCache()
+        var searches = 0
+        let checks = ["dma-without-iommu", "dangling-reference", "unknown-key"]
+        for _ in 0 ..< 1000 {
+            XCTAssertEqual(cache.hint(for: "dma-without-iommu-x", set: "checks") { searches += 1; return checks }, " (did you mean 'dma-without-iommu'?)")
+            XCTAssertEqual(cache.hint(for: "zzz", set: "checks") { searches += 1; return checks }, "")
+        }
+        XCTAssertEqual(searches, 2)
+        // Another set is another search, even for the same word.
+        XCTAssertEqual(cache.hint(for: "zzz", set: "other") { searches += 1; return ["zzy"] }, " (did you mean 'zzy'?)")
+        XCTAssertEqual(searches, 3)
+    }
+
     func testUnreadableFile() throws {
         try XCTSkipIf(getuid() == 0, "root reads every file")
         let s = Scratch()

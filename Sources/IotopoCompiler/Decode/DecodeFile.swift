@@ -181,7 +181,7 @@ extension Decoder {
             guard let s = string(item, "ACS flag") else { ok = false; continue }
             guard let flag = ACSFlags.names.first(where: { $0.0 == s })?.1 else {
                 let all = ACSFlags.names.map(\.0)
-                error(CheckID.invalidValue, "'\(Self.printable(s))' is not an ACS flag; flags are \(all.joined(separator: ", "))\(Suggestions.hint(for: s, in: all))", item)
+                error(CheckID.invalidValue, "'\(Self.printable(s))' is not an ACS flag; flags are \(all.joined(separator: ", "))\(hints.hint(for: s, set: "acs", in: { all }))", item)
                 ok = false
                 continue
             }

@@ -62,6 +62,8 @@ struct Decoder {
     let generatedBefore: Int
     /// Most entries repetitions may generate in the platform.
     let maxGenerated: Int
+    /// "Did you mean" hints: a repeated entry's instances repeat its mistakes.
+    var hints = HintCache()
 
     init(doc: YAMLDocument, knownChecks: Set<String>, generatedBefore: Int, maxGenerated: Int) {
         self.doc = doc
@@ -147,7 +149,7 @@ struct Decoder {
             let name = doc.string(k)
             var names: [String] = []
             for k in asked.map({ "\($0)" }) where !names.contains(k) { names.append(k) }
-            let hint = Suggestions.hint(for: name, in: names)
+            let hint = hints.hint(for: name, set: names.joined(separator: ","), in: { names })
             let list = hint.isEmpty ? "; expected one of: " + names.joined(separator: ", ") : ""
             error(CheckID.unknownKey, "unknown key '\(Self.printable(name))' in \(f.what)\(hint)\(list)", k)
         }
@@ -164,7 +166,7 @@ struct Decoder {
             let k = doc.key(v, i), r = doc.value(v, i)
             let id = doc.string(k)
             guard knownChecks.contains(id) else {
-                error(CheckID.invalidSuppression, "suppression names unknown check '\(Self.printable(id))'\(Suggestions.hint(for: id, in: knownChecks.sorted()))", k)
+                error(CheckID.invalidSuppression, "suppression names unknown check '\(Self.printable(id))'\(hints.hint(for: id, set: "checks", in: { knownChecks.sorted() }))", k)
                 continue
             }
             guard CheckRegistry.isSuppressible(id) else {
@@ -320,7 +322,7 @@ struct Decoder {
         guard let s = string(n, what) else { return nil }
         if let v = E(rawValue: s) { return v }
         let all = E.allCases.map(\.rawValue)
-        let hint = Suggestions.hint(for: s, in: all)
+        let hint = hints.hint(for: s, set: all.joined(separator: ","), in: { all })
         error(CheckID.invalidValue, "\(what) '\(Self.printable(s))' is not one of: \(all.joined(separator: ", "))\(hint)", n)
         return nil
     }

@@ -31,7 +31,7 @@ struct NameTable {
     /// template with a misspelt bus gave 10,000 identical errors and quadratic time).
     private var reportedDangling: Set<SourceRange> = []
     /// "Did you mean" hints by kinds and name, so each distinct miss scans the table once.
-    private var hints: [String: String] = [:]
+    private var hints = HintCache()
 
     /// Declares every name; returns for each declaration whether it is the first of its name
     /// in source order (and so kept). No sort: when a name repeats, the two origins decide
@@ -101,14 +101,10 @@ struct NameTable {
     mutating func resolve(_ ref: Ref, as kinds: [EntityKind], what: String) -> (kind: EntityKind, id: Int)? {
         guard let e = entries[ref.name] else {
             guard reportedDangling.insert(ref.range).inserted else { return nil }
-            let key = kinds.map(\.rawValue).joined(separator: ",") + "\u{0}" + ref.name
-            let hint: String
-            if let known = hints[key] { hint = known } else {
-                // Sorted, so a tie between two equally close names never depends on
-                // Dictionary order.
-                let candidates = entries.filter { kinds.contains($0.value.kind) }.map(\.key).sorted()
-                hint = Suggestions.hint(for: ref.name, in: candidates)
-                hints[key] = hint
+            // Sorted, so a tie between two equally close names never depends on Dictionary
+            // order.
+            let hint = hints.hint(for: ref.name, set: kinds.map(\.rawValue).joined(separator: ",")) {
+                entries.filter { kinds.contains($0.value.kind) }.map(\.key).sorted()
             }
             sink.error(CheckID.danglingReference, "no \(kinds.map(\.rawValue).joined(separator: " or ")) named '\(ref.name)'\(hint)", at: ref.range)
             return nil
