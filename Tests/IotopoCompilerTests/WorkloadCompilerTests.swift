@@ -100,4 +100,22 @@ final class WorkloadCompilerTests: XCTestCase {
         XCTAssertEqual(wl.steps.count, 3)
         XCTAssertEqual(wl.instanceCount, 4 * 3 + 2)
     }
+    func testAStepTemplateMissingAtEveryInstanceIsOneErrorWithTheFirstHint() throws {
+        // Each instance misses with another name (x0, x1...); only the first searches the
+        // devices for a hint (Decoder.firstMiss: searching for all was quadratic).
+        let s = Scratch()
+        s.write("p.yaml", basePlatform + "  - {count: 2000, name: \"d{i}\", bus: system, dma: false}\n")
+        let w = s.write("w.yaml", """
+        workload: {name: w, topology: p.yaml}
+        steps:
+          - count: 2000
+            dma: {device: "x{i}", op: read, address: 0x1000, size: 64}
+          - count: 2
+            map: {domain: nodom, iova: 0, phys: 0, size: 4KiB}
+        """)
+        let r = WorkloadCompiler.compile(path: w)
+        let errors = r.diagnostics.filter { $0.severity == .error }
+        XCTAssertEqual(errors.map(\.message), ["the topology has no device named 'x0' (did you mean 'd0'?)", "the topology has no domain named 'nodom'"])
+        XCTAssertEqual(errors.first?.notes.map(\.message), ["in instance i=0 of this repeated entry", "the same problem occurs in 1999 more instances"])
+    }
 }

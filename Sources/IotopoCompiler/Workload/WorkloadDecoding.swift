@@ -174,7 +174,7 @@ enum WorkloadDecoding {
         case let .absolute(p): address = p
         case let .region(ref, offset):
             guard let r = c.names.regions[ref.name] else {
-                d.error(CheckID.danglingReference, c.names.miss(ref.name, kind: "memory region", candidates: Array(c.names.regions.keys)), physNode)
+                d.error(CheckID.danglingReference, c.names.miss(ref.name, kind: "memory region", candidates: d.firstMiss(at: physNode) ? Array(c.names.regions.keys) : []), physNode)
                 return nil
             }
             let (p, o) = c.model.regions[r].range.base.addingReportingOverflow(offset)
@@ -320,7 +320,7 @@ enum WorkloadDecoding {
     private static func entity<T>(_ d: inout Decoder, _ n: YAMLNodeID, _ c: WorkloadContext, kind: String, _ table: [String: EntityID<T>]) -> EntityID<T>? {
         guard let ref = d.name(n, kind) else { return nil }
         if let x = table[ref.name] { return x }
-        d.error(CheckID.danglingReference, c.names.miss(ref.name, kind: kind, candidates: Array(table.keys)), n)
+        d.error(CheckID.danglingReference, c.names.miss(ref.name, kind: kind, candidates: d.firstMiss(at: n) ? Array(table.keys) : []), n)
         return nil
     }
 
@@ -353,7 +353,7 @@ enum WorkloadDecoding {
         }
         if let v = d.optional(&f, "region") {
             if let ref = d.name(v, "region"), let r = c.names.regions[ref.name] { e.region = r } else {
-                d.error(CheckID.danglingReference, c.names.miss(d.doc.string(v), kind: "memory region", candidates: Array(c.names.regions.keys)), v); ok = false
+                d.error(CheckID.danglingReference, c.names.miss(d.doc.string(v), kind: "memory region", candidates: d.firstMiss(at: v) ? Array(c.names.regions.keys) : []), v); ok = false
             }
         }
         if let v = d.optional(&f, "iotlb") {
