@@ -256,6 +256,24 @@ final class IncludeTests: XCTestCase {
         XCTAssertEqual(searches, 3)
     }
 
+    func testTheHintSearchStopsAtItsBudget() {
+        // At the limit: two searches of three candidates fit a budget of six.
+        var cache = HintCache(budget: 6)
+        let names = ["alpha", "bravo", "charlie"]
+        XCTAssertEqual(cache.hint(for: "alpah", set: "s") { names }, " (did you mean 'alpha'?)")
+        XCTAssertEqual(cache.hint(for: "bravp", set: "s") { names }, " (did you mean 'bravo'?)")
+        // One past it: no search; the first miss says why, later ones say nothing.
+        var searched = false
+        XCTAssertEqual(cache.hint(for: "charlei", set: "s") { searched = true; return names }, HintCache.exhausted)
+        XCTAssertEqual(cache.hint(for: "charlee", set: "s") { searched = true; return names }, "")
+        XCTAssertFalse(searched)
+        // A word already searched keeps its hint.
+        XCTAssertEqual(cache.hint(for: "alpah", set: "s") { names }, " (did you mean 'alpha'?)")
+        // A search that would cross the budget is not started.
+        var small = HintCache(budget: 2)
+        XCTAssertEqual(small.hint(for: "alpah", set: "s") { names }, HintCache.exhausted)
+    }
+
     func testUnreadableFile() throws {
         try XCTSkipIf(getuid() == 0, "root reads every file")
         let s = Scratch()

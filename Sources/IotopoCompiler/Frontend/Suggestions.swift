@@ -37,23 +37,46 @@ enum Suggestions {
     }
 }
 
-/// Hints already worked out, by candidate set and word.
+/// Hints already worked out, by candidate set and word, within a budget of comparisons.
 ///
 /// A repeated entry (`count: N`) decodes its template N times, each time with the same
 /// mistakes, and a reference to a missing name may be written at many places; without the
 /// cache every one of them searched the candidates again (100,000 instances of one misspelt
 /// suppression took 9 s instead of 2). Keyed by bytes, as the distance is measured.
+///
+/// Distinct misses cannot share a search, so N of them among N candidates would still be
+/// quadratic (20,000 attachments naming 20,000 missing devices took 4 min 40 s). Searches
+/// therefore stop once `budget` candidates have been compared: later misses get no hint,
+/// and the first of them says so. The budget (docs/limits.md) is far above what a real
+/// file's mistakes need, and reporting goes in file order, so the cut is deterministic.
 struct HintCache {
+    /// Candidates compared, at most, by one cache (one file's decoder, one name table).
+    static let defaultBudget = 1_000_000
+    static let exhausted = " (no more 'did you mean' suggestions: too many unknown names to search)"
+
     private var known: [[UInt8]: String] = [:]
+    private var left: Int
+    private var saidExhausted = false
+
+    init(budget: Int = HintCache.defaultBudget) { left = budget }
 
     /// `Suggestions.hint(for: word, in: candidates())`, computed once per `set` and `word`;
     /// `set` names the candidates (the same `set` must always mean the same candidates).
+    /// Past the budget, "" (and `exhausted`, the first time).
     mutating func hint(for word: String, set: String, in candidates: () -> [String]) -> String {
         var key = Array(set.utf8)
         key.append(0)
         key += word.utf8
         if let h = known[key] { return h }
-        let h = Suggestions.hint(for: word, in: candidates())
+        let list = left > 0 ? candidates() : []
+        guard left >= list.count, left > 0 else {
+            left = 0
+            if saidExhausted { return "" }
+            saidExhausted = true
+            return Self.exhausted
+        }
+        left -= list.count
+        let h = Suggestions.hint(for: word, in: list)
         known[key] = h
         return h
     }

@@ -33,7 +33,13 @@ public struct ModelNames: Sendable {
 
     /// Why a name did not resolve to a `kind`: another kind of entity, or a near miss.
     public func miss(_ name: String, kind: String, candidates: [String]) -> String {
+        miss(name, kind: kind, hint: { Suggestions.hint(for: name, in: candidates) })
+    }
+
+    /// The same, with the hint worked out by the caller (a workload's decoder, which caches
+    /// hints and bounds their search), only when it is needed.
+    func miss(_ name: String, kind: String, hint: () -> String) -> String {
         if let other = kinds[name] { return "'\(name)' is \(other == "IOMMU" ? "an" : "a") \(other), not \(kind == "IOMMU" ? "an" : "a") \(kind)" }
-        return "the topology has no \(kind) named '\(name)'\(Suggestions.hint(for: name, in: candidates))"
+        return "the topology has no \(kind) named '\(name)'\(hint())"
     }
 }

@@ -174,7 +174,8 @@ enum WorkloadDecoding {
         case let .absolute(p): address = p
         case let .region(ref, offset):
             guard let r = c.names.regions[ref.name] else {
-                d.error(CheckID.danglingReference, c.names.miss(ref.name, kind: "memory region", candidates: d.firstMiss(at: physNode) ? Array(c.names.regions.keys) : []), physNode)
+                let message = d.miss(ref.name, kind: "memory region", at: physNode, c) { Array(c.names.regions.keys) }
+                d.error(CheckID.danglingReference, message, physNode)
                 return nil
             }
             let (p, o) = c.model.regions[r].range.base.addingReportingOverflow(offset)
@@ -320,7 +321,8 @@ enum WorkloadDecoding {
     private static func entity<T>(_ d: inout Decoder, _ n: YAMLNodeID, _ c: WorkloadContext, kind: String, _ table: [String: EntityID<T>]) -> EntityID<T>? {
         guard let ref = d.name(n, kind) else { return nil }
         if let x = table[ref.name] { return x }
-        d.error(CheckID.danglingReference, c.names.miss(ref.name, kind: kind, candidates: d.firstMiss(at: n) ? Array(table.keys) : []), n)
+        let message = d.miss(ref.name, kind: kind, at: n, c) { Array(table.keys) }
+        d.error(CheckID.danglingReference, message, n)
         return nil
     }
 
@@ -353,7 +355,8 @@ enum WorkloadDecoding {
         }
         if let v = d.optional(&f, "region") {
             if let ref = d.name(v, "region"), let r = c.names.regions[ref.name] { e.region = r } else {
-                d.error(CheckID.danglingReference, c.names.miss(d.doc.string(v), kind: "memory region", candidates: d.firstMiss(at: v) ? Array(c.names.regions.keys) : []), v); ok = false
+                let message = d.miss(d.doc.string(v), kind: "memory region", at: v, c) { Array(c.names.regions.keys) }
+                d.error(CheckID.danglingReference, message, v); ok = false
             }
         }
         if let v = d.optional(&f, "iotlb") {
@@ -376,6 +379,16 @@ enum WorkloadDecoding {
 }
 
 /// `op: read` or `op: write`.
+extension Decoder {
+    /// Why `name` is not a `kind` of the topology, for an error at `n`. The hint is worked
+    /// out only for the first name missed at that place (`firstMiss`) and through the hint
+    /// cache, whose budget bounds the search.
+    mutating func miss(_ name: String, kind: String, at n: YAMLNodeID, _ c: WorkloadContext, candidates: () -> [String]) -> String {
+        let first = firstMiss(at: n)
+        return c.names.miss(name, kind: kind, hint: { first ? hints.hint(for: name, set: "workload " + kind, in: candidates) : "" })
+    }
+}
+
 enum AccessKind: String, CaseIterable {
     case read, write
 }
