@@ -227,13 +227,79 @@ def analysis_bench(sizes, runs):
     return "\n".join(lines) + "\n"
 
 
+MISTAKES_HEADER = """platform: {name: t}
+memory:
+  - {name: dram, base: 0x0, size: 2GiB}
+buses:
+  - {name: system, kind: system}
+  - {name: pcie0, kind: pcie, number: 0}
+bridges:
+  - {name: rc0, kind: root-complex, upstream: system, downstream: pcie0}
+iommus:
+  - {name: dmar0, kind: intel-vtd, at: rc0}
+"""
+
+
+def ensure_mistake_inputs():
+    """Three files full of one kind of mistake each, at a size where searching for "did
+    you mean" hints used to dominate (RELIABILITY.md, findings 6 to 8)."""
+    files = {}
+    # A 100,000-instance template with an unknown key and a misspelt suppression.
+    files["repeated"] = MISTAKES_HEADER + """devices:
+  - name: "dev{i}"
+    count: 100000
+    bus: system
+    dma: false
+    colour: red
+    suppress: {dma-without-iommu-x: "because"}
+"""
+    # 20,000 attachments, each naming a missing device (dex0...) among 20,000 (dev0...).
+    att = [MISTAKES_HEADER, 'devices:\n  - {count: 20000, name: "dev{i}", bus: system, dma: false}\n',
+           "domains:\n  - {name: dom, iommu: dmar0}\nattachments:\n"]
+    att += ["  - {device: dex%d, domain: dom}\n" % i for i in range(20000)]
+    files["distinct"] = "".join(att)
+    # The platform of 20,000 devices alone, and a 20,000-step workload template that misses
+    # a device at every instance.
+    files["platform"] = MISTAKES_HEADER + 'devices:\n  - {count: 20000, name: "dev{i}", bus: system, dma: false}\n'
+    files["workload"] = """workload: {name: w, topology: mistakes-platform.yaml}
+steps:
+  - count: 20000
+    dma: {device: "dex{i}", op: read, address: 0x1000, size: 64}
+"""
+    paths = {}
+    for name, text in files.items():
+        path = os.path.join(OUT, "mistakes-%s.yaml" % name)
+        if not os.path.exists(path) or open(path).read() != text:
+            with open(path, "w") as f:
+                f.write(text)
+        paths[name] = path
+    return paths
+
+
+def mistakes_bench(runs):
+    """Files with many mistakes: each must be reported in about the time a clean file of
+    the same size compiles, not in minutes."""
+    p = ensure_mistake_inputs()
+    lines = ["| input | command | time | peak memory |", "| --- | --- | ---: | ---: |"]
+    cases = (
+        ("100,000 instances of a device with an unknown key and a misspelt suppression", ["check", p["repeated"]]),
+        ("20,000 attachments naming missing devices, among 20,000 devices", ["check", p["distinct"]]),
+        ("a 20,000-step template missing a device at every step, among 20,000 devices", ["run", p["workload"]]),
+    )
+    for what, cmd in cases:
+        print("== mistakes: %s, %d runs" % (what, runs), file=sys.stderr)
+        t, m = measure([IOTOPO] + cmd, runs, ok=(1,))
+        lines.append("| %s | `iotopo %s` | %.2f s | %.0f MB |" % (what, cmd[0], t, m / 1024))
+    return "\n".join(lines) + "\n"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="2000,20000,200000")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--quick", action="store_true", help="one size (20000), three runs")
     ap.add_argument("--full", action="store_true", help="also run dtc with labels at 200k devices (about 20 minutes: it is quadratic)")
-    ap.add_argument("--only", choices=["compile", "engine", "golden", "analysis"], help="run one part")
+    ap.add_argument("--only", choices=["compile", "engine", "golden", "analysis", "mistakes"], help="run one part")
     args = ap.parse_args()
     sizes = [20000] if args.quick else [int(s) for s in args.sizes.split(",")]
     runs = 3 if args.quick else args.runs
@@ -249,6 +315,8 @@ def main():
         report += "## Golden runs\n\n" + golden_bench(max(runs, 5)) + "\n"
     if args.only in (None, "analysis"):
         report += "## Isolation analysis\n\n" + analysis_bench(sizes, runs) + "\n"
+    if args.only in (None, "mistakes"):
+        report += "## Mistakes at scale\n\n" + mistakes_bench(runs) + "\n"
     with open(os.path.join(OUT, "results.md"), "w") as f:
         f.write(report)
     print(report)
