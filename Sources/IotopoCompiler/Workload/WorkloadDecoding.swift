@@ -378,7 +378,6 @@ enum WorkloadDecoding {
     }
 }
 
-/// `op: read` or `op: write`.
 extension Decoder {
     /// Why `name` is not a `kind` of the topology, for an error at `n`. The hint is worked
     /// out only for the first name missed at that place (`firstMiss`) and through the hint
@@ -389,6 +388,7 @@ extension Decoder {
     }
 }
 
+/// `op: read` or `op: write`.
 enum AccessKind: String, CaseIterable {
     case read, write
 }
