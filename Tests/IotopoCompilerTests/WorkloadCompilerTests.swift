@@ -4,9 +4,13 @@ import XCTest
 
 /// The workload front end: every bad input is a located error, never a crash.
 final class WorkloadCompilerTests: XCTestCase {
-    func compileWorkload(_ steps: String, header: String? = nil) -> WorkloadResult {
+    /// `basePlatform` with a GPU attached to a domain and a UART.
+    static let platform = basePlatform + "  - {name: gpu, bus: pcie1, rid: 01:00.0, msi: {vectors: 2}}\n  - {name: uart, bus: system, dma: false}\ndomains:\n  - {name: dom, iommu: dmar0}\nattachments:\n  - {device: gpu, domain: dom}\n"
+
+    /// Compiles `steps` as a workload on `platform`.
+    func compileWorkload(_ steps: String, header: String? = nil, platform: String = WorkloadCompilerTests.platform) -> WorkloadResult {
         let s = Scratch()
-        s.write("platform.yaml", basePlatform + "  - {name: gpu, bus: pcie1, rid: 01:00.0, msi: {vectors: 2}}\n  - {name: uart, bus: system, dma: false}\ndomains:\n  - {name: dom, iommu: dmar0}\nattachments:\n  - {device: gpu, domain: dom}\n")
+        s.write("platform.yaml", platform)
         let text = (header ?? "workload: {name: w, topology: platform.yaml}\n") + "steps:\n" + steps
         return WorkloadCompiler.compile(path: s.write("w.yaml", text))
     }
@@ -84,36 +88,29 @@ final class WorkloadCompilerTests: XCTestCase {
     }
 
     func testDevicePatternsAndCountExpand() throws {
-        let s = Scratch()
-        s.write("p.yaml", basePlatform + "  - {count: 4, name: \"d{i}\", bus: pcie1, rid: \"01:{i:02x}.0\"}\n")
-        let w = s.write("w.yaml", """
-        workload: {name: w, topology: p.yaml}
-        steps:
+        let r = compileWorkload("""
           - dma: {device: {each: "d{i}", count: 4}, op: read, address: 0x1000, size: 64}
             repeat: 3
           - count: 2
             dma: {device: "d{i}", op: write, address: 0x1000, size: 64}
-        """)
-        let r = WorkloadCompiler.compile(path: w)
+
+        """, platform: basePlatform + "  - {count: 4, name: \"d{i}\", bus: pcie1, rid: \"01:{i:02x}.0\"}\n")
         XCTAssertEqual(ids(r), [])
         let wl = try XCTUnwrap(r.workload)
         XCTAssertEqual(wl.steps.count, 3)
         XCTAssertEqual(wl.instanceCount, 4 * 3 + 2)
     }
+
     func testAStepTemplateMissingAtEveryInstanceIsOneErrorWithTheFirstHint() throws {
         // Each instance misses with another name (x0, x1...); only the first searches the
         // devices for a hint (Decoder.firstMiss: searching for all was quadratic).
-        let s = Scratch()
-        s.write("p.yaml", basePlatform + "  - {count: 2000, name: \"d{i}\", bus: system, dma: false}\n")
-        let w = s.write("w.yaml", """
-        workload: {name: w, topology: p.yaml}
-        steps:
+        let r = compileWorkload("""
           - count: 2000
             dma: {device: "x{i}", op: read, address: 0x1000, size: 64}
           - count: 2
             map: {domain: nodom, iova: 0, phys: 0, size: 4KiB}
-        """)
-        let r = WorkloadCompiler.compile(path: w)
+
+        """, platform: basePlatform + "  - {count: 2000, name: \"d{i}\", bus: system, dma: false}\n")
         let errors = r.diagnostics.filter { $0.severity == .error }
         XCTAssertEqual(errors.map(\.message), ["the topology has no device named 'x0' (did you mean 'd0'?)", "the topology has no domain named 'nodom'"])
         XCTAssertEqual(errors.first?.notes.map(\.message), ["in instance i=0 of this repeated entry", "the same problem occurs in 1999 more instances"])

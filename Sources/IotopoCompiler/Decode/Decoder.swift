@@ -175,7 +175,7 @@ struct Decoder {
             let k = doc.key(v, i), r = doc.value(v, i)
             let id = doc.string(k)
             guard knownChecks.contains(id) else {
-                error(CheckID.invalidSuppression, "suppression names unknown check '\(Self.printable(id))'\(hints.hint(for: id, set: "checks", in: { knownChecks.sorted() }))", k)
+                error(CheckID.invalidSuppression, "suppression names unknown check '\(Self.printable(id))'\(hints.hint(for: id, set: "checks", in: { Array(knownChecks) }))", k)
                 continue
             }
             guard CheckRegistry.isSuppressible(id) else {
@@ -331,7 +331,7 @@ struct Decoder {
         guard let s = string(n, what) else { return nil }
         if let v = E(rawValue: s) { return v }
         let all = E.allCases.map(\.rawValue)
-        let hint = hints.hint(for: s, set: all.joined(separator: ","), in: { all })
+        let hint = hints.hint(for: s, set: "\(E.self)", in: { all })
         error(CheckID.invalidValue, "\(what) '\(Self.printable(s))' is not one of: \(all.joined(separator: ", "))\(hint)", n)
         return nil
     }

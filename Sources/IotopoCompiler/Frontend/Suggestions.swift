@@ -1,6 +1,8 @@
 /// "Did you mean" suggestions by edit distance.
 enum Suggestions {
-    /// The candidate closest to `word`, if it is close enough to be a plausible typo.
+    /// The candidate closest to `word`, if it is close enough to be a plausible typo. Of
+    /// two equally close, the one that sorts first, so the order of `candidates` never
+    /// matters (a Dictionary's or a Set's elements may be passed as they come).
     static func closest(to word: String, in candidates: [String]) -> String? {
         let w = Array(word.utf8)
         guard w.count <= 64 else { return nil }
@@ -69,11 +71,12 @@ struct HintCache {
         key += word.utf8
         if let h = known[key] { return h }
         let list = left > 0 ? candidates() : []
-        guard left >= list.count, left > 0 else {
+        // A search that would cross the budget is not started.
+        guard left > 0, list.count <= left else {
             left = 0
-            if saidExhausted { return "" }
+            let said = saidExhausted
             saidExhausted = true
-            return Self.exhausted
+            return said ? "" : Self.exhausted
         }
         left -= list.count
         let h = Suggestions.hint(for: word, in: list)

@@ -101,10 +101,8 @@ struct NameTable {
     mutating func resolve(_ ref: Ref, as kinds: [EntityKind], what: String) -> (kind: EntityKind, id: Int)? {
         guard let e = entries[ref.name] else {
             guard reportedDangling.insert(ref.range).inserted else { return nil }
-            // Sorted, so a tie between two equally close names never depends on Dictionary
-            // order.
             let hint = hints.hint(for: ref.name, set: kinds.map(\.rawValue).joined(separator: ",")) {
-                entries.filter { kinds.contains($0.value.kind) }.map(\.key).sorted()
+                entries.filter { kinds.contains($0.value.kind) }.map(\.key)
             }
             sink.error(CheckID.danglingReference, "no \(kinds.map(\.rawValue).joined(separator: " or ")) named '\(ref.name)'\(hint)", at: ref.range)
             return nil
