@@ -5,8 +5,10 @@ import XCTest
 
 /// Replays every input the fuzzers (Fuzz/, `make fuzz`) found, minimised, with the
 /// harnesses' invariants: Regressions/compile-*.yaml through the compiler, workload-*.yaml
-/// through the workload front end. Each file's
-/// first bytes are what libFuzzer saved; RELIABILITY.md says what each one found.
+/// through the workload front end. Each file holds the bytes libFuzzer saved (minimised with
+/// `-minimize_crash`), or, for the timeouts, those bytes as found beside a `-minimised` form
+/// reduced by hand and checked on the code before the fix (its comment says how);
+/// RELIABILITY.md says what each one found.
 final class FuzzRegressionTests: XCTestCase {
     static let folder = Package.path("Tests/IotopoCompilerTests/Regressions")
 
