@@ -70,13 +70,22 @@ public struct Runner {
 
     /// Runs every instance. With `detailed`, `observe` receives each instance's record (the
     /// DMA's pieces included); without it only the summary is kept, and nothing is
-    /// allocated per instance. `poll` receives the instances run so far between steps and
-    /// every 65,536 instances, for progress; returning true stops the run (Ctrl-C).
+    /// allocated per instance. `poll` receives the instances run so far before each step and
+    /// after every 65,536th instance, for progress; returning true stops the run (Ctrl-C).
+    /// Every loop that runs instances counts them and polls, the `repeat` loops included: a
+    /// single step may be 100 million instances of one DMA.
     public func run(_ w: Workload, on engine: inout Engine, detailed: Bool,
                     poll: (UInt64) -> Bool = { _ in false }, observe: (StepRecord) -> Void) -> RunSummary {
         var summary = RunSummary()
         var number: UInt64 = 0
-        for (index, step) in w.steps.enumerated() {
+        /// Whether to stop after the instance just counted: polls when `number` crosses a
+        /// multiple of 65,536, a bit test that costs nothing next to a DMA.
+        func stop() -> Bool {
+            guard number & 0xFFFF == 0, poll(number) else { return false }
+            summary.interrupted = true
+            return true
+        }
+        steps: for (index, step) in w.steps.enumerated() {
             if poll(number) { summary.interrupted = true; break }
             switch step.action {
             case let .dma(devices, write, address, size):
@@ -88,7 +97,6 @@ public struct Runner {
                 let base = step.baseCount
                 var k: UInt64 = 0
                 while k < base {
-                    if k & 0xFFFF == 0xFFFF, poll(number) { summary.interrupted = true; break }
                     var device = devices[0]
                     var a = address
                     switch generator {
@@ -109,6 +117,7 @@ public struct Runner {
                             number &+= 1
                             let fault = engine.dma(device, write: write, address: a, size: size)
                             account(dma: fault, size: size, engine: &engine, number: number, into: &summary)
+                            if stop() { break steps }
                         }
                     }
                     while r < repeats {
@@ -126,6 +135,7 @@ public struct Runner {
                             observe(StepRecord(number: number, step: index, device: device, address: a, vector: 0,
                                                outcome: .dma(fault, engine.lastSegments), failedExpectation: failed))
                         }
+                        if stop() { break steps }
                     }
                     k += 1
                 }
@@ -146,6 +156,7 @@ public struct Runner {
                         if detailed {
                             observe(StepRecord(number: number, step: index, device: device, address: 0, vector: vector, outcome: .msi(r), failedExpectation: failed))
                         }
+                        if stop() { break steps }
                     }
                 }
             default:
@@ -164,9 +175,9 @@ public struct Runner {
                     if detailed {
                         observe(StepRecord(number: number, step: index, device: nil, address: 0, vector: 0, outcome: outcome, failedExpectation: failed))
                     }
+                    if stop() { break steps }
                 }
             }
-            if summary.interrupted { break }
         }
         summary.iommus = engine.stats
         return summary

@@ -7,7 +7,9 @@ import IotopoSource
 import Glibc
 #endif
 
-/// Set by the SIGINT handler; the runner polls it between steps. A signal handler can only
+/// Set by the SIGINT handler; the runner polls it between steps and every 65,536 instances
+/// (Runner.run). Installed once the files are compiled: Ctrl-C before that ends the command
+/// at once, with nothing run and nothing written. A signal handler can only
 /// reach global state, so this one flag is global.
 nonisolated(unsafe) var interruptRequested: sig_atomic_t = 0
 

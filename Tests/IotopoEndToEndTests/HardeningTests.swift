@@ -104,6 +104,23 @@ final class HardeningTests: XCTestCase {
         XCTAssertTrue(r.stdout.hasPrefix("summary: "), "the summary of what ran is printed: \(r.stdout)")
     }
 
+    /// One step repeated many times is as long a run as many steps. The `repeat` loops used
+    /// to poll only between a step's instances, so `repeat: 100_000_000` ran to its end
+    /// whatever the user pressed (RunnerTests checks every kind of step's loop).
+    func testCtrlCStopsALongRepeatOfOneStep() throws {
+        let w = dir + "/repeat.yaml"
+        try """
+        workload: {name: repeat, topology: \(CLI.root)/topologies/x86-server/platform.yaml}
+        steps:
+          - dma: {device: nvme0, op: read, address: 0x4000_0000, size: 64}
+            repeat: 100_000_000
+        """.write(toFile: w, atomically: true, encoding: .utf8)
+        let r = try interrupt(["run", "--summary", w], after: 1.5)
+        XCTAssertEqual(r.status, 130, r.stdout + r.stderr)
+        XCTAssertTrue(r.stderr.contains("interrupted after "), r.stderr)
+        XCTAssertTrue(r.stdout.hasPrefix("summary: "), r.stdout)
+    }
+
     func testCtrlCDuringAnUpdateWritesNoPartialGolden() throws {
         // A project whose one slow case (a 60-million-step workload) runs while Ctrl-C arrives.
         let project = dir + "/project"

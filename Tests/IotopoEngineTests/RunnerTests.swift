@@ -1,0 +1,66 @@
+import Foundation
+import IotopoCompiler
+import IotopoEngine
+import XCTest
+
+final class RunnerTests: XCTestCase {
+    /// Compiles workload text on the bundled x86-server platform (failing the test on errors).
+    func workload(_ text: String, file: StaticString = #filePath, line: UInt = #line) throws -> WorkloadResult {
+        let dir = NSTemporaryDirectory() + "iotopo-runner-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let platform = Package.path("topologies/x86-server/platform.yaml")
+        try ("workload: {name: t, topology: \(platform)}\nsteps:\n" + text).write(toFile: dir + "/w.yaml", atomically: true, encoding: .utf8)
+        let r = WorkloadCompiler.compile(path: dir + "/w.yaml")
+        XCTAssertFalse(r.hasErrors, "\(r.diagnostics)", file: file, line: line)
+        return r
+    }
+
+    /// The runner polls before each step and after every 65,536th instance, inside `repeat`
+    /// loops too, so Ctrl-C stops one step of millions of instances (a DMA, in both the
+    /// detailed and the volume loop, an MSI and an operation).
+    func testEveryRepeatLoopPollsEvery65536Instances() throws {
+        let steps = [
+            "- dma: {device: nvme0, op: read, address: 0x4000_0000, size: 64}",
+            "- dma: {device: nvme0, op: read, address: 0x4000_0000, size: 64}\n    expect: ok",
+            "- msi: {device: nvme0, vector: 1}",
+            "- invalidate: {iommu: dmar0, domain: nic-dom, iova: 0x200_0000, size: 2MiB}",
+        ]
+        for step in steps {
+            for detailed in [false, true] {
+                let r = try workload("  " + step + "\n    repeat: 1_000_000\n")
+                let (model, w) = try (XCTUnwrap(r.model), XCTUnwrap(r.workload))
+                var engine = Engine(model: model)
+                var polled: [UInt64] = []
+                var observed: UInt64 = 0
+                let s = Runner().run(w, on: &engine, detailed: detailed, poll: { n in
+                    polled.append(n)
+                    return polled.count == 3
+                }, observe: { _ in observed += 1 })
+                let what = "\(step), detailed: \(detailed)"
+                XCTAssertEqual(polled, [0, 65536, 131_072], what)
+                XCTAssertTrue(s.interrupted, what)
+                XCTAssertEqual(s.instances, 131_072, what)
+                XCTAssertEqual(observed, detailed ? 131_072 : 0, what)
+            }
+        }
+    }
+
+    /// Not interrupted, a run polls at each step and at each multiple of 65,536 and runs
+    /// every instance.
+    func testAnUninterruptedRunPollsAndRunsEverything() throws {
+        let r = try workload("""
+          - msi: {device: nvme0, vector: 1}
+            repeat: 70000
+          - dma: {device: nvme0, op: read, address: 0x4000_0000, size: 64}
+            repeat: 70000
+
+        """)
+        var engine = try Engine(model: XCTUnwrap(r.model))
+        var polled: [UInt64] = []
+        let s = try Runner().run(XCTUnwrap(r.workload), on: &engine, detailed: false, poll: { polled.append($0); return false }, observe: { _ in })
+        XCTAssertEqual(polled, [0, 65536, 70000, 131_072])
+        XCTAssertFalse(s.interrupted)
+        XCTAssertEqual(s.instances, 140_000)
+    }
+}
