@@ -78,15 +78,17 @@ public struct Runner {
                     poll: (UInt64) -> Bool = { _ in false }, observe: (StepRecord) -> Void) -> RunSummary {
         var summary = RunSummary()
         var number: UInt64 = 0
-        /// Whether to stop after the instance just counted: polls when `number` crosses a
-        /// multiple of 65,536, a bit test that costs nothing next to a DMA.
-        func stop() -> Bool {
-            guard number & 0xFFFF == 0, poll(number) else { return false }
+        /// Polls; an answer to stop marks the summary interrupted.
+        func stopped() -> Bool {
+            guard poll(number) else { return false }
             summary.interrupted = true
             return true
         }
+        /// After the instance just counted: polls when `number` reaches a multiple of
+        /// 65,536, a bit test that costs nothing next to a DMA.
+        func stop() -> Bool { number & 0xFFFF == 0 && stopped() }
         steps: for (index, step) in w.steps.enumerated() {
-            if poll(number) { summary.interrupted = true; break }
+            if stopped() { break }
             switch step.action {
             case let .dma(devices, write, address, size):
                 let repeats = step.repeatCount, generator = step.addresses

@@ -89,36 +89,37 @@ final class HardeningTests: XCTestCase {
                           stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e2, as: UTF8.self))
     }
 
-    func testCtrlCStopsALongRunWithAReportOfWhatRan() throws {
+    /// Runs a one-step workload on x86-server with `run --summary`, sends SIGINT after 1.5 s,
+    /// and checks the run stopped cleanly with the summary of what ran.
+    func assertCtrlCStopsRun(_ step: String, file: StaticString = #filePath, line: UInt = #line) throws {
         let w = dir + "/long.yaml"
         try """
         workload: {name: long, topology: \(CLI.root)/topologies/x86-server/platform.yaml}
         steps:
-          - dma: {device: nvme0, op: read, size: 64}
-            random: {from: 0x4000_0000, to: 0x7fff_ffff, align: 64, count: 90_000_000, seed: 7}
+          \(step)
         """.write(toFile: w, atomically: true, encoding: .utf8)
         let r = try interrupt(["run", "--summary", w], after: 1.5)
-        XCTAssertFalse(r.killed, "SIGINT is handled, not fatal")
-        XCTAssertEqual(r.status, 130, r.stdout + r.stderr)
-        XCTAssertTrue(r.stderr.contains("interrupted after "), r.stderr)
-        XCTAssertTrue(r.stdout.hasPrefix("summary: "), "the summary of what ran is printed: \(r.stdout)")
+        XCTAssertFalse(r.killed, "SIGINT is handled, not fatal", file: file, line: line)
+        XCTAssertEqual(r.status, 130, r.stdout + r.stderr, file: file, line: line)
+        XCTAssertTrue(r.stderr.contains("interrupted after "), r.stderr, file: file, line: line)
+        XCTAssertTrue(r.stdout.hasPrefix("summary: "), "the summary of what ran is printed: \(r.stdout)", file: file, line: line)
+    }
+
+    func testCtrlCStopsALongRunWithAReportOfWhatRan() throws {
+        try assertCtrlCStopsRun("""
+        - dma: {device: nvme0, op: read, size: 64}
+            random: {from: 0x4000_0000, to: 0x7fff_ffff, align: 64, count: 90_000_000, seed: 7}
+        """)
     }
 
     /// One step repeated many times is as long a run as many steps. The `repeat` loops used
     /// to poll only between a step's instances, so `repeat: 100_000_000` ran to its end
     /// whatever the user pressed (RunnerTests checks every kind of step's loop).
     func testCtrlCStopsALongRepeatOfOneStep() throws {
-        let w = dir + "/repeat.yaml"
-        try """
-        workload: {name: repeat, topology: \(CLI.root)/topologies/x86-server/platform.yaml}
-        steps:
-          - dma: {device: nvme0, op: read, address: 0x4000_0000, size: 64}
+        try assertCtrlCStopsRun("""
+        - dma: {device: nvme0, op: read, address: 0x4000_0000, size: 64}
             repeat: 100_000_000
-        """.write(toFile: w, atomically: true, encoding: .utf8)
-        let r = try interrupt(["run", "--summary", w], after: 1.5)
-        XCTAssertEqual(r.status, 130, r.stdout + r.stderr)
-        XCTAssertTrue(r.stderr.contains("interrupted after "), r.stderr)
-        XCTAssertTrue(r.stdout.hasPrefix("summary: "), r.stdout)
+        """)
     }
 
     func testCtrlCDuringAnUpdateWritesNoPartialGolden() throws {

@@ -5,14 +5,19 @@ import IotopoModel
 import IotopoSource
 import XCTest
 
-/// Compiles topology text and returns the model (failing the test on errors).
-func model(_ yaml: String, file: StaticString = #filePath, line: UInt = #line) -> SystemModel? {
+/// `body` of the path of a temporary file holding `text`, removed afterwards.
+func withFile<T>(_ text: String, _ body: (String) -> T) -> T {
     let dir = NSTemporaryDirectory() + "iotopo-engine-" + UUID().uuidString
     try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: dir) }
     let path = dir + "/t.yaml"
-    _ = FileManager.default.createFile(atPath: path, contents: Data(yaml.utf8))
-    let r = Compiler.compile(path: path)
+    _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+    return body(path)
+}
+
+/// Compiles topology text and returns the model (failing the test on errors).
+func model(_ yaml: String, file: StaticString = #filePath, line: UInt = #line) -> SystemModel? {
+    let r = withFile(yaml) { Compiler.compile(path: $0) }
     let errors = r.diagnostics.filter { $0.severity == .error }
     if !errors.isEmpty { XCTFail("topology has errors: \(errors)", file: file, line: line) }
     return r.model

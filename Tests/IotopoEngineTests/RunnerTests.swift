@@ -4,14 +4,15 @@ import IotopoEngine
 import XCTest
 
 final class RunnerTests: XCTestCase {
-    /// Compiles workload text on the bundled x86-server platform (failing the test on errors).
-    func workload(_ text: String, file: StaticString = #filePath, line: UInt = #line) throws -> WorkloadResult {
-        let dir = NSTemporaryDirectory() + "iotopo-runner-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let platform = Package.path("topologies/x86-server/platform.yaml")
-        try ("workload: {name: t, topology: \(platform)}\nsteps:\n" + text).write(toFile: dir + "/w.yaml", atomically: true, encoding: .utf8)
-        let r = WorkloadCompiler.compile(path: dir + "/w.yaml")
+    static let platformPath = Package.path("topologies/x86-server/platform.yaml")
+    /// The bundled x86-server, compiled once for every workload of these tests.
+    static let platform = Compiler.compile(path: platformPath)
+
+    /// Compiles workload steps on x86-server (failing the test on errors).
+    func workload(_ steps: String, file: StaticString = #filePath, line: UInt = #line) throws -> WorkloadResult {
+        let r = withFile("workload: {name: t, topology: \(Self.platformPath)}\nsteps:\n" + steps) {
+            WorkloadCompiler.compile(path: $0, on: Self.platform, topologyPath: Self.platformPath)
+        }
         XCTAssertFalse(r.hasErrors, "\(r.diagnostics)", file: file, line: line)
         return r
     }
