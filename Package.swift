@@ -7,7 +7,7 @@ let package = Package(
     products: [
         .executable(name: "iotopo", targets: ["iotopo"]),
         // For the libFuzzer harnesses in Fuzz/ (a package of their own).
-        .library(name: "IotopoFuzzable", targets: ["IotopoSource", "IotopoModel", "IotopoCompiler", "IotopoEngine", "IotopoGolden"]),
+        .library(name: "IotopoFuzzable", targets: ["IotopoSource", "IotopoModel", "IotopoQuirks", "IotopoImport", "IotopoCompiler", "IotopoEngine", "IotopoGolden"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -21,7 +21,9 @@ let package = Package(
         .target(name: "IotopoSource"),
         .target(name: "IotopoYAML", dependencies: ["CYAML", "IotopoSource"]),
         .target(name: "IotopoModel", dependencies: ["IotopoSource"]),
-        .target(name: "IotopoCompiler", dependencies: ["IotopoSource", "IotopoYAML", "IotopoModel", "IotopoEngine", "IotopoAnalysis"]),
+        .target(name: "IotopoQuirks", dependencies: ["IotopoModel"]),
+        .target(name: "IotopoImport", dependencies: ["IotopoSource", "IotopoModel", "IotopoQuirks"]),
+        .target(name: "IotopoCompiler", dependencies: ["IotopoSource", "IotopoYAML", "IotopoModel", "IotopoQuirks", "IotopoImport", "IotopoEngine", "IotopoAnalysis"]),
         .target(name: "IotopoEngine", dependencies: ["IotopoSource", "IotopoModel"]),
         .target(name: "IotopoAnalysis", dependencies: ["IotopoSource", "IotopoModel"]),
         .target(name: "IotopoReport", dependencies: ["IotopoSource", "IotopoModel", "IotopoCompiler", "IotopoEngine", "IotopoAnalysis"]),
@@ -29,13 +31,15 @@ let package = Package(
         .executableTarget(
             name: "iotopo",
             dependencies: [
-                "IotopoSource", "IotopoModel", "IotopoCompiler", "IotopoEngine", "IotopoAnalysis", "IotopoReport", "IotopoGolden",
+                "IotopoSource", "IotopoModel", "IotopoQuirks", "IotopoImport", "IotopoCompiler", "IotopoEngine", "IotopoAnalysis", "IotopoReport", "IotopoGolden",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "IotopoSourceTests", dependencies: ["IotopoSource"]),
         .testTarget(name: "IotopoYAMLTests", dependencies: ["IotopoYAML", "IotopoSource"]),
         .testTarget(name: "IotopoModelTests", dependencies: ["IotopoModel"]),
+        .testTarget(name: "IotopoQuirksTests", dependencies: ["IotopoQuirks", "IotopoModel"]),
+        .testTarget(name: "IotopoImportTests", dependencies: ["IotopoImport", "IotopoQuirks", "IotopoModel", "IotopoSource"]),
         .testTarget(name: "IotopoCompilerTests", dependencies: ["IotopoCompiler", "IotopoModel", "IotopoSource"], exclude: ["Regressions"]),
         .testTarget(name: "IotopoEngineTests", dependencies: ["IotopoEngine", "IotopoModel", "IotopoCompiler", "IotopoSource"]),
         .testTarget(name: "IotopoAnalysisTests", dependencies: ["IotopoAnalysis", "IotopoCompiler", "IotopoModel"]),

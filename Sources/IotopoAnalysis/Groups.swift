@@ -71,11 +71,16 @@ public struct GroupAnalysis: Sendable {
     /// nothing isolates them.
     public var ungrouped: [DeviceID]
 
+    /// The `pcie_acs_override` what-if the groups were computed with, if any.
+    public var override: ACSOverride?
+
     /// Computes the groups.
-    public init(_ m: SystemModel, topology topo: Topology? = nil, policy: ACSPolicy = .classic) {
+    public init(_ m: SystemModel, topology topo: Topology? = nil, policy: ACSPolicy = .classic, override: ACSOverride? = nil) {
         let topo = topo ?? Topology(m)
         self.policy = policy
+        self.override = override
         var builder = GroupBuilder(m: m, topo: topo, fns: PCIFunctions(m, topo), policy: policy)
+        builder.override = override
         builder.run()
         groups = builder.groups
         groupOf = builder.groupOf
@@ -95,6 +100,8 @@ struct GroupBuilder {
     /// Groups whose whole downstream hierarchy belongs to them (egress rules:
     /// `BUS_DATA_PCI_NON_ISOLATED`).
     var nonIsolated = Set<Int>()
+    /// The `pcie_acs_override` what-if, if any.
+    var override: ACSOverride?
 
     init(m: SystemModel, topo: Topology, fns: PCIFunctions, policy: ACSPolicy) {
         self.m = m
@@ -105,6 +112,18 @@ struct GroupBuilder {
 
     /// The first IOMMU on the path from a bus.
     func iommu(onPathFrom bus: BusID) -> IOMMUID? { topo.busPaths[bus].iommus.first }
+
+    /// The IOMMU that manages a PCI function: the first on its path, when the function's
+    /// requester ID is in its scope (an AMD-Vi IVHD's device entries: Linux probes only the
+    /// device IDs the IVRS lists, `check_device`). Nil: no IOMMU, so no group.
+    func iommu(for f: PCIFunction) -> IOMMUID? {
+        guard let io = iommu(onPathFrom: f.bus) else { return nil }
+        if let scope = m.iommus[io].scope, !scope.contains(where: { $0.contains(f.rid) }) { return nil }
+        return io
+    }
+
+    /// `pci_acs_enabled` for a function, with the what-if override.
+    func acs(_ i: Int) -> ACSVerdict { fns.acsMissing(i, override: override) }
 
     func member(_ i: Int) -> GroupMember { .pci(fns.functions[i].ref) }
 
@@ -124,7 +143,7 @@ struct GroupBuilder {
 
     mutating func run() {
         for i in fns.functions.indices {
-            guard let io = iommu(onPathFrom: fns.functions[i].bus) else { continue }
+            guard let io = iommu(for: fns.functions[i]) else { continue }
             switch policy {
             case .classic: assignPCI(i, iommu: io)
             case .egress: assignPCIEgress(i, iommu: io)
@@ -160,7 +179,7 @@ struct GroupBuilder {
         var j = i
         var seen = Set<Int>()
         while seen.insert(j).inserted {
-            let v = fns.acsMissing(j)
+            let v = acs(j)
             if !v.ok { return (j, v) }
             guard let up = fns.bridgeAbove[fns.functions[j].bus], let k = fns.index[.bridge(up)] else { return nil }
             j = k
@@ -207,12 +226,12 @@ struct GroupBuilder {
                                    origin: fns.functions[via].origin))
             return
         }
-        if fns.functions[pdev].multifunction, !fns.acsMissing(pdev).ok {
+        if fns.functions[pdev].multifunction, !acs(pdev).ok {
             for j in fns.onBus[fns.functions[pdev].bus] where j != pdev {
                 let s = fns.functions[j]
-                guard s.rid.device == fns.functions[pdev].rid.device, !fns.acsMissing(j).ok, let g = group(of: j) else { continue }
+                guard s.rid.device == fns.functions[pdev].rid.device, !acs(j).ok, let g = group(of: j) else { continue }
                 join(i, g, GroupReason(rule: .multifunction, via: member(j),
-                                       text: "multifunction device: '\(fns.functions[pdev].name)' (\(fns.acsMissing(pdev).text)) and its function '\(s.name)' can reach each other",
+                                       text: "multifunction device: '\(fns.functions[pdev].name)' (\(acs(pdev).text)) and its function '\(s.name)' can reach each other",
                                        origin: fns.functions[pdev].origin))
                 return
             }
@@ -237,7 +256,8 @@ struct GroupBuilder {
 
     func kindText(_ f: PCIFunction) -> String {
         switch f.type {
-        case .endpoint: return "device"
+        case .endpoint, .legacyEndpoint, .rcIntegratedEndpoint, .rcEventCollector: return "device"
+        case .vmd: return "VMD endpoint"
         case .rootPort: return "root port"
         case .switchUpstream: return "switch upstream port"
         case .switchDownstream: return "switch downstream port"

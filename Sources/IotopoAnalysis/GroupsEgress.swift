@@ -57,7 +57,12 @@ extension GroupBuilder {
             return .isolated
         case .pcieToPCI:
             return pcieToPCIIsolation(bridge)
-        case .pciToPCIe, .conventionalBridge, .endpoint:
+        case .pciToPCIe, .conventionalBridge:
+            return .pciBridgeNonIsolated("'\(bridge.name)' bridges from conventional PCI")
+        case .vmd:
+            // Everything in a VMD domain reaches the IOMMU as the endpoint: one group.
+            return .pcieNonIsolated("'\(bridge.name)' is a VMD endpoint: its domain's DMA carries the endpoint's requester ID")
+        case .endpoint, .legacyEndpoint, .rcIntegratedEndpoint, .rcEventCollector:
             return .pciBridgeNonIsolated("'\(bridge.name)' bridges from conventional PCI")
         }
     }

@@ -2,25 +2,14 @@ import IotopoModel
 
 /// A PCI function of the model: a device with a requester ID, or a bridge that is a PCI
 /// function (root and switch ports, PCI bridges). Linux groups both: "bridges are devices
-/// too and get groups" (REFERENCE.md section 2).
-public enum PCIFunctionRef: Hashable, Sendable, Comparable {
-    case device(DeviceID)
-    case bridge(BridgeID)
-
-    public static func < (a: PCIFunctionRef, b: PCIFunctionRef) -> Bool {
-        switch (a, b) {
-        case let (.bridge(x), .bridge(y)): return x < y
-        case let (.device(x), .device(y)): return x < y
-        case (.bridge, .device): return true
-        case (.device, .bridge): return false
-        }
-    }
-}
+/// too and get groups" (docs/isolation.md).
+public typealias PCIFunctionRef = FunctionRef
 
 /// What `pci_acs_enabled` needs to know about a function (drivers/pci/pci.c).
 struct PCIFunction: Sendable {
     enum PortType: Sendable {
-        case endpoint, rootPort, switchUpstream, switchDownstream, pcieToPCI, pciToPCIe, conventionalBridge
+        case endpoint, legacyEndpoint, rcIntegratedEndpoint, rcEventCollector, vmd
+        case rootPort, switchUpstream, switchDownstream, pcieToPCI, pciToPCIe, conventionalBridge
     }
 
     var ref: PCIFunctionRef
@@ -28,7 +17,7 @@ struct PCIFunction: Sendable {
     var rid: RequesterID
     /// The bus the function sits on.
     var bus: BusID
-    var segment: UInt16
+    var segment: UInt32
     /// Whether it is a PCI Express function (its bus is PCIe); conventional PCI and PCI-X
     /// functions have no ACS.
     var isPCIe: Bool
@@ -38,6 +27,10 @@ struct PCIFunction: Sendable {
     /// Fixed DMA alias devfns (quirks), same bus.
     var fixedAliases: [UInt8]
     var origin: Origin
+    /// The ACS quirk that decides its ACS answer, if any (`pci_dev_specific_acs_enabled`).
+    var acsQuirk: AppliedQuirk?
+    /// Its vendor and device ID, when known.
+    var pciID: PCIID?
 }
 
 /// The PCI functions of a model and how they hang together, in the order Linux scans them.
@@ -63,22 +56,45 @@ struct PCIFunctions: Sendable {
             case .switchDownstream: type = .switchDownstream
             case .pcieToPCI: type = .pcieToPCI
             case .pciToPCIe: type = .pciToPCIe
+            case .vmd: type = .vmd
             case .pciBridge, .rootComplex, .busBridge: type = .conventionalBridge
             }
             fns.append(PCIFunction(ref: .bridge(b), name: br.name, rid: rid, bus: br.upstream, segment: m.buses[br.upstream].segment,
-                                   isPCIe: onPCIe && type != .conventionalBridge, type: type, multifunction: br.multifunction,
-                                   acs: br.acs, fixedAliases: [], origin: br.origin))
+                                   isPCIe: (onPCIe || type == .vmd) && type != .conventionalBridge, type: type, multifunction: br.multifunction,
+                                   acs: br.acs, fixedAliases: [], origin: br.origin,
+                                   acsQuirk: br.quirks.first { $0.acsProvides != nil }, pciID: br.pci?.id))
         }
         for d in m.devices.ids(Device.self) {
             let dev = m.devices[d]
             guard let rid = dev.rid else { continue }
+            let type: PCIFunction.PortType
+            switch dev.portType {
+            case .legacyEndpoint?: type = .legacyEndpoint
+            case .rcIntegratedEndpoint?: type = .rcIntegratedEndpoint
+            case .rcEventCollector?: type = .rcEventCollector
+            default: type = .endpoint
+            }
+            var aliases = dev.aliases
+            for q in dev.quirks {
+                if case let .dmaAliases(list) = q.effect { aliases += list.filter { !aliases.contains($0) } }
+            }
             fns.append(PCIFunction(ref: .device(d), name: dev.name, rid: rid, bus: dev.bus, segment: m.buses[dev.bus].segment,
-                                   isPCIe: m.buses[dev.bus].kind == .pcie, type: .endpoint, multifunction: dev.multifunction,
-                                   acs: dev.acs, fixedAliases: dev.aliases, origin: dev.origin))
+                                   isPCIe: dev.portType.map(\.isPCIe) ?? (m.buses[dev.bus].kind == .pcie), type: type,
+                                   multifunction: dev.multifunction, acs: dev.acs, fixedAliases: aliases, origin: dev.origin,
+                                   acsQuirk: dev.quirks.first { $0.acsProvides != nil }, pciID: dev.pci?.id))
         }
         var above = [BridgeID?](repeating: nil, count: m.buses.count)
+        // `bus->self`, where a bus below a plain bus bridge (an SR-IOV virtual bus, which has
+        // no bridge: `virtfn_add_bus`) takes its parent's, as Linux's walks skip virtual
+        // buses (`if (!bus->self) continue;` in pci_for_each_dma_alias and pci_device_group).
         for bus in m.buses.ids(Bus.self) {
-            if let b = topo.upstreamBridges[bus].first, m.bridges[b].kind.isPCIFunction, m.bridges[b].rid != nil { above[bus] = b }
+            var b = topo.upstreamBridges[bus].first
+            var hops = 0
+            while let x = b, m.bridges[x].kind == .busBridge, hops < m.bridges.count {
+                b = topo.upstreamBridges[m.bridges[x].upstream].first
+                hops += 1
+            }
+            if let b, m.bridges[b].kind.isPCIFunction, m.bridges[b].rid != nil { above[bus] = b }
         }
         bridgeAbove = above
         // Scan order (what `pci_bus_add_devices` does): from each root bus in segment and bus
@@ -112,20 +128,28 @@ struct PCIFunctions: Sendable {
         onBus = on
     }
 
-    /// `pci_acs_enabled(pdev, REQ_ACS_FLAGS)` (drivers/pci/pci.c): conventional functions and
-    /// PCIe-to-PCI / PCI-to-PCIe bridges never; root and switch downstream ports by their
-    /// flags; a multifunction endpoint or upstream port by its flags; anything else yes.
-    /// Returns the required flags that are missing (empty when ACS holds) or nil for "never".
-    func acsMissing(_ i: Int, required: ACSFlags = .required) -> ACSVerdict {
+    /// `pci_acs_enabled(pdev, REQ_ACS_FLAGS)` (drivers/pci/pci.c): first a device quirk
+    /// (`pci_dev_specific_acs_enabled`), whatever the function's type; then conventional
+    /// functions, PCIe-to-PCI / PCI-to-PCIe bridges and event collectors never; root and
+    /// switch downstream ports by their flags; a multifunction endpoint (of any kind) or
+    /// upstream port by its flags; anything else yes. `override` is the out-of-tree
+    /// `pcie_acs_override` what-if, consulted after the in-tree quirks.
+    func acsMissing(_ i: Int, required: ACSFlags = .required, override: ACSOverride? = nil) -> ACSVerdict {
         let f = functions[i]
+        if let q = f.acsQuirk, let provides = q.acsProvides {
+            let missing = required.subtracting(provides)
+            return missing.isEmpty ? .quirk(q.function, missing: []) : .quirk(q.function, missing: missing)
+        }
+        if let o = override, let why = o.applies(to: f) { return .override(why) }
         guard f.isPCIe else { return .never("a conventional PCI function has no ACS") }
         switch f.type {
         case .pcieToPCI: return .never("a PCIe-to-PCI bridge cannot isolate what is behind it")
         case .pciToPCIe: return .never("a PCI-to-PCIe bridge cannot isolate what is behind it")
+        case .rcEventCollector: return .never("a root complex event collector never has ACS")
         case .conventionalBridge: return .never("a conventional PCI bridge has no ACS")
         case .rootPort, .switchDownstream:
             return flagsVerdict(f.acs, required)
-        case .endpoint, .switchUpstream:
+        case .endpoint, .legacyEndpoint, .rcIntegratedEndpoint, .vmd, .switchUpstream:
             return f.multifunction ? flagsVerdict(f.acs, required) : .enabled
         }
     }
@@ -150,14 +174,86 @@ enum ACSVerdict: Equatable, Sendable {
     case missing(ACSFlags, noCapability: Bool)
     /// The function type can never have ACS.
     case never(String)
+    /// A kernel quirk answers: the required flags it does not provide (none: isolated).
+    case quirk(String, missing: ACSFlags)
+    /// The `pcie_acs_override` what-if says it isolates, for the reason given.
+    case override(String)
 
-    var ok: Bool { self == .enabled }
+    var ok: Bool {
+        switch self {
+        case .enabled, .override: return true
+        case let .quirk(_, missing): return missing.isEmpty
+        case .missing, .never: return false
+        }
+    }
+
+    /// The quirk function deciding, if one does.
+    var quirkFunction: String? {
+        if case let .quirk(f, _) = self { return f }
+        return nil
+    }
 
     var text: String {
         switch self {
         case .enabled: return "ACS enabled"
         case let .missing(f, none): return none ? "no ACS capability" : "ACS \(f.nameList.map { $0.uppercased() }.joined(separator: ", ")) not enabled"
         case let .never(why): return why
+        case let .quirk(fn, missing):
+            return missing.isEmpty ? "isolation by the quirk \(fn)"
+                : "the quirk \(fn) (it reports ACS \(missing.nameList.map { $0.uppercased() }.joined(separator: ", ")) as missing)"
+        case let .override(why): return "ACS assumed by the override (\(why); not upstream)"
+        }
+    }
+}
+
+/// A word of `--acs-override` that is not one.
+public struct ACSOverrideError: Error, Sendable {
+    public var word: String
+}
+
+/// The out-of-tree `pcie_acs_override=` patch, as a what-if (docs/isolation.md): it is
+/// consulted after the in-tree quirks, never for a conventional function nor for one with an
+/// ACS capability, and then answers "isolated" for every root and downstream port
+/// (`downstream`), every multifunction endpoint or upstream port (`multifunction`), and the
+/// listed vendor:device IDs (`id:`).
+public struct ACSOverride: Hashable, Sendable {
+    public var downstream: Bool
+    public var multifunction: Bool
+    public var ids: [PCIID]
+
+    public init(downstream: Bool = false, multifunction: Bool = false, ids: [PCIID] = []) {
+        self.downstream = downstream
+        self.multifunction = multifunction
+        self.ids = ids
+    }
+
+    /// `downstream,multifunction,id:8086:1901`; nil with the word it cannot read.
+    public static func parse(_ text: String) -> Result<ACSOverride, ACSOverrideError> {
+        var o = ACSOverride()
+        for word in text.split(separator: ",") {
+            if word == "downstream" { o.downstream = true; continue }
+            if word == "multifunction" { o.multifunction = true; continue }
+            let parts = word.split(separator: ":")
+            guard parts.count == 3, parts[0] == "id", parts[1].count == 4, parts[2].count == 4,
+                  let v = UInt16(parts[1], radix: 16), let d = UInt16(parts[2], radix: 16) else { return .failure(ACSOverrideError(word: String(word))) }
+            o.ids.append(PCIID(vendor: v, device: d))
+        }
+        return .success(o)
+    }
+
+    /// The words it was given, in canonical order.
+    public var text: String {
+        ((downstream ? ["downstream"] : []) + (multifunction ? ["multifunction"] : []) + ids.map { "id:\($0)" }).joined(separator: ",")
+    }
+
+    func applies(to f: PCIFunction) -> String? {
+        guard f.isPCIe, f.acs == nil else { return nil }
+        if let id = f.pciID, ids.contains(id) { return "id:\(id)" }
+        switch f.type {
+        case .rootPort, .switchDownstream: return downstream ? "downstream" : nil
+        case .endpoint, .legacyEndpoint, .rcIntegratedEndpoint, .vmd, .switchUpstream:
+            return multifunction && f.multifunction ? "multifunction" : nil
+        default: return nil
         }
     }
 }

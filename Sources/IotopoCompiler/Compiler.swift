@@ -1,3 +1,4 @@
+import IotopoImport
 import IotopoModel
 import IotopoSource
 import IotopoYAML
@@ -10,6 +11,9 @@ public struct CompileOptions: Sendable {
     public var maxGenerated = 1_000_000
     /// Diagnostic policy.
     public var policy = DiagnosticPolicy()
+    /// The kernel release whose quirks apply (`--kernel`); nil: the platform's `kernel`,
+    /// else the newest the quirk table knows.
+    public var kernel: String?
 
     /// The defaults.
     public init() {}
@@ -40,8 +44,13 @@ public enum Compiler {
     /// Compiles the topology rooted at `path` (a relative path stays relative in every
     /// diagnostic and in the model).
     public static func compile(path: String, options: CompileOptions = CompileOptions()) -> CompileResult {
+        compile(path: path, bytes: nil, options: options)
+    }
+
+    /// Compiles topology text made in memory, shown as `path` in diagnostics.
+    public static func compile(path: String, bytes: [UInt8]?, options: CompileOptions = CompileOptions()) -> CompileResult {
         var loader = SourceLoader(options: options, knownChecks: CheckRegistry.ids)
-        loader.load(root: PathText.normalize(path) == "." ? path : (path == "-" ? "-" : PathText.normalize(path)))
+        loader.load(root: PathText.normalize(path) == "." ? path : (path == "-" ? "-" : PathText.normalize(path)), bytes: bytes)
         var diags = loader.sink.diagnostics
         // Errors that drop or distort an entity make the model incomplete, and the checks
         // that reason about the whole structure then stand down. A bad suppression drops
@@ -52,11 +61,16 @@ public enum Compiler {
                                  diagnostics: options.policy.apply(diags, suppressions: [], ran: []))
         }
         let p = loader.rootPlatform
-        let platform = Platform(name: p?.name?.name ?? "", description: p?.description ?? "", addressBits: p?.addressBits ?? 64,
+        var platform = Platform(name: p?.name?.name ?? "", description: p?.description ?? "", addressBits: p?.addressBits ?? 64,
                                 origin: p?.origin ?? Origin(range: .fileStart(FileID(0))))
+        platform.kernel = p?.kernel
+        platform.unverified = p?.unverified
         var timer = PhaseTimer()
         var resolver = Resolver(sources: loader.files.files.map { $0.path }, platform: platform)
         resolver.resolve(loader.decls)
+        let (release, kernelDiag) = QuirkStage.release(option: options.kernel, platform: resolver.model.platform)
+        if let kernelDiag { resolver.sink.report(kernelDiag) }
+        QuirkStage.apply(&resolver.model, release: release)
         timer.mark("resolve")
         resolver.model.suppressions = loader.suppressions
         diags += resolver.sink.diagnostics
@@ -104,8 +118,36 @@ public enum Compiler {
 extension Compiler {
     /// Compiles a YAML topology, or reads a compiled model (a path ending in `.json`, as
     /// written by `iotopo compile`) and runs its checks again.
+    ///
+    /// Anything `iotopo import` reads (lspci text, a snapshot folder) is imported on the fly
+    /// and its topology compiled from the text import writes, so the model is the one
+    /// `iotopo import` then `check` would give.
     public static func load(path: String, options: CompileOptions = CompileOptions()) -> CompileResult {
-        path.hasSuffix(".json") ? ModelJSON.load(path: path, options: options) : compile(path: path, options: options)
+        if path.hasSuffix(".json") { return ModelJSON.load(path: path, options: options) }
+        if Importer.detect(path: path, limit: options.limits.maxFileSize) != nil { return importing(paths: [path], options: options) }
+        return compile(path: path, options: options)
+    }
+
+    /// Imports sources and compiles the topology import writes, shown as `SOURCE (imported)`;
+    /// the import's diagnostics (on the sources) come first.
+    public static func importing(paths: [String], format: ImportFormat? = nil, options: CompileOptions = CompileOptions()) -> CompileResult {
+        let r = Importer.run(paths: paths, format: format, options: ImportOptions(kernel: options.kernel), limit: options.limits.maxFileSize)
+        guard let text = r.text else { return CompileResult(files: r.files, model: nil, diagnostics: r.diagnostics) }
+        let c = compile(path: (paths.first ?? "-") + " (imported)", bytes: Array(text.utf8), options: options)
+        // One file table: the import's sources after the compile's files.
+        var files = c.files
+        let offset = UInt32(files.files.count)
+        for f in r.files.files { _ = files.add(path: f.path, bytes: f.bytes) }
+        func shift(_ range: SourceRange?) -> SourceRange? {
+            range.map { SourceRange(file: FileID($0.file.raw + offset), start: $0.start, end: $0.end) }
+        }
+        let imported = r.diagnostics.map { d -> Diagnostic in
+            var d = d
+            d.range = shift(d.range)
+            d.notes = d.notes.map { DiagnosticNote($0.message, at: shift($0.range)) }
+            return d
+        }
+        return CompileResult(files: files, model: c.model, diagnostics: imported + c.diagnostics)
     }
 
     /// Loads anything `iotopo check` accepts: a workload (a YAML file whose top level holds

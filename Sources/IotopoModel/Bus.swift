@@ -12,15 +12,16 @@ public struct Bus: NamedEntity, Hashable {
     public var name: String
     /// Its kind.
     public var kind: BusKind
-    /// PCI segment (domain), for PCI kinds.
-    public var segment: UInt16
+    /// PCI segment (domain), for PCI kinds: 32 bits, as Linux numbers them (the VMD driver
+    /// gives its domains numbers from 0x10000, above every ACPI segment).
+    public var segment: UInt32
     /// PCI bus number, for PCI kinds.
     public var number: UInt8?
     /// Where it was declared.
     public var origin: Origin
 
     /// Creates a bus.
-    public init(name: String, kind: BusKind, segment: UInt16, number: UInt8?, origin: Origin) {
+    public init(name: String, kind: BusKind, segment: UInt32, number: UInt8?, origin: Origin) {
         self.name = name
         self.kind = kind
         self.segment = segment
@@ -39,11 +40,15 @@ public enum BridgeKind: String, Sendable, CaseIterable {
     case pciToPCIe = "pci-to-pcie"
     case pciBridge = "pci-bridge"
     case busBridge = "bus-bridge"
+    /// An Intel Volume Management Device endpoint hosting a PCI domain of its own: the DMA
+    /// of everything in it reaches the IOMMU with the endpoint's requester ID
+    /// (`pci_real_dma_dev`, arch/x86/pci/common.c).
+    case vmd
 
     /// Whether the bridge is itself a PCI function with a requester ID.
     public var isPCIFunction: Bool {
         switch self {
-        case .rootPort, .switchUpstream, .switchDownstream, .pcieToPCI, .pciToPCIe, .pciBridge: return true
+        case .rootPort, .switchUpstream, .switchDownstream, .pcieToPCI, .pciToPCIe, .pciBridge, .vmd: return true
         case .rootComplex, .busBridge: return false
         }
     }
@@ -98,6 +103,12 @@ public struct Bridge: NamedEntity, Hashable {
     public var pcieAlias: Bool
     /// Where it was declared.
     public var origin: Origin
+    /// Its PCI IDs and what a real machine's description records of it.
+    public var pci: PCIIdentity?
+    /// The kernel quirks that match it, for the release the model was compiled for.
+    public var quirks: [AppliedQuirk] = []
+    /// `PCI_DEV_FLAGS_PCI_BRIDGE_NO_ALIAS` (a quirk): it forwards requester IDs unchanged.
+    public var noAlias = false
 
     /// Creates a bridge.
     public init(name: String, kind: BridgeKind, upstream: BusID, downstream: BusID, windows: [DMAWindow],

@@ -67,6 +67,16 @@ public struct Device: NamedEntity, Hashable {
     public var reserved: [ReservedRange]
     /// Where it was declared.
     public var origin: Origin
+    /// Its PCI IDs and what a real machine's description records of it.
+    public var pci: PCIIdentity?
+    /// Its PCIe port type as written (`port-type`); nil: PCIe when its bus is.
+    public var portType: PCIPortType?
+    /// The physical function of an SR-IOV virtual function.
+    public var physfn: DeviceID?
+    /// The kernel quirks that match it, for the release the model was compiled for.
+    public var quirks: [AppliedQuirk] = []
+    /// Its default domain type as the kernel reported it (`dma`, `dma-fq`, `identity`...).
+    public var defaultDomain: String?
 
     /// Creates a device.
     public init(name: String, kind: String, bus: BusID, rid: RequesterID?, streamIDs: [UInt32], multifunction: Bool,

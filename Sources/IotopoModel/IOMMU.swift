@@ -130,6 +130,9 @@ public struct IOMMU: NamedEntity, Hashable {
     public var idMapMask: UInt32
     /// What an unmatched stream does.
     public var unmatched: UnmatchedPolicy
+    /// The requester IDs whose functions it manages (an IVHD's device entries); nil: every
+    /// function below it. A function outside gets no IOMMU from it, and so no group.
+    public var scope: [RIDRange]?
     /// Where it was declared.
     public var origin: Origin
 

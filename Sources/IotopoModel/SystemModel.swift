@@ -10,6 +10,13 @@ public struct Platform: Hashable, Sendable {
     public var addressBits: UInt8
     /// Where it was declared.
     public var origin: Origin
+    /// The kernel release the platform's answers are for (`uname -r`, as written).
+    public var kernel: String?
+    /// The kernel release whose quirks were applied (`6.8`).
+    public var quirkRelease: String?
+    /// Why groups computed from this topology cannot be trusted (an import that had to
+    /// assume facts), if so.
+    public var unverified: String?
 
     /// Creates a platform record.
     public init(name: String, description: String, addressBits: UInt8, origin: Origin) {
@@ -71,6 +78,8 @@ public struct SystemModel: Hashable, Sendable {
     public var policies: [Policy]
     /// Virtual machines and their assigned devices.
     public var vms: [VirtualMachine]
+    /// The IOMMU groups the kernel formed on the machine described, when recorded.
+    public var observedGroups: [ObservedGroup] = []
 
     /// Creates a model.
     public init(sources: [String], platform: Platform, regions: [MemoryRegion] = [], buses: [Bus] = [],

@@ -125,13 +125,16 @@ extension SystemModel {
     /// - PCIe-to-PCI/PCI-X bridge: its secondary bus, devfn 00.0 (PCIe-to-PCI bridge spec 2.3);
     /// - PCI-to-PCIe bridge: its own requester ID;
     /// - conventional PCI bridge: its own requester ID, or secondary bus 00.0 when flagged
-    ///   `PCI_DEV_FLAG_PCIE_BRIDGE_ALIAS`.
+    ///   `PCI_DEV_FLAG_PCIE_BRIDGE_ALIAS`;
+    /// - a VMD endpoint: its own requester ID (`pci_real_dma_dev`);
+    /// - a bridge flagged `PCI_DEV_FLAGS_PCI_BRIDGE_NO_ALIAS`: none.
     public func bridgeAlias(_ b: BridgeID) -> RequesterID? {
         let br = bridges[b]
+        if br.noAlias { return nil }
         let secondary = buses[br.downstream].number.flatMap { RequesterID(bus: Int($0), device: 0, function: 0) }
         switch br.kind {
         case .pcieToPCI: return secondary
-        case .pciToPCIe: return br.rid
+        case .pciToPCIe, .vmd: return br.rid
         case .pciBridge: return br.pcieAlias ? secondary : br.rid
         case .rootComplex, .rootPort, .switchUpstream, .switchDownstream, .busBridge: return nil
         }
@@ -183,7 +186,7 @@ extension SystemModel {
     }
 
     /// The segment of the bus a device sits on.
-    public func segment(of d: DeviceID) -> UInt16 { buses[devices[d].bus].segment }
+    public func segment(of d: DeviceID) -> UInt32 { buses[devices[d].bus].segment }
 
     /// The region containing `address`, by binary search over regions sorted by base.
     public func region(containing address: UInt64, sortedRegions: [RegionID]) -> RegionID? {

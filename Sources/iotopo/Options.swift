@@ -1,5 +1,6 @@
 import ArgumentParser
 import IotopoCompiler
+import IotopoQuirks
 import IotopoReport
 import IotopoSource
 #if canImport(Glibc)
@@ -25,6 +26,9 @@ struct InputOptions: ParsableArguments {
     @Flag(name: .customLong("Werror", withSingleDash: true), help: "Treat warnings as errors.")
     var warningsAsErrors = false
 
+    @Option(help: ArgumentHelp("The kernel release whose PCI quirks apply (e.g. 6.8); default: the topology's platform kernel, else the newest iotopo knows.", valueName: "release"))
+    var kernel: String?
+
     func validate() throws {
         for id in disabled {
             guard let info = CheckRegistry.info(id) else {
@@ -39,6 +43,7 @@ struct InputOptions: ParsableArguments {
             throw ValidationError("--max-file-size '\(s)' is not a size (e.g. 64MiB)")
         }
         if let n = maxGenerated, n < 0 { throw ValidationError("--max-generated must not be negative") }
+        if let k = kernel, KernelRelease(parsing: k) == nil { throw ValidationError("--kernel '\(k)' is not a release (e.g. 6.8 or 6.8.0-45-generic)") }
     }
 
     /// The compile options these flags describe.
@@ -47,6 +52,7 @@ struct InputOptions: ParsableArguments {
         if let s = maxFileSize, case let .success(v) = IntegerSyntax.evaluate(s) { o.limits.maxFileSize = Int(clamping: v) }
         if let n = maxGenerated { o.maxGenerated = n }
         o.policy = DiagnosticPolicy(disabled: Set(disabled), warningsAsErrors: warningsAsErrors)
+        o.kernel = kernel
         return o
     }
 }

@@ -8,7 +8,7 @@ import IotopoSource
 /// A requester ID as written, with an optional segment prefix.
 struct RIDDecl: Hashable {
     var rid: RequesterID
-    var segment: UInt16?
+    var segment: UInt32?
     var range: SourceRange
 }
 
@@ -16,6 +16,8 @@ struct PlatformDecl {
     var name: Ref?
     var description = ""
     var addressBits: UInt8 = 64
+    var kernel: String?
+    var unverified: String?
     var origin: Origin
 }
 
@@ -31,7 +33,7 @@ struct RegionDecl {
 struct BusDecl {
     var name: Ref
     var kind: BusKind?
-    var segment: UInt16 = 0
+    var segment: UInt32 = 0
     var number: UInt8?
     var numberGiven = false
     var origin: Origin
@@ -48,6 +50,7 @@ struct BridgeDecl {
     var multifunction = false
     var translationRoot = false
     var pcieAlias = false
+    var pci: PCIDecl?
     var complete = true
     var origin: Origin
 }
@@ -75,6 +78,7 @@ struct IOMMUDecl {
     var idMap: [IDMapEntry] = []
     var idMapMask: UInt32 = .max
     var unmatched = UnmatchedPolicy.abort
+    var scope: [RIDRange]?
     var complete = true
     var origin: Origin
 }
@@ -93,6 +97,10 @@ struct DeviceDecl {
     var msi: MSICapability?
     var aliases: [UInt8] = []
     var reserved: [ReservedRange] = []
+    var pci: PCIDecl?
+    var portType: PCIPortType?
+    var physfn: Ref?
+    var defaultDomain: String?
     var complete = true
     var origin: Origin
 }
@@ -148,4 +156,5 @@ struct FileDecl {
     var attachments: [AttachmentDecl] = []
     var policies: [PolicyDecl] = []
     var vms: [VMDecl] = []
+    var observedGroups: [ObservedGroupDecl] = []
 }

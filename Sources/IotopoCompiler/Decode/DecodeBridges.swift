@@ -33,6 +33,7 @@ extension Decoder {
                 error(CheckID.invalidValue, "'pcie-alias' applies to conventional PCI bridges (kind pci-bridge) only", v)
             }
         }
+        b.pci = pciIdentity(&f, entry: n)
         finish(f)
         if b.kind == nil || b.upstream == nil || b.downstream == nil || b.windows == nil { b.complete = false }
         return nm == nil ? nil : b

@@ -28,8 +28,28 @@ extension Decoder {
         if let v = optional(&f, "msi") { d.msi = msi(v) }
         if let v = optional(&f, "aliases") { d.aliases = aliases(v) }
         if let v = optional(&f, "reserved") { d.reserved = reserved(v) }
+        d.pci = pciIdentity(&f, entry: n)
+        if let v = optional(&f, "port-type") {
+            d.portType = word(v, "port type", PCIPortType.self)
+            if let t = d.portType, [.rootPort, .upstreamPort, .downstreamPort, .pcieToPCI, .pciToPCIe].contains(t) {
+                error(CheckID.invalidValue, "a \(t.rawValue) is a bridge: declare it under 'bridges' with kind \(Self.bridgeKindText(t))", v)
+                d.portType = nil
+            }
+        }
+        if let v = optional(&f, "physfn") { d.physfn = name(v, "physfn") }
+        if let v = optional(&f, "default-domain") { d.defaultDomain = string(v, "default domain type") }
         finish(f)
         return nm == nil ? nil : d
+    }
+
+    static func bridgeKindText(_ t: PCIPortType) -> String {
+        switch t {
+        case .rootPort: return "root-port"
+        case .upstreamPort: return "switch-upstream"
+        case .downstreamPort: return "switch-downstream"
+        case .pcieToPCI: return "pcie-to-pci"
+        default: return "pci-to-pcie"
+        }
     }
 
     /// `msi: true`, `msi: false`, or `{vectors, handle, cpu, vector}`.

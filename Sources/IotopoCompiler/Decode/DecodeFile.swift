@@ -49,6 +49,7 @@ extension Decoder {
         if let v = optional(&f, "attachments") { out.attachments = entries(v, "attachments") { $0.attachment($1) } }
         if let v = optional(&f, "policies") { out.policies = entries(v, "policies") { $0.policy($1) } }
         if let v = optional(&f, "vms") { out.vms = entries(v, "vms") { $0.vm($1) } }
+        if let v = optional(&f, "observed-groups") { out.observedGroups = observedGroups(v) }
         finish(f, extensions: true)
         return out
     }
@@ -80,6 +81,8 @@ extension Decoder {
         if let v = require(&f, "name") { p.name = name(v, "platform name") }
         if let v = optional(&f, "description") { p.description = string(v, "description") ?? "" }
         if let v = optional(&f, "address-bits"), let b = integer(v, "address-bits", in: 12 ... 64) { p.addressBits = UInt8(b) }
+        if let v = optional(&f, "kernel") { p.kernel = string(v, "kernel release") }
+        if let v = optional(&f, "unverified") { p.unverified = string(v, "unverified") }
         finish(f)
         return p
     }
@@ -105,7 +108,7 @@ extension Decoder {
         let nm = entryName(&f, "bus name")
         var b = BusDecl(name: nm ?? Ref(name: "", range: range(n)), origin: origin(n))
         if let v = require(&f, "kind") { b.kind = word(v, "bus kind", BusKind.self) }
-        if let v = optional(&f, "segment"), let s = integer(v, "segment", in: 0 ... 0xFFFF) { b.segment = UInt16(s) }
+        if let v = optional(&f, "segment"), let s = integer(v, "segment", in: 0 ... 0xFFFF_FFFF) { b.segment = UInt32(s) }
         if let v = optional(&f, "number") {
             b.numberGiven = true
             if let x = integer(v, "bus number", in: 0 ... 255) { b.number = UInt8(x) }
@@ -123,12 +126,12 @@ extension Decoder {
     mutating func rid(_ n: YAMLNodeID, _ what: String) -> RIDDecl? {
         guard let s = string(n, what) else { return nil }
         let parts = s.split(separator: ":", omittingEmptySubsequences: false)
-        var segment: UInt16?
+        var segment: UInt32?
         var busText: Substring, rest: Substring
         switch parts.count {
         case 2: busText = parts[0]; rest = parts[1]
         case 3:
-            guard parts[0].count == 4, let seg = UInt16(parts[0], radix: 16) else { return badRID(n, s) }
+            guard (4 ... 8).contains(parts[0].count), let seg = UInt32(parts[0], radix: 16) else { return badRID(n, s) }
             segment = seg
             busText = parts[1]; rest = parts[2]
         default: return badRID(n, s)

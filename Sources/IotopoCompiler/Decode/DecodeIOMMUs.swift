@@ -56,6 +56,7 @@ extension Decoder {
         if let v = optional(&f, "id-map") { d.idMap = idMap(v) ?? { d.complete = false; return [] }() }
         if let v = optional(&f, "id-map-mask"), let x = integer(v, "id-map-mask", in: 0 ... 0xFFFF_FFFF) { d.idMapMask = UInt32(x) }
         if let v = optional(&f, "unmatched") { d.unmatched = word(v, "unmatched", UnmatchedPolicy.self) ?? .abort }
+        if let v = optional(&f, "scope") { d.scope = ridScope(v); if d.scope == nil { d.complete = false } }
         finish(f)
         if d.kind == nil || d.at == nil { d.complete = false }
         return nm == nil ? nil : d

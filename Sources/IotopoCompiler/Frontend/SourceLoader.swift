@@ -28,12 +28,13 @@ struct SourceLoader {
         self.knownChecks = knownChecks
     }
 
-    /// Loads `path` and its includes.
-    mutating func load(root path: String) {
-        load(path, site: nil, isRoot: true)
+    /// Loads `path` and its includes; `bytes` are the root's text when it was made in memory
+    /// (an import), shown under `path`.
+    mutating func load(root path: String, bytes: [UInt8]? = nil) {
+        load(path, site: nil, isRoot: true, given: bytes)
     }
 
-    private mutating func load(_ path: String, site: SourceRange?, isRoot: Bool, isBase: Bool = false) {
+    private mutating func load(_ path: String, site: SourceRange?, isRoot: Bool, isBase: Bool = false, given: [UInt8]? = nil) {
         let key = FileReader.canonicalPath(path) ?? path
         if let i = stack.firstIndex(where: { $0.key == key }) {
             var notes: [DiagnosticNote] = []
@@ -46,7 +47,7 @@ struct SourceLoader {
         }
         if loaded[key] != nil { return }
         let bytes: [UInt8]
-        switch FileReader.read(path, limit: options.limits.maxFileSize) {
+        switch given.map({ .success($0) }) ?? FileReader.read(path, limit: options.limits.maxFileSize) {
         case let .success(b): bytes = b
         case let .failure(f):
             let id = f.tooLarge ? files.add(path: path, bytes: nil) : nil

@@ -80,10 +80,10 @@ extension ModelJSON {
             m.regions.append(MemoryRegion(name: names.regions[i], range: AddressRange(base: base, last: last), kind: kind, secure: secure, owner: owner, origin: origin))
         }
         for (i, o) in buses.enumerated() {
-            guard checkID(&r, o, i), let kind = r.word(o, "kind", BusKind.self), let seg = r.integer(o, "segment", max: 0xFFFF),
+            guard checkID(&r, o, i), let kind = r.word(o, "kind", BusKind.self), let seg = r.integer(o, "segment", max: 0xFFFF_FFFF),
                   let number = r.optionalInteger(o, "number", max: 255), let origin = r.origin(o, files: n) else { continue }
             if kind.isPCI != (number != nil) { r.fail("a PCI bus has a number and no other bus does", o); continue }
-            m.buses.append(Bus(name: names.buses[i], kind: kind, segment: UInt16(seg), number: number.map { UInt8($0) }, origin: origin))
+            m.buses.append(Bus(name: names.buses[i], kind: kind, segment: UInt32(seg), number: number.map { UInt8($0) }, origin: origin))
         }
         for (i, o) in bridges.enumerated() {
             if let b = bridge(&r, o, i, names.buses, files: n) { m.bridges.append(Bridge(name: names.bridges[i], kind: b.kind, upstream: b.upstream, downstream: b.downstream, windows: b.windows, acs: b.acs, rid: b.rid, multifunction: b.multifunction, translationRoot: b.translationRoot, pcieAlias: b.pcieAlias, origin: b.origin)) }

@@ -43,6 +43,10 @@ struct Resolver {
         for a in files.flatMap(\.attachments) { addAttachment(a) }
         for p in files.flatMap(\.policies) { addPolicy(p) }
         for v in files.flatMap(\.vms) { addVM(v) }
+        for (vf, pf) in physfns {
+            if let r = names.resolve(pf, as: [.device], what: "physfn") { model.devices[Int(vf.raw)].physfn = DeviceID(r.id) }
+        }
+        addObservedGroups(files.flatMap(\.observedGroups))
         sink.absorb(names.sink)
     }
 
@@ -65,12 +69,15 @@ struct Resolver {
         model.bridges.append(Bridge(name: d.name.name, kind: kind, upstream: BusID(up.id), downstream: BusID(down.id), windows: windows,
                                     acs: d.acs, rid: d.rid?.rid, multifunction: d.multifunction, translationRoot: d.translationRoot,
                                     pcieAlias: d.pcieAlias, origin: d.origin))
+        model.bridges[model.bridges.count - 1].pci = d.pci?.identity
         bridgeRIDs.append(d.rid)
     }
 
     /// Requester IDs as written (with any segment prefix), parallel to the model's bridges
     /// and devices, for the segment check.
     var bridgeRIDs: [RIDDecl?] = []
+    /// VFs and the names of their PFs, resolved once every device is known.
+    var physfns: [(DeviceID, Ref)] = []
     var deviceRIDs: [RIDDecl?] = []
 
     mutating func addIOMMU(_ d: IOMMUDecl) {
@@ -82,6 +89,7 @@ struct Resolver {
                                   granuleShift: d.granuleShift, pageSizes: d.pageSizes, iotlb: d.iotlb,
                                   interruptRemapping: d.interruptRemapping, remapTable: [], streamIDBits: d.streamIDBits,
                                   idMap: d.idMap, idMapMask: d.idMapMask, unmatched: d.unmatched, origin: d.origin))
+        model.iommus[model.iommus.count - 1].scope = d.scope
     }
 
     mutating func addDevice(_ d: DeviceDecl) {
@@ -107,7 +115,33 @@ struct Resolver {
         model.devices.append(Device(name: d.name.name, kind: d.kind, bus: BusID(bus.id), rid: d.rid?.rid, streamIDs: d.streamIDs,
                                     multifunction: d.multifunction, acs: d.acs, dmaCapable: d.dmaCapable, dmaBits: d.dmaBits,
                                     msi: d.msi, aliases: d.aliases, reserved: d.reserved, origin: d.origin))
+        let id = model.devices.count - 1
+        model.devices[id].pci = d.pci?.identity
+        model.devices[id].portType = d.portType
+        model.devices[id].defaultDomain = d.defaultDomain
+        if d.portType != nil, !b.kind.isPCI {
+            sink.error(CheckID.invalidValue, "'port-type' is for PCI functions; '\(d.name.name)' sits on \(b.kind.rawValue) bus '\(b.name)'", at: d.origin.range)
+        }
         deviceRIDs.append(d.rid)
+        if let p = d.physfn { physfns.append((DeviceID(id), p)) }
+    }
+
+    /// Observed groups name devices and bridges; a name in two groups is an error.
+    mutating func addObservedGroups(_ list: [ObservedGroupDecl]) {
+        var seen: [String: Origin] = [:]
+        for g in list {
+            var members: [FunctionRef] = []
+            for m in g.members {
+                guard let r = names.resolve(m, as: [.device, .bridge], what: "group member") else { continue }
+                if let first = seen[m.name] {
+                    sink.error(CheckID.invalidValue, "'\(m.name)' is in two observed groups", at: m.range, notes: [DiagnosticNote("its other group", at: first.range)])
+                    continue
+                }
+                seen[m.name] = g.origin
+                members.append(r.kind == .device ? .device(DeviceID(r.id)) : .bridge(BridgeID(r.id)))
+            }
+            model.observedGroups.append(ObservedGroup(number: g.number, members: members, type: g.type, origin: g.origin))
+        }
     }
 
     mutating func addRegion(_ d: RegionDecl) {

@@ -53,8 +53,37 @@ public enum FileReader {
         return .success(out)
     }
 
+    /// At most the first `count` bytes of a regular file (nil for anything else, or when it
+    /// cannot be opened): enough to tell a format by its first line without reading it all.
+    public static func readPrefix(_ path: String, count: Int) -> [UInt8]? {
+        guard path != "-" else { return nil }
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
+        var out = [UInt8](repeating: 0, count: max(0, count))
+        var got = 0
+        while got < out.count {
+            let n = out.withUnsafeMutableBytes { buf -> Int in
+                guard let base = buf.baseAddress else { return -1 }
+                return Glibc.read(fd, base + got, buf.count - got)
+            }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            got += n
+        }
+        return Array(out[..<got])
+    }
+
+    /// Whether `path` names a directory (following links).
+    public static func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return path != "-" && stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
     /// A short phrase for an errno value.
-    static func describe(_ e: Int32) -> String {
+    public static func describe(_ e: Int32) -> String {
         switch e {
         case ENOENT: return "no such file"
         case EACCES, EPERM: return "permission denied"

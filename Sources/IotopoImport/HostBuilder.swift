@@ -1,0 +1,376 @@
+import IotopoModel
+import IotopoQuirks
+import IotopoSource
+
+/// Turns what sources say about a host into a draft topology: the bus hierarchy from the
+/// bridges' bus numbers, SR-IOV virtual functions and their buses, VMD domains, the IOMMUs
+/// at the root complexes, names, and every assumption made on the way.
+///
+/// Linux's view is the model: a bus is below the bridge whose secondary bus number it is
+/// (`pci_scan_bridge`); a bus no bridge leads to is a root bus with a host bridge; a VF
+/// whose routing ID lands on another bus number sits on a virtual bus with no bridge
+/// (`pci_iov_add_virtfn` -> `virtfn_add_bus`).
+public struct HostBuilder {
+    let host: HostDescription
+    var draft = TopologyDraft()
+    var sink = DiagnosticSink()
+
+    /// Indices of bridge functions by segment and secondary bus.
+    private var bridgeBySecondary: [BusKey: Int] = [:]
+    /// The draft bus of each bus number.
+    private var busIndex: [BusKey: Int] = [:]
+    /// The PF of each VF, by function index.
+    var physfn: [Int: (pf: Int, index: Int)] = [:]
+    /// VMD endpoints by the domain they host.
+    private var vmdOfSegment: [UInt32: Int] = [:]
+    /// Names chosen, by function index.
+    var names: [Int: String] = [:]
+
+    struct BusKey: Hashable, Comparable {
+        var segment: UInt32
+        var bus: UInt8
+        static func < (a: BusKey, b: BusKey) -> Bool { (a.segment, a.bus) < (b.segment, b.bus) }
+    }
+
+    /// The PF of a VF, and which VF of it it is.
+    func vf(_ i: Int) -> (pf: Int, index: Int)? { physfn[i] }
+
+    /// The name chosen for a function.
+    func name(_ i: Int) -> String? { names[i] }
+
+    /// Creates a builder for a host.
+    public init(host: HostDescription) {
+        self.host = host
+    }
+
+    /// Builds the draft; diagnostics (assumptions as warnings) go to `sink`.
+    public mutating func build(options: ImportOptions) -> TopologyDraft {
+        draft.sourceFormat = host.format
+        draft.sourcePath = host.sourcePath
+        draft.kernel = options.kernel ?? host.kernel
+        draft.name = options.name
+        let fns = host.functions
+        let order = fns.indices.sorted { fns[$0].address < fns[$1].address }
+        for i in order {
+            guard let b = fns[i].buses, bridgeOwns(i, b) else { continue }
+            let k = BusKey(segment: fns[i].address.segment, bus: b.secondary)
+            if bridgeBySecondary[k] == nil { bridgeBySecondary[k] = i }
+        }
+        findVirtualFunctions(order)
+        findVMDs(order)
+        buildBuses(order)
+        buildIOMMUs(order)
+        nameFunctions(order)
+        buildFunctions(order)
+        buildMemory()
+        buildObservedGroups(order)
+        noteAssumptions()
+        return draft
+    }
+
+    // MARK: SR-IOV and VMD
+
+    /// Marks the functions at the routing IDs of each PF's enabled VFs as its VFs.
+    private mutating func findVirtualFunctions(_ order: [Int]) {
+        var at: [PCIAddress: Int] = [:]
+        for i in order { at[host.functions[i].address] = i }
+        for i in order {
+            let f = host.functions[i]
+            guard let sr = f.sriov, sr.enabledVFs > 0, sr.stride >= 0 else { continue }
+            for v in 0 ..< min(sr.enabledVFs, 65_536) {
+                guard let rid = sr.vfRID(v, pf: f.address.rid),
+                      let a = PCIAddress(segment: f.address.segment, bus: Int(rid.bus), device: Int(rid.device), function: Int(rid.function)),
+                      let j = at[a], j != i else { continue }
+                physfn[j] = (i, v)
+            }
+        }
+    }
+
+    /// Intel VMD endpoints (drivers/pci/controller/vmd.c): each hosts a PCI domain numbered
+    /// from 0x10000, assigned in probe order (`vmd_find_free_domain`), and the DMA of every
+    /// function in it reaches the IOMMU with the endpoint's requester ID
+    /// (`pci_real_dma_dev`, arch/x86/pci/common.c).
+    private mutating func findVMDs(_ order: [Int]) {
+        let vmds = order.filter { Self.isVMD(host.functions[$0]) }
+        let domains = Set(host.functions.map(\.address.segment).filter { $0 >= 0x10000 }).sorted()
+        for (v, d) in zip(vmds, domains) { vmdOfSegment[d] = v }
+        for d in domains where vmdOfSegment[d] == nil {
+            draft.assumptions.append("domain \(String(d, radix: 16)) looks like a VMD domain, but no VMD endpoint was found for it; it is imported as a root bus of its own")
+        }
+    }
+
+    /// The device IDs of vmd.c's `vmd_ids` table, or the driver bound.
+    static func isVMD(_ f: HostFunction) -> Bool {
+        if f.driver == "vmd" { return true }
+        let ids: Set<UInt16> = [0x201d, 0x28c0, 0x467f, 0x4c3d, 0x7d0b, 0x9a0b, 0xa77f, 0xad0b, 0xb60b, 0xb06f]
+        return f.vendor == 0x8086 && ids.contains(f.device) && f.baseSubclass == 0x0104
+    }
+
+    // MARK: Buses
+
+    private mutating func buildBuses(_ order: [Int]) {
+        draft.buses.append(DraftBus(name: "system", kind: "system", segment: 0, number: nil, comment: "memory and the root complexes"))
+        var keys = Set<BusKey>()
+        for f in host.functions {
+            keys.insert(BusKey(segment: f.address.segment, bus: f.address.bus))
+            if let b = f.buses, b.secondary > f.address.bus, b.secondary <= b.subordinate {
+                keys.insert(BusKey(segment: f.address.segment, bus: b.secondary))
+            }
+        }
+        // Parents before children: root buses first, then by number (a child's secondary
+        // number is always above its parent's, `pci_scan_bridge` numbers them so).
+        for k in keys.sorted() {
+            busIndex[k] = draft.buses.count
+            let kind = busKind(k)
+            draft.buses.append(DraftBus(name: Self.busName(k), kind: kind, segment: k.segment, number: k.bus, comment: nil))
+        }
+        for k in keys.sorted() {
+            guard let b = busIndex[k] else { continue }
+            if bridgeBySecondary[k] != nil { continue }
+            if let pfBus = virtualBusParent(k), let up = busIndex[pfBus] {
+                draft.buses[b].comment = "SR-IOV virtual bus: no bridge leads here (Linux: virtfn_add_bus)"
+                draft.bridges.append(DraftBridge(name: "vbus-" + Self.addressName(k), kind: "bus-bridge", upstream: draft.buses[up].name,
+                                                 downstream: draft.buses[b].name, function: nil,
+                                                 comment: "the VFs' virtual bus hangs off their PF's bus, with no bridge of its own"))
+            } else if let v = vmdOfSegment[k.segment], let up = busIndex[BusKey(segment: host.functions[v].address.segment, bus: host.functions[v].address.bus)] {
+                draft.bridges.append(DraftBridge(name: "vmd-" + Self.addressName(k), kind: "vmd", upstream: draft.buses[up].name,
+                                                 downstream: draft.buses[b].name, function: v,
+                                                 comment: "Intel VMD: the domain's DMA reaches the IOMMU as the VMD endpoint's requester ID"))
+            } else {
+                draft.bridges.append(DraftBridge(name: "rc-" + Self.addressName(k), kind: "root-complex", upstream: "system",
+                                                 downstream: draft.buses[b].name, function: nil, comment: "host bridge of root bus \(Self.addressText(k))"))
+                draft.rootComplexes.append((draft.bridges.count - 1, k.segment, k.bus))
+            }
+        }
+    }
+
+    /// The PF's bus when bus `k` holds only VFs of PFs on a lower bus.
+    private func virtualBusParent(_ k: BusKey) -> BusKey? {
+        let on = host.functions.indices.filter { host.functions[$0].address.segment == k.segment && host.functions[$0].address.bus == k.bus }
+        guard !on.isEmpty, let first = physfn[on[0]] else { return nil }
+        let pf = host.functions[first.pf].address
+        guard on.allSatisfy({ physfn[$0] != nil }), pf.bus < k.bus else { return nil }
+        return BusKey(segment: pf.segment, bus: pf.bus)
+    }
+
+    /// PCIe below PCIe ports and at the root; conventional PCI below a PCIe-to-PCI or PCI
+    /// bridge.
+    private func busKind(_ k: BusKey) -> String {
+        guard let b = bridgeBySecondary[k] else { return "pcie" }
+        switch host.functions[b].portType {
+        case .pcieToPCI?, .conventional?: return "pci"
+        default: return "pcie"
+        }
+    }
+
+    static func addressText(_ k: BusKey) -> String {
+        (k.segment == 0 ? "" : hex4(k.segment) + ":") + hex2(k.bus)
+    }
+
+    static func addressName(_ k: BusKey) -> String {
+        (k.segment == 0 ? "" : hex4(k.segment) + "-") + hex2(k.bus)
+    }
+
+    static func busName(_ k: BusKey) -> String { "bus-" + addressName(k) }
+
+    // MARK: IOMMUs
+
+    /// One IOMMU per root complex: VT-d when the host bridge (or the first function of the
+    /// root bus) is Intel's, AMD-Vi when it is AMD's or the bus holds an AMD IOMMU function
+    /// (class 0806). Source hints (the snapshot's tables, /sys/class/iommu) win.
+    private mutating func buildIOMMUs(_ order: [Int]) {
+        var n = 0
+        for (bridge, segment, bus) in draft.rootComplexes {
+            let onBus = order.filter { host.functions[$0].address.segment == segment && host.functions[$0].address.bus == bus }
+            let vendor = onBus.first.map { host.functions[$0].vendor }
+            let iommuFunction = onBus.first { host.functions[$0].baseSubclass == 0x0806 }
+            var kind: String?
+            if host.iommuHints.contains("amd-vi") || iommuFunction != nil && vendor == 0x1022 || vendor == 0x1022 { kind = "amd-vi" }
+            if host.iommuHints.contains("intel-vtd") || vendor == 0x8086 { kind = kind ?? "intel-vtd" }
+            guard let kind else {
+                draft.assumptions.append("root bus \(Self.addressText(BusKey(segment: segment, bus: bus))) has no Intel or AMD host bridge; no IOMMU is placed at it")
+                continue
+            }
+            let name = (kind == "amd-vi" ? "amdvi" : "dmar") + String(n)
+            n += 1
+            var io = DraftIOMMU(name: name, kind: kind, at: draft.bridges[bridge].name)
+            if kind == "amd-vi" {
+                // IVRS IVHD device entries on AMD platforms start after the root complex's own
+                // functions (00:00.3 or 00:01.0 in every IVRS of the corpus), and Linux drops
+                // the IOMMU's own device ID from its lookup table (init_iommu_one): the root
+                // complex and the IOMMU function get no IOMMU group.
+                let first = RequesterID(raw: UInt16(bus) << 8 | 0x03)
+                io.scope = [(first, RequesterID(raw: 0xFFFF))]
+                if let f = iommuFunction { io.function = f }
+                io.comment = "AMD-Vi; the IVHD scope assumed from \(first) on (the root complex and the IOMMU's own function are outside it)"
+            } else {
+                io.comment = "Intel VT-d; one DRHD unit with INCLUDE_PCI_ALL assumed for the segment"
+            }
+            draft.iommus.append(io)
+        }
+        if draft.iommus.isEmpty {
+            draft.assumptions.append("no IOMMU could be placed: the host bridges are neither Intel's nor AMD's")
+        }
+    }
+
+    // MARK: Names
+
+    private mutating func nameFunctions(_ order: [Int]) {
+        var counters: [String: Int] = [:]
+        var slots: [PCIAddress: [Int]] = [:]
+        for i in order where physfn[i] == nil {
+            var a = host.functions[i].address
+            a.function = 0
+            slots[a, default: []].append(i)
+        }
+        func next(_ base: String) -> String {
+            let n = counters[base, default: 0]
+            counters[base] = n + 1
+            return base + String(n)
+        }
+        for i in order {
+            let f = host.functions[i]
+            if physfn[i] != nil { continue }
+            if let b = f.buses, bridgeOwns(i, b) {
+                names[i] = bridgeName(f)
+                continue
+            }
+            var slotAddr = f.address
+            slotAddr.function = 0
+            let slot = (slots[slotAddr] ?? [i]).filter { host.functions[$0].buses == nil }
+            let base = Self.baseName(f)
+            if slot.count > 1 && slot.allSatisfy({ Self.baseName(host.functions[$0]) == base }) {
+                // One device with several functions of one class: nic0-pf0, nic0-pf1.
+                if slot.first == i { names[i] = next(base) + (Self.isNetwork(f) || f.sriov != nil ? "-pf0" : "-f0") }
+                else if let head = slot.first, let h = names[head], let dash = h.lastIndex(of: "-") {
+                    names[i] = h[..<dash] + (Self.isNetwork(f) || f.sriov != nil ? "-pf" : "-f") + String(f.address.function)
+                }
+            } else if slot.count > 1, slot.first != i, let head = slot.first, Self.baseName(host.functions[head]) == "gpu", let h = names[head] {
+                // A GPU's companions: gpu0-audio, gpu0-usb.
+                names[i] = h + "-" + base
+            } else {
+                names[i] = next(base)
+            }
+        }
+        // Virtual functions after their PFs: nic0-pf0-vf3.
+        for i in order {
+            guard let (pf, v) = physfn[i], let p = names[pf] else { continue }
+            names[i] = p + "-vf" + String(v)
+        }
+        // Names are unique by construction except in odd inputs; make sure.
+        var used = Set<String>()
+        for i in order {
+            guard var n = names[i] else { continue }
+            if !used.insert(n).inserted {
+                n += "-" + Self.addressSuffix(host.functions[i].address)
+                used.insert(n)
+                names[i] = n
+            }
+        }
+    }
+
+    func bridgeName(_ f: HostFunction) -> String {
+        let prefix: String
+        switch f.portType {
+        case .rootPort?: prefix = "rp"
+        case .upstreamPort?: prefix = "up"
+        case .downstreamPort?: prefix = "dn"
+        case .pcieToPCI?: prefix = "pcie-pci"
+        case .pciToPCIe?: prefix = "pci-pcie"
+        case .conventional?: prefix = "pci-br"
+        default: prefix = "br"
+        }
+        return prefix + "-" + Self.addressSuffix(f.address)
+    }
+
+    static func addressSuffix(_ a: PCIAddress) -> String {
+        (a.segment == 0 ? "" : hex4(a.segment) + "-") + hex2(a.bus) + "-" + hex2(a.device) + "-" + String(a.function)
+    }
+
+    static func isNetwork(_ f: HostFunction) -> Bool { f.classCode >> 16 == 0x02 }
+
+    /// A short name for a function's class (PCI Code and ID Assignment spec, class codes).
+    static func baseName(_ f: HostFunction) -> String {
+        switch f.baseSubclass {
+        case 0x0100: return "scsi"
+        case 0x0101: return "ide"
+        case 0x0104: return "raid"
+        case 0x0106: return "sata"
+        case 0x0107: return "sas"
+        case 0x0108: return "nvme"
+        case 0x0200: return "nic"
+        case 0x0280: return "wifi"
+        case 0x0300, 0x0302, 0x0380: return "gpu"
+        case 0x0400: return "video"
+        case 0x0401, 0x0403: return "audio"
+        case 0x0480: return "media"
+        case 0x0500, 0x0580: return "ram"
+        case 0x0600: return "host"
+        case 0x0601: return "lpc"
+        case 0x0680: return "bridge"
+        case 0x0700: return "uart"
+        case 0x0780: return "comm"
+        case 0x0805: return "sdhci"
+        case 0x0806: return "iommu"
+        case 0x0880: return "periph"
+        case 0x0c00: return "firewire"
+        case 0x0c03: return "usb"
+        case 0x0c05: return "smbus"
+        case 0x0c80: return "serialbus"
+        case 0x0c0a: return "usb4"
+        case 0x0d11, 0x0d80: return "wireless"
+        case 0x1080: return "crypto"
+        case 0x1101: return "dpio"
+        case 0x1180: return "signal"
+        case 0x1200: return "accel"
+        default:
+            switch f.classCode >> 16 {
+            case 0x01: return "storage"
+            case 0x02: return "net"
+            case 0x03: return "gpu"
+            case 0x04: return "media"
+            case 0x0c: return "serialbus"
+            case 0x0d: return "wireless"
+            case 0x10: return "crypto"
+            case 0x11: return "signal"
+            case 0x12: return "accel"
+            case 0x13: return "instrument"
+            default: return "function"
+            }
+        }
+    }
+
+    /// The free-form `kind` of a device.
+    static func kind(_ f: HostFunction) -> String {
+        switch baseName(f) {
+        case "raid", "sata", "sas", "scsi", "ide", "storage": return "storage"
+        case "nic", "wifi", "net": return "nic"
+        default: return baseName(f)
+        }
+    }
+}
+
+/// Two hex digits.
+func hex2(_ v: UInt8) -> String {
+    let s = String(v, radix: 16)
+    return s.count < 2 ? "0" + s : s
+}
+
+/// At least four hex digits.
+func hex4(_ v: UInt32) -> String {
+    let s = String(v, radix: 16)
+    return String(repeating: "0", count: max(0, 4 - s.count)) + s
+}
+
+/// What `iotopo import` is asked for beyond its sources.
+public struct ImportOptions: Sendable {
+    /// The kernel release to record (the source's `uname -r` otherwise).
+    public var kernel: String?
+    /// The platform's name (derived from the source's name otherwise).
+    public var name: String?
+
+    public init(kernel: String? = nil, name: String? = nil) {
+        self.kernel = kernel
+        self.name = name
+    }
+}

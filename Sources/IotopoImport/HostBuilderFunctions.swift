@@ -1,0 +1,136 @@
+import IotopoModel
+import IotopoQuirks
+import IotopoSource
+
+extension HostBuilder {
+    /// Every function becomes a bridge (a header with bus numbers) or a device, with what the
+    /// source said of it.
+    mutating func buildFunctions(_ order: [Int]) {
+        var slotCount: [PCIAddress: Int] = [:]
+        for i in order where !isVF(i) {
+            var a = host.functions[i].address
+            a.function = 0
+            slotCount[a, default: 0] += 1
+        }
+        let unreadable = host.functions.contains { !$0.capabilitiesRead }
+        for i in order {
+            let f = host.functions[i]
+            var slot = f.address
+            slot.function = 0
+            var pci = DraftPCI(function: f)
+            // Linux reads `multifunction` from the header type's bit 7 (pci_setup_device); lspci
+            // does not print it, so a slot with more than one function is taken as
+            // multifunction. VFs never are (pci_iov_add_virtfn clears it).
+            pci.multifunction = !isVF(i) && (f.multifunctionBit ?? (slotCount[slot, default: 1] > 1))
+            if let (pf, v) = vf(i), let p = name(pf) {
+                pci.physfn = p
+                pci.vfIndex = v
+            }
+            let busName = Self.busName(BusKey(segment: f.address.segment, bus: f.address.bus))
+            if let b = draft.bridges.firstIndex(where: { $0.function == i }) {
+                // A VMD endpoint, already placed as the bridge to its domain.
+                draft.bridges[b].rid = f.address
+                draft.bridges[b].pci = pci
+                continue
+            }
+            if let buses = f.buses, bridgeOwns(i, buses) {
+                var kind: String
+                var comment: String?
+                switch f.portType {
+                case .rootPort?: kind = "root-port"
+                case .upstreamPort?: kind = "switch-upstream"
+                case .downstreamPort?: kind = "switch-downstream"
+                case .pcieToPCI?: kind = "pcie-to-pci"
+                case .pciToPCIe?: kind = "pci-to-pcie"
+                case .conventional?: kind = "pci-bridge"
+                case nil:
+                    kind = inferredPortKind(f)
+                    comment = "port type assumed from its place (capabilities unreadable)"
+                case let other?:
+                    // A bridge header with an endpoint's port type: Linux neither aliases through
+                    // it nor asks its ACS unless it is multifunction, as for an upstream port.
+                    kind = "switch-upstream"
+                    comment = "a bridge whose Express capability says \(other.rawValue); treated as an upstream port"
+                }
+                draft.bridges.append(DraftBridge(name: name(i) ?? bridgeName(f), kind: kind, upstream: busName,
+                                                 downstream: Self.busName(BusKey(segment: f.address.segment, bus: buses.secondary)),
+                                                 function: i, rid: f.address, pci: pci, comment: comment))
+                continue
+            }
+            var d = DraftDevice(name: name(i) ?? "fn-" + Self.addressSuffix(f.address), kind: Self.kind(f), bus: busName, rid: f.address, pci: pci)
+            if f.buses != nil {
+                d.comment = "a bridge header whose secondary bus (\(hex2(f.buses?.secondary ?? 0))) is not above its own: unconfigured, imported as a function"
+            }
+            if f.baseSubclass == 0x0600 {
+                d.dma = false
+                d.comment = d.comment ?? "the host bridge's own function: it masters no DMA"
+            } else if f.baseSubclass == 0x0806, f.vendor == 0x1022 {
+                d.dma = false
+                d.comment = "the AMD IOMMU's own PCI function"
+            }
+            if unreadable, f.portType == nil { d.pci.portTypeAssumed = true }
+            draft.devices.append(d)
+        }
+    }
+
+    /// Whether a bridge function leads to a bus of its own: its secondary number is above its
+    /// bus's (`pci_scan_bridge` refuses anything else) and it is the first to claim it.
+    func bridgeOwns(_ i: Int, _ b: BridgeBuses) -> Bool {
+        b.secondary > host.functions[i].address.bus && b.secondary <= b.subordinate
+    }
+
+    /// lspci without root: a bridge on a root bus is taken as a root port; one below a root or
+    /// downstream port as a switch's upstream port; one below an upstream port as a
+    /// downstream port.
+    func inferredPortKind(_ f: HostFunction) -> String {
+        // Bus numbers only grow downward, so the recursion ends at a root bus.
+        guard let parent = parentBridge(segment: f.address.segment, bus: f.address.bus),
+              host.functions[parent].address.bus < f.address.bus else { return "root-port" }
+        return inferredPortKind(host.functions[parent]) == "switch-upstream" ? "switch-downstream" : "switch-upstream"
+    }
+
+    func parentBridge(segment: UInt32, bus: UInt8) -> Int? {
+        host.functions.indices.first {
+            let f = host.functions[$0]
+            return f.address.segment == segment && f.buses?.secondary == bus && bridgeOwns($0, f.buses ?? BridgeBuses(primary: 0, secondary: 0, subordinate: 0))
+        }
+    }
+
+    /// System RAM from /proc/iomem, or one assumed region.
+    mutating func buildMemory() {
+        if let ram = host.ram, !ram.isEmpty {
+            for (n, r) in ram.enumerated() { draft.memory.append(DraftRegion(name: "ram\(n)", base: r.base, size: r.size, comment: nil)) }
+            return
+        }
+        draft.memory.append(DraftRegion(name: "ram", base: 0, size: 1 << 32, comment: "assumed: the source does not describe memory"))
+        draft.assumptions.append("memory is one 4 GiB RAM region at 0: \(host.format == "lspci" ? "lspci does not describe memory" : "the snapshot has no readable /proc/iomem")")
+    }
+
+    /// The groups the kernel formed, by member name.
+    mutating func buildObservedGroups(_ order: [Int]) {
+        var groups: [Int: [String]] = [:]
+        for i in order {
+            guard let g = host.functions[i].observedGroup else { continue }
+            let n = draft.bridges.first(where: { $0.function == i })?.name ?? draft.devices.first(where: { $0.rid == host.functions[i].address })?.name
+            if let n { groups[g, default: []].append(n) }
+        }
+        draft.observedGroups = groups.keys.sorted().map { (number: $0, members: groups[$0] ?? [], type: host.groupTypes[$0]) }
+    }
+
+    mutating func noteAssumptions() {
+        if host.functions.contains(where: { !$0.capabilitiesRead }) {
+            let msg = "capabilities could not be read (lspci was not run as root: 'Capabilities: <access denied>'): port types are assumed from the bridges' places, and no function is taken to have ACS; groups computed from this import are unverified"
+            draft.assumptions.insert(msg, at: 0)
+            draft.unverified = "capabilities unreadable: port types assumed, ACS assumed absent"
+            sink.warning(ImportCheck.assumed, msg, at: host.functions.first { !$0.capabilitiesRead }?.range)
+        }
+        if host.functions.contains(where: { $0.multifunctionBit == nil }) {
+            draft.assumptions.append("a slot with more than one function is taken as multifunction (\(host.format) does not show the header type's multifunction bit)")
+        }
+        if draft.kernel == nil {
+            draft.assumptions.append("the kernel release is unknown (\(host.format) does not say; pass --kernel): the quirks of the newest release iotopo knows apply")
+        }
+    }
+
+    func isVF(_ i: Int) -> Bool { vf(i) != nil }
+}

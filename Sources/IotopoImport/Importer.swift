@@ -1,0 +1,122 @@
+import IotopoModel
+import IotopoSource
+
+/// A source format `iotopo import` reads.
+public enum ImportFormat: String, Sendable, CaseIterable {
+    /// `lspci -vvnn` text.
+    case lspci
+    /// A folder written by `iotopo snapshot`.
+    case snapshot
+}
+
+/// The result of importing: the topology text, and what was found on the way.
+public struct ImportResult: Sendable {
+    /// Every source file read, for diagnostics.
+    public var files: SourceFiles
+    public var diagnostics: [Diagnostic]
+    /// The topology; nil when a source could not be read.
+    public var text: String?
+    /// The draft it was rendered from.
+    public var draft: TopologyDraft?
+
+    public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
+}
+
+/// The import stage: one reader per format, all feeding one builder and one emitter.
+public enum Importer {
+    /// The format of a source, from its content: a folder holding a snapshot's marker, or
+    /// text whose first line is an lspci function header. Nil when it is neither.
+    public static func detect(path: String, limit: Int = 32 << 20) -> ImportFormat? {
+        if SnapshotLayout.isSnapshot(path) { return .snapshot }
+        guard let bytes = FileReader.readPrefix(path, count: 1 << 16) else { return nil }
+        return LspciReader.looksLikeLspci(bytes) ? .lspci : nil
+    }
+
+    /// Imports the sources (one host: several sources are joined).
+    public static func run(paths: [String], format forced: ImportFormat? = nil, options: ImportOptions = ImportOptions(),
+                           limit: Int = 32 << 20) -> ImportResult {
+        let (host, files, diagnostics) = describe(paths: paths, format: forced, limit: limit)
+        var sink = DiagnosticSink()
+        for d in diagnostics { sink.report(d) }
+        guard let host, !sink.hasErrors else { return ImportResult(files: files, diagnostics: sink.diagnostics, text: nil, draft: nil) }
+        var b = HostBuilder(host: host)
+        let draft = b.build(options: options)
+        sink.absorb(b.sink)
+        return ImportResult(files: files, diagnostics: sink.diagnostics, text: TopologyEmitter.render(draft), draft: draft)
+    }
+
+    /// Reads the sources into one description of the host, without building a topology
+    /// (`groups --compare` reads the kernel's groups this way).
+    public static func describe(paths: [String], format forced: ImportFormat? = nil, limit: Int = 32 << 20)
+        -> (host: HostDescription?, files: SourceFiles, diagnostics: [Diagnostic]) {
+        var files = SourceFiles()
+        var sink = DiagnosticSink()
+        var hosts: [HostDescription] = []
+        for path in paths {
+            var stdin: [UInt8]?
+            if path == "-", case let .success(b) = FileReader.read(path, limit: limit) { stdin = b }
+            let format = forced ?? (stdin.map { LspciReader.looksLikeLspci($0) ? .lspci : nil } ?? detect(path: path, limit: limit))
+            switch format {
+            case .lspci?:
+                switch stdin.map({ .success($0) }) ?? FileReader.read(path, limit: limit) {
+                case let .success(bytes):
+                    let id = files.add(path: path == "-" ? "<stdin>" : path, bytes: bytes)
+                    var r = LspciReader(file: id)
+                    if let h = r.read(bytes, path: path) { hosts.append(h) }
+                    sink.absorb(r.sink)
+                case let .failure(f):
+                    sink.error(ImportCheck.unreadable, "cannot read '\(path)': \(f.reason)", at: nil)
+                }
+            case .snapshot?:
+                sink.error(ImportCheck.unreadable, "SNAPSHOT-TODO '\(path)'", at: nil)
+            case nil:
+                if FileReader.isDirectory(path) {
+                    sink.error(ImportCheck.unreadable, "'\(path)' is a folder but not a snapshot (no \(SnapshotLayout.marker) in it; make one with `iotopo snapshot`)", at: nil)
+                } else if case let .failure(f) = FileReader.read(path, limit: limit) {
+                    sink.error(ImportCheck.unreadable, "cannot read '\(path)': \(f.reason)", at: nil)
+                } else {
+                    sink.error(ImportCheck.unreadable, "'\(path)' is neither lspci -vvnn text nor a snapshot folder (pass --from to say which)", at: nil)
+                }
+            }
+        }
+        guard !sink.hasErrors, var host = hosts.first else { return (nil, files, sink.diagnostics) }
+        for other in hosts.dropFirst() { host = join(host, other, &sink) }
+        return (host, files, sink.diagnostics)
+    }
+
+    /// Two descriptions of one host: the first's functions, with what the second adds
+    /// (groups, drivers, capabilities the first could not read); a function only one has is
+    /// kept.
+    static func join(_ a: HostDescription, _ b: HostDescription, _ sink: inout DiagnosticSink) -> HostDescription {
+        var out = a
+        var index: [PCIAddress: Int] = [:]
+        for (i, f) in out.functions.enumerated() { index[f.address] = i }
+        for f in b.functions {
+            guard let i = index[f.address] else { out.functions.append(f); continue }
+            var g = out.functions[i]
+            if g.vendor != f.vendor || g.device != f.device {
+                sink.error(ImportCheck.conflict, "\(f.address) is \(hex4(UInt32(g.vendor))):\(hex4(UInt32(g.device))) in '\(a.sourcePath)' but \(hex4(UInt32(f.vendor))):\(hex4(UInt32(f.device))) in '\(b.sourcePath)': they describe different machines",
+                           at: f.range)
+                continue
+            }
+            if !g.capabilitiesRead && f.capabilitiesRead {
+                g.capabilitiesRead = true
+                g.portType = f.portType
+                g.acs = f.acs
+                g.ari = f.ari
+                g.sriov = f.sriov
+            }
+            g.observedGroup = g.observedGroup ?? f.observedGroup
+            g.driver = g.driver ?? f.driver
+            g.multifunctionBit = g.multifunctionBit ?? f.multifunctionBit
+            g.subsystem = g.subsystem ?? f.subsystem
+            out.functions[i] = g
+        }
+        out.kernel = out.kernel ?? b.kernel
+        out.ram = out.ram ?? b.ram
+        if out.groupTypes.isEmpty { out.groupTypes = b.groupTypes }
+        out.iommuHints += b.iommuHints.filter { !out.iommuHints.contains($0) }
+        out.sourcePath += " + " + b.sourcePath
+        return out
+    }
+}

@@ -1,0 +1,202 @@
+import IotopoModel
+import IotopoQuirks
+
+/// Renders a draft as topology YAML, laid out as a person would write it: a header comment
+/// with the source, the kernel and every assumption; then memory, buses, bridges, IOMMUs and
+/// devices, each entry with lspci's description as a comment. One emitter for every reader,
+/// so what the user keeps is exactly what iotopo compiles.
+public enum TopologyEmitter {
+    /// The topology text.
+    public static func render(_ d: TopologyDraft) -> String {
+        var out = ""
+        header(d, &out)
+        out += "platform:\n"
+        out += "  name: \(platformName(d))\n"
+        out += "  description: \(quote("Imported from \(d.sourceFormat) (\(baseName(d.sourcePath)))"))\n"
+        if let k = d.kernel { out += "  kernel: \(quote(k))\n" }
+        if let u = d.unverified { out += "  unverified: \(quote(u))\n" }
+        out += "\nmemory:\n"
+        for r in d.memory {
+            if let c = r.comment { out += "  # \(comment(c))\n" }
+            out += "  - {name: \(r.name), base: \(hex(r.base)), size: \(hex(r.size))}\n"
+        }
+        out += "\nbuses:\n"
+        for b in d.buses {
+            if let c = b.comment { out += "  # \(comment(c))\n" }
+            out += "  - {name: \(b.name), kind: \(b.kind)"
+            if b.segment != 0 { out += ", segment: 0x\(String(b.segment, radix: 16))" }
+            if let n = b.number { out += ", number: 0x\(hex2(n))" }
+            out += "}\n"
+        }
+        out += "\nbridges:\n"
+        for b in d.bridges { bridge(b, &out) }
+        if !d.iommus.isEmpty {
+            out += "\niommus:\n"
+            for io in d.iommus { iommu(io, &out) }
+        }
+        out += "\ndevices:\n"
+        for dev in d.devices { device(dev, &out) }
+        if !d.observedGroups.isEmpty {
+            out += "\n# The IOMMU groups the kernel formed, as the source recorded them; `iotopo groups FILE\n"
+            out += "# --compare recorded` holds iotopo's groups against them. Functions not listed had none.\n"
+            out += "observed-groups:\n"
+            for g in d.observedGroups {
+                out += "  - {group: \(g.number), members: [\(g.members.joined(separator: ", "))]"
+                if let t = g.type { out += ", type: \(quote(t))" }
+                out += "}\n"
+            }
+        }
+        return out
+    }
+
+    static func header(_ d: TopologyDraft, _ out: inout String) {
+        out += "# Imported by `iotopo import` from \(d.sourceFormat == "lspci" ? "lspci -vvnn text" : "a sysfs snapshot"): \(comment(baseName(d.sourcePath)))\n"
+        out += "# Kernel: \(d.kernel.map(comment) ?? "unknown")\n"
+        if !d.assumptions.isEmpty {
+            out += "#\n# Assumptions:\n"
+            for a in d.assumptions { wrap("- " + comment(a), indent: "#   ", first: "# ", &out) }
+        }
+        out += "#\n# Each entry's comment is the source's description of the function. Check with\n"
+        out += "# `iotopo check`; see the groups with `iotopo groups --why`.\n\n"
+    }
+
+    static func bridge(_ b: DraftBridge, _ out: inout String) {
+        if let p = b.pci { out += "  # \(describe(p.function))\n" }
+        if let c = b.comment { out += "  # \(comment(c))\n" }
+        out += "  - name: \(b.name)\n    kind: \(b.kind)\n    upstream: \(b.upstream)\n    downstream: \(b.downstream)\n"
+        if let r = b.rid { out += "    rid: \(r)\n" }
+        if let p = b.pci { pci(p, bridge: true, &out) }
+    }
+
+    static func iommu(_ io: DraftIOMMU, _ out: inout String) {
+        if let c = io.comment { out += "  # \(comment(c))\n" }
+        out += "  - name: \(io.name)\n    kind: \(io.kind)\n    at: \(io.at)\n"
+        if let s = io.scope {
+            out += "    scope:\n"
+            for (a, b) in s { out += "      - {from: \(a), to: \(b)}\n" }
+        }
+    }
+
+    static func device(_ d: DraftDevice, _ out: inout String) {
+        out += "  # \(describe(d.pci.function))\n"
+        if let c = d.comment { out += "  # \(comment(c))\n" }
+        out += "  - name: \(d.name)\n    kind: \(d.kind)\n    bus: \(d.bus)\n    rid: \(d.rid)\n"
+        if !d.dma { out += "    dma: false\n" }
+        pci(d.pci, bridge: false, &out)
+    }
+
+    /// The keys every PCI function has.
+    static func pci(_ p: DraftPCI, bridge: Bool, _ out: inout String) {
+        let f = p.function
+        out += "    pci-id: \(hex4(UInt32(f.vendor))):\(hex4(UInt32(f.device)))\n"
+        if let s = f.subsystem { out += "    subsystem: \(hex4(UInt32(s.vendor))):\(hex4(UInt32(s.device)))\n" }
+        if let r = f.revision { out += "    revision: 0x\(hex2(r))\n" }
+        out += "    class: 0x\(hex6(f.classCode))\n"
+        if !bridge, let t = f.portType { out += "    port-type: \(t.rawValue)\n" }
+        if p.multifunction { out += "    multifunction: true\n" }
+        if let acs = f.acs {
+            out += "    acs: {capability: [\(acs.capability.nameList.joined(separator: ", "))], control: [\(acs.control.nameList.joined(separator: ", "))]}\n"
+        }
+        if f.ari { out += "    ari: true\n" }
+        if let sr = f.sriov {
+            out += "    sriov: {total-vfs: \(sr.totalVFs), enabled-vfs: \(sr.enabledVFs), offset: \(sr.offset), stride: \(sr.stride)"
+            if let v = sr.vfDevice { out += ", vf-device: 0x\(hex4(UInt32(v)))" }
+            out += "}\n"
+        }
+        if let pf = p.physfn { out += "    physfn: \(pf)\n" }
+        if let drv = f.driver { out += "    driver: \(quote(drv))\n" }
+    }
+
+    /// `Class: Description (rev rr)` from lspci, or the IDs alone.
+    static func describe(_ f: HostFunction) -> String {
+        var s = f.address.description + " "
+        s += f.className.isEmpty ? "class \(hex6(f.classCode))" : f.className
+        s += ": " + (f.description.isEmpty ? "\(hex4(UInt32(f.vendor))):\(hex4(UInt32(f.device)))" : f.description)
+        return comment(s)
+    }
+
+    // MARK: Text
+
+    /// A platform name from the source's file name.
+    static func platformName(_ d: TopologyDraft) -> String {
+        if let n = d.name, isName(n) { return n }
+        var base = baseName(d.sourcePath)
+        if let dot = base.lastIndex(of: "."), dot != base.startIndex { base = String(base[..<dot]) }
+        var out = ""
+        for ch in base.unicodeScalars {
+            if ch.properties.isASCIIHexDigit || ("a" ... "z").contains(ch) || ("A" ... "Z").contains(ch) || ("0" ... "9").contains(ch) {
+                out.unicodeScalars.append(ch)
+            } else if !out.hasSuffix("-") {
+                out += "-"
+            }
+        }
+        out = String(out.lowercased().prefix(100))
+        while out.hasSuffix("-") { out.removeLast() }
+        if out.isEmpty || !(out.first?.isLetter ?? false) { out = "host" + (out.isEmpty ? "" : "-" + out) }
+        return out
+    }
+
+    static func isName(_ s: String) -> Bool {
+        guard let f = s.unicodeScalars.first, f == "_" || ("a" ... "z").contains(f) || ("A" ... "Z").contains(f), s.unicodeScalars.count <= 128 else { return false }
+        return s.unicodeScalars.allSatisfy { $0 == "_" || $0 == "." || $0 == "-" || ("a" ... "z").contains($0) || ("A" ... "Z").contains($0) || ("0" ... "9").contains($0) }
+    }
+
+    static func baseName(_ path: String) -> String {
+        let trimmed = path.hasSuffix("/") ? String(path.dropLast()) : path
+        return trimmed.split(separator: "/").last.map(String.init) ?? trimmed
+    }
+
+    /// Comment text on one line: control characters (a newline would end the comment, an
+    /// ESC would reach the terminal) shown as `\xNN`, bidi controls as `<U+202E>`.
+    static func comment(_ s: String) -> String {
+        var out = ""
+        for u in s.unicodeScalars {
+            if u.value < 0x20 || (0x7F ... 0x9F).contains(u.value) {
+                out += "\\x" + hex2(UInt8(truncatingIfNeeded: u.value))
+            } else if (0x202A ... 0x202E).contains(u.value) || (0x2066 ... 0x2069).contains(u.value) || u.value == 0x200E || u.value == 0x200F {
+                out += "<U+" + String(u.value, radix: 16, uppercase: true) + ">"
+            } else {
+                out.unicodeScalars.append(u)
+            }
+        }
+        return out
+    }
+
+    /// A double-quoted YAML string.
+    static func quote(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            default:
+                if u.value < 0x20 || (0x7F ... 0x9F).contains(u.value) || (0x202A ... 0x202E).contains(u.value) || (0x2066 ... 0x2069).contains(u.value) {
+                    out += "\\u" + String(repeating: "0", count: 4 - String(u.value, radix: 16).count) + String(u.value, radix: 16)
+                } else {
+                    out.unicodeScalars.append(u)
+                }
+            }
+        }
+        return out + "\""
+    }
+
+    /// Wraps a comment at about 96 columns.
+    static func wrap(_ text: String, indent: String, first: String, _ out: inout String) {
+        var line = first
+        for word in text.split(separator: " ") {
+            if line.count + word.count + 1 > 96, line != first, line != indent {
+                out += line + "\n"
+                line = indent
+            }
+            line += (line == first || line == indent ? "" : " ") + word
+        }
+        out += line + "\n"
+    }
+
+    static func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
+
+    static func hex6(_ v: UInt32) -> String {
+        let s = String(v, radix: 16)
+        return String(repeating: "0", count: max(0, 6 - s.count)) + s
+    }
+}

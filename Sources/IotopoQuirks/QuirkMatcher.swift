@@ -1,0 +1,68 @@
+import IotopoModel
+
+/// What a quirk looks at in a function.
+public struct QuirkSubject: Sendable {
+    public var id: PCIID
+    /// The 24-bit class code, when known.
+    public var classCode: UInt32?
+    public var portType: PCIPortType
+    public var multifunction: Bool
+    /// Its devfn, for the aliases of its own slot.
+    public var devfn: UInt8
+
+    public init(id: PCIID, classCode: UInt32?, portType: PCIPortType, multifunction: Bool, devfn: UInt8) {
+        self.id = id
+        self.classCode = classCode
+        self.portType = portType
+        self.multifunction = multifunction
+        self.devfn = devfn
+    }
+}
+
+extension QuirkTable {
+    /// The newest release any entry comes from: the default quirk set.
+    public static let newest: KernelRelease = entries.map(\.since).max() ?? KernelRelease(6, 12)
+
+    /// The quirks of `release` that apply to a function, resolved for it:
+    /// - ACS: the first matching entry only, as `pci_dev_specific_acs_enabled` walks
+    ///   `pci_dev_acs_enabled[]` and stops at the first function that answers (>= 0); an
+    ///   entry whose conditions (port type, multifunction) fail is a function answering
+    ///   -ENOTTY, so the walk goes on;
+    /// - DMA aliases and bridge flags: every matching fixup, as each runs in turn.
+    public static func applying(to s: QuirkSubject, release: KernelRelease) -> [AppliedQuirk] {
+        var out: [AppliedQuirk] = []
+        var acsFound = false
+        for q in entries where q.since <= release && q.match.matches(s) {
+            let applied: AppliedQuirk.Effect
+            switch q.effect {
+            case let .acs(provides):
+                guard !acsFound else { continue }
+                acsFound = true
+                applied = .acs(provides: provides)
+            case let .dmaAliasFunctions(fns):
+                applied = .dmaAliases(fns.filter { $0 < 8 }.map { (s.devfn & 0xF8) | $0 }.filter { $0 != s.devfn })
+            case let .dmaAliasDevfns(list):
+                applied = .dmaAliases(list.filter { $0 != s.devfn })
+            case .pcieBridgeAlias: applied = .pcieBridgeAlias
+            case .bridgeNoAlias: applied = .bridgeNoAlias
+            case .translationRoot: applied = .translationRoot
+            }
+            out.append(AppliedQuirk(effect: applied, function: q.function, since: q.since.description))
+        }
+        return out
+    }
+}
+
+extension QuirkMatch {
+    /// Whether a function matches: IDs, class, and the conditions the quirk tests.
+    public func matches(_ s: QuirkSubject) -> Bool {
+        if let v = vendor, v != s.id.vendor { return false }
+        if let d = devices, !d.contains(s.id.device) { return false }
+        if let c = classCode {
+            guard let code = s.classCode, code >> UInt32(c.shift) == c.value else { return false }
+        }
+        if let types = portTypes, !types.contains(s.portType) { return false }
+        if multifunctionOnly && !s.multifunction { return false }
+        return true
+    }
+}

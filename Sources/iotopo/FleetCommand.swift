@@ -1,0 +1,70 @@
+import ArgumentParser
+import IotopoCompiler
+import IotopoImport
+import IotopoReport
+import IotopoSource
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `iotopo fleet DIR...`: iotopo's groups held against the kernel's on many machines.
+struct Fleet: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Import every machine in the given folders (lspci -vvnn reports, snapshots), check it, and compare iotopo's IOMMU groups with the ones its kernel formed.",
+        discussion: "Prints one line per machine, the accuracy, and every difference with iotopo's reasons. An index (tab-separated, with a header naming 'file' and optionally 'kernel' and 'note' columns) gives each report's kernel; a note mentioning acs_override marks a kernel with the out-of-tree patch, counted apart."
+    )
+
+    @Argument(help: ArgumentHelp("Folders of lspci -vvnn reports (*.txt) and snapshot folders, or single sources.", valueName: "path"))
+    var paths: [String]
+
+    @Option(help: ArgumentHelp("The index of the reports (default: index.tsv beside them, when there is one).", valueName: "file"))
+    var index: String?
+
+    @Option(help: ArgumentHelp("Exit 1 when fewer machines than this match exactly under upstream rules.", valueName: "n"))
+    var minExact: Int?
+
+    @OptionGroup var input: InputOptions
+
+    func run() throws {
+        var sources: [(path: String, name: String, dir: String)] = []
+        for p in paths {
+            if FileReader.isDirectory(p), !SnapshotLayout.isSnapshot(p) {
+                for entry in Self.list(p) {
+                    let full = p.hasSuffix("/") ? p + entry : p + "/" + entry
+                    if entry.hasSuffix(".txt") || SnapshotLayout.isSnapshot(full) { sources.append((full, entry, p)) }
+                }
+            } else {
+                sources.append((p, PathText.directory(p) == "." ? p : String(p.split(separator: "/").last ?? ""), PathText.directory(p)))
+            }
+        }
+        var indexes: [String: [String: FleetText.IndexEntry]] = [:]
+        for dir in Set(sources.map(\.dir)) {
+            let path = index ?? (dir.hasSuffix("/") ? dir : dir + "/") + "index.tsv"
+            if case let .success(b) = FileReader.read(path, limit: 16 << 20) { indexes[dir] = FleetText.readIndex(b) }
+        }
+        var machines: [FleetText.Machine] = []
+        for (n, s) in sources.enumerated() {
+            if isatty(2) == 1 { Output.err("\r[\(n + 1)/\(sources.count)] \(s.name)\u{1B}[K") }
+            machines.append(FleetText.machine(path: s.path, name: s.name.hasSuffix(".txt") ? String(s.name.dropLast(4)) : s.name,
+                                              index: indexes[s.dir]?[s.name], options: input.compileOptions))
+        }
+        if isatty(2) == 1 { Output.err("\r\u{1B}[K") }
+        Output.out(FleetText.render(machines))
+        if let min = minExact, FleetText.exactCount(machines) < min { throw ExitCode(1) }
+    }
+
+    /// A folder's entries, sorted, without dot files.
+    static func list(_ dir: String) -> [String] {
+        guard let d = opendir(dir) else { return [] }
+        defer { closedir(d) }
+        var out: [String] = []
+        while let e = readdir(d) {
+            let name = withUnsafeBytes(of: e.pointee.d_name) { raw -> String in
+                let bytes = raw.prefix { $0 != 0 }
+                return String(decoding: bytes, as: UTF8.self)
+            }
+            if !name.hasPrefix(".") { out.append(name) }
+        }
+        return out.sorted()
+    }
+}

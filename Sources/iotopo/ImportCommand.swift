@@ -1,0 +1,55 @@
+import ArgumentParser
+import IotopoImport
+import IotopoReport
+import IotopoSource
+
+extension ImportFormat: ExpressibleByArgument {}
+
+/// `iotopo import SOURCE... [-o OUT.yaml]`: a topology from a real machine's description.
+struct Import: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write a topology from lspci -vvnn text or a snapshot folder (docs/import.md).",
+        discussion: "Each source's format is detected from its content. Several sources describe one host and are joined. The topology is written atomically; its header comment names the source, the kernel and every assumption."
+    )
+
+    @Argument(help: ArgumentHelp("lspci -vvnn text ('-' for standard input) or a folder made by 'iotopo snapshot'.", valueName: "source"))
+    var sources: [String]
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("Where to write the topology ('-' or absent: standard output).", valueName: "file"))
+    var output: String?
+
+    @Option(help: "Read every source as this format instead of detecting it.")
+    var from: ImportFormat?
+
+    @Option(help: ArgumentHelp("The kernel release the source comes from (e.g. 6.8.0-45-generic); recorded in the topology, and it picks the quirk set.", valueName: "release"))
+    var kernel: String?
+
+    @Option(help: ArgumentHelp("The platform's name (default: from the source's file name).", valueName: "name"))
+    var name: String?
+
+    @OptionGroup var styleOptions: StyleOptions
+
+    func validate() throws {
+        if sources.isEmpty { throw ValidationError("give at least one source") }
+    }
+
+    func run() throws {
+        let r = Importer.run(paths: sources, format: from, options: ImportOptions(kernel: kernel, name: name))
+        var renderer = DiagnosticTextRenderer(files: r.files, style: styleOptions.style(fd: 2))
+        Output.err(renderer.render(r.diagnostics))
+        guard let text = r.text else {
+            Output.err("\(diagnosticCountText(r.diagnostics)); nothing imported\n")
+            throw ExitCode(1)
+        }
+        if let path = output, path != "-" {
+            do {
+                try AtomicWriter.write(text, to: path)
+            } catch {
+                Output.err("error: \(error)\n")
+                throw ExitCode(1)
+            }
+        } else {
+            Output.out(text)
+        }
+    }
+}
