@@ -132,8 +132,17 @@ extension Compiler {
     /// the import's diagnostics (on the sources) come first.
     public static func importing(paths: [String], format: ImportFormat? = nil, options: CompileOptions = CompileOptions()) -> CompileResult {
         let r = Importer.run(paths: paths, format: format, options: ImportOptions(kernel: options.kernel), limit: options.limits.maxFileSize)
+        return compile(imported: r, shownAs: (paths.first ?? "-") + " (imported)", options: options)
+    }
+
+    /// Imports a snapshot of the live host (`--host`) and compiles it.
+    public static func importing(tree: SnapshotTree, options: CompileOptions = CompileOptions()) -> CompileResult {
+        compile(imported: Importer.run(tree: tree, options: ImportOptions(kernel: options.kernel)), shownAs: "<host> (imported)", options: options)
+    }
+
+    static func compile(imported r: ImportResult, shownAs name: String, options: CompileOptions) -> CompileResult {
         guard let text = r.text else { return CompileResult(files: r.files, model: nil, diagnostics: r.diagnostics) }
-        let c = compile(path: (paths.first ?? "-") + " (imported)", bytes: Array(text.utf8), options: options)
+        let c = compile(path: name, bytes: Array(text.utf8), options: options)
         // One file table: the import's sources after the compile's files.
         var files = c.files
         let offset = UInt32(files.files.count)

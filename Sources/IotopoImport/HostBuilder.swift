@@ -179,6 +179,13 @@ public struct HostBuilder {
     /// root bus) is Intel's, AMD-Vi when it is AMD's or the bus holds an AMD IOMMU function
     /// (class 0806). Source hints (the snapshot's tables, /sys/class/iommu) win.
     private mutating func buildIOMMUs(_ order: [Int]) {
+        if host.format == "snapshot", !host.iommuActive, host.iommuHints.isEmpty {
+            draft.assumptions.append("no IOMMU: the kernel runs none (no /sys/class/iommu, no IOMMU groups) and the firmware tables name none, so every function's DMA reaches memory untranslated")
+            return
+        }
+        if host.format == "snapshot", !host.iommuActive {
+            draft.assumptions.append("the firmware describes an IOMMU but the kernel runs it off (no IOMMU groups): the groups iotopo shows are the ones the kernel would form with it on")
+        }
         var n = 0
         for (bridge, segment, bus) in draft.rootComplexes {
             let onBus = order.filter { host.functions[$0].address.segment == segment && host.functions[$0].address.bus == bus }

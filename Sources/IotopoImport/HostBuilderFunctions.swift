@@ -99,10 +99,10 @@ extension HostBuilder {
     /// System RAM from /proc/iomem, or one assumed region.
     mutating func buildMemory() {
         if let ram = host.ram, !ram.isEmpty {
-            for (n, r) in ram.enumerated() { draft.memory.append(DraftRegion(name: "ram\(n)", base: r.base, size: r.size, comment: nil)) }
+            for (n, r) in ram.enumerated() { draft.memory.append(DraftRegion(name: "system-ram\(n)", base: r.base, size: r.size, comment: n == 0 ? "System RAM, from /proc/iomem" : nil)) }
             return
         }
-        draft.memory.append(DraftRegion(name: "ram", base: 0, size: 1 << 32, comment: "assumed: the source does not describe memory"))
+        draft.memory.append(DraftRegion(name: "system-ram", base: 0, size: 1 << 32, comment: "assumed: the source does not describe memory"))
         draft.assumptions.append("memory is one 4 GiB RAM region at 0: \(host.format == "lspci" ? "lspci does not describe memory" : "the snapshot has no readable /proc/iomem")")
     }
 

@@ -151,6 +151,8 @@ public struct HostDescription: Sendable {
     public var hasObservedGroups: Bool { functions.contains { $0.observedGroup != nil } }
     /// IOMMU kinds the source's firmware tables or /sys/class/iommu name ("intel-vtd", "amd-vi").
     public var iommuHints: [String] = []
+    /// Whether the kernel runs an IOMMU (a snapshot's /sys/class/iommu or groups).
+    public var iommuActive = false
 
     public init(format: String, sourcePath: String, functions: [HostFunction]) {
         self.format = format

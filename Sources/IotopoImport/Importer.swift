@@ -45,6 +45,18 @@ public enum Importer {
         return ImportResult(files: files, diagnostics: sink.diagnostics, text: TopologyEmitter.render(draft), draft: draft)
     }
 
+    /// Imports a snapshot tree collected in memory (`--host`), shown as `<host>`.
+    public static func run(tree: SnapshotTree, options: ImportOptions = ImportOptions()) -> ImportResult {
+        var r = SnapshotReader(root: "<host>", files: SourceFiles())
+        let host = r.read(tree)
+        var sink = r.sink
+        guard let host, !sink.hasErrors else { return ImportResult(files: r.files, diagnostics: sink.diagnostics, text: nil, draft: nil) }
+        var b = HostBuilder(host: host)
+        let draft = b.build(options: options)
+        sink.absorb(b.sink)
+        return ImportResult(files: r.files, diagnostics: sink.diagnostics, text: TopologyEmitter.render(draft), draft: draft)
+    }
+
     /// Reads the sources into one description of the host, without building a topology
     /// (`groups --compare` reads the kernel's groups this way).
     public static func describe(paths: [String], format forced: ImportFormat? = nil, limit: Int = 32 << 20)
@@ -68,7 +80,10 @@ public enum Importer {
                     sink.error(ImportCheck.unreadable, "cannot read '\(path)': \(f.reason)", at: nil)
                 }
             case .snapshot?:
-                sink.error(ImportCheck.unreadable, "SNAPSHOT-TODO '\(path)'", at: nil)
+                var r = SnapshotReader(root: path, files: files)
+                if let h = r.read() { hosts.append(h) }
+                files = r.files
+                sink.absorb(r.sink)
             case nil:
                 if FileReader.isDirectory(path) {
                     sink.error(ImportCheck.unreadable, "'\(path)' is a folder but not a snapshot (no \(SnapshotLayout.marker) in it; make one with `iotopo snapshot`)", at: nil)

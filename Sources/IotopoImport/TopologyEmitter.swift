@@ -64,7 +64,7 @@ public enum TopologyEmitter {
         if let p = b.pci { out += "  # \(describe(p.function))\n" }
         if let c = b.comment { out += "  # \(comment(c))\n" }
         out += "  - name: \(b.name)\n    kind: \(b.kind)\n    upstream: \(b.upstream)\n    downstream: \(b.downstream)\n"
-        if let r = b.rid { out += "    rid: \(r)\n" }
+        if let r = b.rid { out += "    rid: \(ridText(r))\n" }
         if let p = b.pci { pci(p, bridge: true, &out) }
     }
 
@@ -80,7 +80,7 @@ public enum TopologyEmitter {
     static func device(_ d: DraftDevice, _ out: inout String) {
         out += "  # \(describe(d.pci.function))\n"
         if let c = d.comment { out += "  # \(comment(c))\n" }
-        out += "  - name: \(d.name)\n    kind: \(d.kind)\n    bus: \(d.bus)\n    rid: \(d.rid)\n"
+        out += "  - name: \(d.name)\n    kind: \(d.kind)\n    bus: \(d.bus)\n    rid: \(ridText(d.rid))\n"
         if !d.dma { out += "    dma: false\n" }
         pci(d.pci, bridge: false, &out)
     }
@@ -107,10 +107,13 @@ public enum TopologyEmitter {
         if let drv = f.driver { out += "    driver: \(quote(drv))\n" }
     }
 
+    /// `bb:dd.f` in segment 0, as people write it; `ssss:bb:dd.f` elsewhere.
+    static func ridText(_ a: PCIAddress) -> String { a.segment == 0 ? a.rid.description : a.description }
+
     /// `Class: Description (rev rr)` from lspci, or the IDs alone.
     static func describe(_ f: HostFunction) -> String {
         var s = f.address.description + " "
-        s += f.className.isEmpty ? "class \(hex6(f.classCode))" : f.className
+        s += f.className.isEmpty ? ClassNames.name(f.classCode) : f.className
         s += ": " + (f.description.isEmpty ? "\(hex4(UInt32(f.vendor))):\(hex4(UInt32(f.device)))" : f.description)
         return comment(s)
     }
@@ -120,6 +123,7 @@ public enum TopologyEmitter {
     /// A platform name from the source's file name.
     static func platformName(_ d: TopologyDraft) -> String {
         if let n = d.name, isName(n) { return n }
+        if d.sourcePath == "<host>" { return "this-host" }
         var base = baseName(d.sourcePath)
         if let dot = base.lastIndex(of: "."), dot != base.startIndex { base = String(base[..<dot]) }
         var out = ""

@@ -20,7 +20,10 @@ struct Groups: ParsableCommand {
     )
 
     @Argument(help: "The topology file (YAML, a compiled model .json, lspci -vvnn text or a snapshot folder).")
-    var topology: String
+    var topology: String?
+
+    @Flag(help: "This machine: snapshot /sys in memory and import it (Linux).")
+    var host = false
 
     @Option(help: "ACS rules: classic (Linux since 2012) or egress (the 2025 series).")
     var acsPolicy: ACSPolicy = .classic
@@ -44,6 +47,7 @@ struct Groups: ParsableCommand {
     @OptionGroup var styleOptions: StyleOptions
 
     func validate() throws {
+        if (topology == nil) == !host { throw ValidationError(host ? "give a topology or --host, not both" : "give a topology, or --host for this machine") }
         if let o = acsOverride, case let .failure(e) = ACSOverride.parse(o) {
             throw ValidationError("--acs-override: '\(e.word)' is not downstream, multifunction or id:vvvv:dddd")
         }

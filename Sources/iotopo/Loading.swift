@@ -1,4 +1,5 @@
 import IotopoCompiler
+import IotopoImport
 import IotopoModel
 import IotopoReport
 import IotopoSource
@@ -14,9 +15,15 @@ enum Loading {
     /// The model an analysis command (groups, reach, graph, diff) works on: the isolation
     /// checks off (their findings are what these commands show), errors reported briefly;
     /// nil when the topology has errors.
-    static func analysisModel(_ path: String, input: InputOptions, style: TextStyle) -> SystemModel? {
-        let result = Compiler.load(path: path, options: input.compileOptions.forAnalysis)
+    static func analysisModel(_ path: String?, input: InputOptions, style: TextStyle) -> SystemModel? {
+        let result = path.map { Compiler.load(path: $0, options: input.compileOptions.forAnalysis) } ?? hostModel(input.compileOptions.forAnalysis)
         reportBriefly(result.diagnostics, files: result.files, style: style)
         return result.model
+    }
+
+    /// `--host`: this machine, snapshotted in memory and imported.
+    static func hostModel(_ options: CompileOptions) -> CompileResult {
+        var c = SnapshotCollector(root: "/")
+        return Compiler.importing(tree: c.collect(), options: options)
     }
 }

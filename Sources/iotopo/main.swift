@@ -12,7 +12,7 @@ struct Iotopo: ParsableCommand {
         64 on misuse of the command line.
         """,
         version: version,
-        subcommands: [Check.self, Compile.self, Import.self, Fleet.self, Run.self, Explain.self, Groups.self, Reach.self, Graph.self, Diff.self, Test.self, MergeReports.self, Checks.self]
+        subcommands: [Check.self, Compile.self, Import.self, Snapshot.self, Fleet.self, Run.self, Explain.self, Groups.self, Reach.self, Graph.self, Diff.self, Test.self, MergeReports.self, Checks.self]
     )
 }
 
