@@ -26,7 +26,7 @@ let package = Package(
         .target(name: "IotopoCompiler", dependencies: ["IotopoSource", "IotopoYAML", "IotopoModel", "IotopoQuirks", "IotopoImport", "IotopoEngine", "IotopoAnalysis"]),
         .target(name: "IotopoEngine", dependencies: ["IotopoSource", "IotopoModel"]),
         .target(name: "IotopoAnalysis", dependencies: ["IotopoSource", "IotopoModel"]),
-        .target(name: "IotopoReport", dependencies: ["IotopoSource", "IotopoModel", "IotopoCompiler", "IotopoEngine", "IotopoAnalysis"]),
+        .target(name: "IotopoReport", dependencies: ["IotopoSource", "IotopoModel", "IotopoImport", "IotopoCompiler", "IotopoEngine", "IotopoAnalysis"]),
         .target(name: "IotopoGolden", dependencies: ["IotopoSource", "IotopoCompiler", "IotopoAnalysis", "IotopoReport"]),
         .executableTarget(
             name: "iotopo",

@@ -196,7 +196,7 @@ struct GroupBuilder {
             if owner != i, let g = group(of: owner) {
                 let o = fns.functions[owner]
                 join(i, g, GroupReason(rule: .alias, via: member(owner),
-                                       text: "its DMA reaches the IOMMU as \(rid.description(segment: f.segment)), the alias of \(kindText(o)) '\(o.name)'",
+                                       text: "its DMA reaches the IOMMU as \(rid.description(segment: o.segment)), the alias of \(kindText(o)) '\(o.name)'",
                                        origin: o.origin))
                 return
             }

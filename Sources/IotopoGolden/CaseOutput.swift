@@ -69,6 +69,8 @@ public enum CaseOutput {
             let (options, problems) = FixtureOptions.read(source)
             text = problems.map { "\(c.input): fixture options: \($0)\n" }.joined()
             text += CommandText.check([(c.input, Compiler.check(path: c.input, options: options))], style: .plain)
+        case .import:
+            text = CommandText.importCase(c.input)
         }
         if let target = Self.injectedNondeterminism, target == c.name {
             text += "nondeterminism injected for iotopo's own tests: \(UInt64.random(in: 0 ... .max))\n"

@@ -20,6 +20,9 @@ public enum CaseKind: String, Sendable, CaseIterable {
     case workload
     /// A fixture under `topologies/invalid/` against its diagnostics (`iotopo check`).
     case fixture
+    /// A machine description under `topologies/import/` (lspci text, a snapshot folder)
+    /// against what `iotopo import` writes, `iotopo check` says of it, and its groups.
+    case `import`
 }
 
 /// One golden case: an input under `topologies/` and the golden file its output must equal.
@@ -70,6 +73,8 @@ public struct DiscoveryError: Error, CustomStringConvertible, Sendable {
 ///   `P/platform.reach`;
 /// - `topologies/P/workloads/W.yaml`: the workload case `P/workloads/W`;
 /// - `topologies/P/variants/V.yaml`: the diff case `P/variants/V` (the platform against V);
+/// - `topologies/import/M.txt` (lspci text) or `topologies/import/M/` (a snapshot folder):
+///   the import case `import/M`;
 /// - `topologies/invalid/C/F.yaml`, F starting with `fires` or `passes`: the fixture case
 ///   `invalid/C/F`; a JSON fixture `F.json` is the case `invalid/C/F.json`.
 /// Everything is listed in byte order of names, so the list never depends on the file system.
@@ -82,6 +87,17 @@ public enum CaseDiscovery {
         }
         var cases: [GoldenCase] = []
         for p in entries(topologies) where isDirectory(join(topologies, p)) {
+            if p == "import" {
+                for f in entries(join(topologies, p)) {
+                    let path = join(topologies, p, f)
+                    if let stem = stem(f, [".txt"]), isFile(path) {
+                        cases.append(GoldenCase(name: "import/\(stem)", kind: .import, input: "topologies/import/\(f)"))
+                    } else if isDirectory(path), isFile(join(path, "iotopo-snapshot")) {
+                        cases.append(GoldenCase(name: "import/\(f)", kind: .import, input: "topologies/import/\(f)"))
+                    }
+                }
+                continue
+            }
             if p == "invalid" {
                 for check in entries(join(topologies, p)) where isDirectory(join(topologies, p, check)) {
                     for f in entries(join(topologies, p, check)) {

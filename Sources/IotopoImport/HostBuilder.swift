@@ -133,7 +133,7 @@ public struct HostBuilder {
                                                  downstream: draft.buses[b].name, function: nil,
                                                  comment: "the VFs' virtual bus hangs off their PF's bus, with no bridge of its own"))
             } else if let v = vmdOfSegment[k.segment], let up = busIndex[BusKey(segment: host.functions[v].address.segment, bus: host.functions[v].address.bus)] {
-                draft.bridges.append(DraftBridge(name: "vmd-" + Self.addressName(k), kind: "vmd", upstream: draft.buses[up].name,
+                draft.bridges.append(DraftBridge(name: "vmd" + String(vmdOfSegment.keys.sorted().firstIndex(of: k.segment) ?? 0), kind: "vmd", upstream: draft.buses[up].name,
                                                  downstream: draft.buses[b].name, function: v,
                                                  comment: "Intel VMD: the domain's DMA reaches the IOMMU as the VMD endpoint's requester ID"))
             } else {
@@ -285,6 +285,12 @@ public struct HostBuilder {
         case .pcieToPCI?: prefix = "pcie-pci"
         case .pciToPCIe?: prefix = "pci-pcie"
         case .conventional?: prefix = "pci-br"
+        case nil:
+            switch inferredPortKind(f) {
+            case "root-port": prefix = "rp"
+            case "switch-upstream": prefix = "up"
+            default: prefix = "dn"
+            }
         default: prefix = "br"
         }
         return prefix + "-" + Self.addressSuffix(f.address)

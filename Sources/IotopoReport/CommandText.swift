@@ -1,5 +1,7 @@
 import IotopoCompiler
 import IotopoEngine
+import IotopoImport
+import IotopoAnalysis
 import IotopoModel
 import IotopoSource
 
@@ -91,4 +93,31 @@ public enum CommandText {
     }
 
     static func count(_ n: Int, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }
+}
+
+extension CommandText {
+    /// A golden import case: what `iotopo import SOURCE` prints (its diagnostics, then the
+    /// topology), what `iotopo check` says of that topology, then `iotopo groups --why` on
+    /// it and, when the source recorded groups, `--compare recorded`.
+    public static func importCase(_ source: String) -> String {
+        let r = Importer.run(paths: [source])
+        var renderer = DiagnosticTextRenderer(files: r.files, style: .plain)
+        var out = renderer.render(r.diagnostics)
+        guard let text = r.text else { return out + "\(diagnosticCountText(r.diagnostics)); nothing imported\n" }
+        out += text
+        let shown = source + " (imported)"
+        let checked = Compiler.compile(path: shown, bytes: Array(text.utf8))
+        out += "\n# iotopo check\n"
+        out += check([(shown, .topology(checked))], style: .plain)
+        let analysis = Compiler.compile(path: shown, bytes: Array(text.utf8), options: CompileOptions().forAnalysis)
+        guard let m = analysis.model else { return out }
+        let g = GroupAnalysis(m)
+        out += "\n# iotopo groups --why\n" + GroupsText.render(g, m, why: true, passthrough: nil)
+        if !m.observedGroups.isEmpty {
+            out += "\n# iotopo groups --compare recorded\n"
+            out += GroupsCompareText.render(GroupComparison(g, m, observed: GroupComparison.recorded(m)), g, m,
+                                            observedName: "the groups recorded in the topology", explained: nil)
+        }
+        return out
+    }
 }

@@ -41,6 +41,8 @@ public enum GroupsText {
     /// The text listing.
     public static func render(_ g: GroupAnalysis, _ m: SystemModel, why: Bool, passthrough: Passthrough?) -> String {
         var out = "IOMMU groups of \(m.platform.name) (\(g.policy.rawValue) ACS rules): \(g.groups.count) group\(g.groups.count == 1 ? "" : "s")\n"
+        if let u = m.platform.unverified { out += "unverified: \(u)\n" }
+        if let o = g.override { out += "what-if: --acs-override \(o.text) (the out-of-tree pcie_acs_override patch, not upstream)\n" }
         for grp in g.groups {
             out += "\ngroup \(grp.number) (\(m.iommus[grp.iommu].name))\n"
             for (mem, r) in zip(grp.members, grp.reasons) {
