@@ -39,7 +39,7 @@ let package = Package(
         .testTarget(name: "IotopoYAMLTests", dependencies: ["IotopoYAML", "IotopoSource"]),
         .testTarget(name: "IotopoModelTests", dependencies: ["IotopoModel"]),
         .testTarget(name: "IotopoQuirksTests", dependencies: ["IotopoQuirks", "IotopoModel"]),
-        .testTarget(name: "IotopoImportTests", dependencies: ["IotopoImport", "IotopoQuirks", "IotopoModel", "IotopoSource"]),
+        .testTarget(name: "IotopoImportTests", dependencies: ["IotopoImport", "IotopoQuirks", "IotopoModel", "IotopoSource", "IotopoCompiler", "IotopoAnalysis"]),
         .testTarget(name: "IotopoCompilerTests", dependencies: ["IotopoCompiler", "IotopoModel", "IotopoSource"], exclude: ["Regressions"]),
         .testTarget(name: "IotopoEngineTests", dependencies: ["IotopoEngine", "IotopoModel", "IotopoCompiler", "IotopoSource"]),
         .testTarget(name: "IotopoAnalysisTests", dependencies: ["IotopoAnalysis", "IotopoCompiler", "IotopoModel"]),

@@ -13,7 +13,7 @@ import IotopoSource
 public struct HostBuilder {
     let host: HostDescription
     var draft = TopologyDraft()
-    var sink = DiagnosticSink()
+    public var sink = DiagnosticSink()
 
     /// Indices of bridge functions by segment and secondary bus.
     private var bridgeBySecondary: [BusKey: Int] = [:]

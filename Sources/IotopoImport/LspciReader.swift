@@ -17,7 +17,7 @@ import IotopoSource
 public struct LspciReader {
     /// The file the text came from, for diagnostics.
     let file: FileID
-    var sink = DiagnosticSink()
+    public var sink = DiagnosticSink()
     private var functions: [HostFunction] = []
     /// The capability whose indented lines follow.
     private var capability: Capability = .other
@@ -327,22 +327,36 @@ public struct LspciReader {
     /// tab, CR and LF, or a byte that breaks UTF-8.
     func firstBinaryByte(_ bytes: [UInt8]) -> Int? {
         if let i = bytes.firstIndex(where: { $0 < 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D }) { return i }
-        if String(validating: bytes, as: UTF8.self) == nil {
-            // Find the first offset that does not decode: the longest valid prefix.
-            var lo = 0, hi = bytes.count
-            while lo < hi {
-                let mid = (lo + hi + 1) / 2
-                if Self.validPrefix(bytes, mid) { lo = mid } else { hi = mid - 1 }
-            }
-            return lo
-        }
-        return nil
+        return Self.firstInvalidUTF8(bytes)
     }
 
-    /// Whether `bytes[..<n]` is valid UTF-8, allowing a sequence cut at the end.
-    static func validPrefix(_ bytes: [UInt8], _ n: Int) -> Bool {
-        for cut in 0 ... min(3, n) where String(validating: bytes[..<(n - cut)], as: UTF8.self) != nil { return true }
-        return false
+    /// The offset of the first byte that does not begin or continue a well-formed UTF-8
+    /// sequence (Unicode 15, table 3-7), or nil.
+    static func firstInvalidUTF8(_ b: [UInt8]) -> Int? {
+        var i = 0
+        while i < b.count {
+            let c = b[i]
+            let n: Int
+            var lo: UInt8 = 0x80, hi: UInt8 = 0xBF
+            switch c {
+            case 0x00 ... 0x7F: i += 1; continue
+            case 0xC2 ... 0xDF: n = 1
+            case 0xE0: n = 2; lo = 0xA0
+            case 0xE1 ... 0xEC, 0xEE ... 0xEF: n = 2
+            case 0xED: n = 2; hi = 0x9F
+            case 0xF0: n = 3; lo = 0x90
+            case 0xF1 ... 0xF3: n = 3
+            case 0xF4: n = 3; hi = 0x8F
+            default: return i
+            }
+            for k in 1 ... n {
+                guard i + k < b.count else { return i }
+                let x = b[i + k]
+                if k == 1 ? !(lo ... hi).contains(x) : !(0x80 ... 0xBF).contains(x) { return i }
+            }
+            i += n + 1
+        }
+        return nil
     }
 
     func lineOf(byte offset: Int, in bytes: [UInt8]) -> Int {

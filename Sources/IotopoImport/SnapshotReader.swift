@@ -128,7 +128,7 @@ public struct SnapshotReader {
 
     /// Top-level `System RAM` ranges of /proc/iomem; nil when the addresses read as zeros
     /// (a user's view: the kernel hides them).
-    static func systemRAM(_ text: String) -> [AddressRange]? {
+    public static func systemRAM(_ text: String) -> [AddressRange]? {
         var out: [AddressRange] = []
         for line in text.split(separator: "\n") where !line.hasPrefix(" ") {
             guard line.hasSuffix(": System RAM") else { continue }
