@@ -101,10 +101,12 @@ public enum CaseDiscovery {
             if p == "invalid" {
                 for check in entries(join(topologies, p)) where isDirectory(join(topologies, p, check)) {
                     for f in entries(join(topologies, p, check)) {
-                        guard f.hasPrefix("fires") || f.hasPrefix("passes"), f.hasSuffix(".yaml") || f.hasSuffix(".json") else { continue }
-                        // A YAML fixture drops its extension; a JSON one keeps it, so that
-                        // `passes.yaml` and `passes.json` beside it get goldens of their own.
-                        let stem = stem(f, [".yaml"]) ?? f
+                        let snapshot = isFile(join(topologies, p, check, f, "iotopo-snapshot"))
+                        guard f.hasPrefix("fires") || f.hasPrefix("passes"),
+                              f.hasSuffix(".yaml") || f.hasSuffix(".json") || f.hasSuffix(".txt") || snapshot else { continue }
+                        // A YAML fixture drops its extension; a JSON or lspci one keeps it, so
+                        // that `passes.yaml` and `passes.json` beside it get goldens of their own.
+                        let stem = stem(f, [".yaml", ".txt"]) ?? f
                         cases.append(GoldenCase(name: "invalid/\(check)/\(stem)", kind: .fixture, input: "topologies/invalid/\(check)/\(f)"))
                     }
                 }

@@ -55,12 +55,21 @@ enum FixtureHarness {
     static func sidecar(_ root: String, display: String) -> [Expectation] {
         let path = (root as NSString).deletingPathExtension + ".expect"
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
+        // `LINE: severity id`, or `PATH:LINE: severity id` for a file inside a snapshot
+        // fixture (PATH relative to the fixture's folder).
         return text.split(separator: "\n").compactMap { line in
-            let p = line.split(separator: ":", maxSplits: 1)
-            guard p.count == 2, let n = UInt32(p[0].trimmingCharacters(in: .whitespaces)) else { return nil }
-            let w = p[1].split(separator: " ")
+            guard let sep = line.range(of: ": ") else { return nil }
+            let place = line[..<sep.lowerBound]
+            var file = display
+            var lineText = Substring(place)
+            if let colon = place.lastIndex(of: ":") {
+                file = display + "/" + place[..<colon]
+                lineText = place[place.index(after: colon)...]
+            }
+            guard let n = UInt32(lineText.trimmingCharacters(in: .whitespaces)) else { return nil }
+            let w = line[sep.upperBound...].split(separator: " ")
             guard w.count >= 2 else { return nil }
-            return Expectation(file: display, line: n, severity: String(w[0]), id: String(w[1]))
+            return Expectation(file: file, line: n, severity: String(w[0]), id: String(w[1]))
         }
     }
 
@@ -115,7 +124,10 @@ enum FixtureHarness {
         var out: [(String, String, Bool)] = []
         for d in dirs.sorted() {
             guard let files = try? fm.contentsOfDirectory(atPath: base + "/" + d) else { continue }
-            for f in files.sorted() where (f.hasPrefix("fires") || f.hasPrefix("passes")) && (f.hasSuffix(".yaml") || f.hasSuffix(".json")) {
+            // YAML and JSON fixtures; for the import checks, lspci text (`.txt`) and snapshot
+            // folders (holding the marker), with their expectations in a `.expect` sidecar.
+            for f in files.sorted() where (f.hasPrefix("fires") || f.hasPrefix("passes"))
+                && (f.hasSuffix(".yaml") || f.hasSuffix(".json") || f.hasSuffix(".txt") || fm.fileExists(atPath: base + "/" + d + "/" + f + "/iotopo-snapshot")) {
                 out.append((d, "topologies/invalid/\(d)/\(f)", f.hasPrefix("fires")))
             }
         }

@@ -1,3 +1,4 @@
+import IotopoImport
 import IotopoSource
 import IotopoYAML
 
@@ -93,5 +94,11 @@ enum FrontEndChecks {
         CheckInfo(CheckID.badRequesterID, .error, .decode, "a requester ID that is malformed, or given to something that is not a PCI function"),
         CheckInfo(CheckID.invalidStep, .error, .decode, "a workload step the platform cannot perform (a DMA from a device that cannot master DMA, an MSI vector it lacks, an empty address range)"),
         CheckInfo(CheckID.workloadLimit, .error, .decode, "a workload whose generators would produce more steps than the limit"),
+        CheckInfo(ImportCheck.syntax, .error, .source, "a line of lspci text, or a file of a snapshot, that cannot be read as what it should be"),
+        CheckInfo(ImportCheck.unreadable, .error, .source, "an import source that cannot be read or holds nothing to import"),
+        CheckInfo(ImportCheck.assumed, .warning, .source, "an import source that lacks facts the groups need (lspci without root), so they were assumed"),
+        CheckInfo(ImportCheck.linkOutside, .error, .source, "a snapshot folder holding a link, which could lead outside it"),
+        CheckInfo(ImportCheck.config, .error, .source, "a config space shorter than its header, or whose capability list loops or leaves it"),
+        CheckInfo(ImportCheck.conflict, .error, .source, "two import sources, or two entries of one, describe a function differently"),
     ]
 }

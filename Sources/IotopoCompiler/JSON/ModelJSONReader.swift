@@ -71,6 +71,9 @@ extension ModelJSON {
         guard let pname = r.string(pn, "name"), let pdesc = r.string(pn, "description"),
               let pbits = r.integer(pn, "addressBits", max: 64), let porig = r.origin(pn, files: n) else { return nil }
         var m = SystemModel(sources: sources, platform: Platform(name: pname, description: pdesc, addressBits: UInt8(pbits), origin: porig))
+        if r.field(pn, "kernel") != nil { m.platform.kernel = r.string(pn, "kernel") }
+        if r.field(pn, "quirkRelease") != nil { m.platform.quirkRelease = r.string(pn, "quirkRelease") }
+        if r.field(pn, "unverified") != nil { m.platform.unverified = r.string(pn, "unverified") }
         var declaredMappings: [(Int, YAMLNodeID)] = []
         for (i, o) in regions.enumerated() {
             guard checkID(&r, o, i), let base = r.address(o, "base"), let last = r.address(o, "last"),
@@ -86,13 +89,36 @@ extension ModelJSON {
             m.buses.append(Bus(name: names.buses[i], kind: kind, segment: UInt32(seg), number: number.map { UInt8($0) }, origin: origin))
         }
         for (i, o) in bridges.enumerated() {
-            if let b = bridge(&r, o, i, names.buses, files: n) { m.bridges.append(Bridge(name: names.bridges[i], kind: b.kind, upstream: b.upstream, downstream: b.downstream, windows: b.windows, acs: b.acs, rid: b.rid, multifunction: b.multifunction, translationRoot: b.translationRoot, pcieAlias: b.pcieAlias, origin: b.origin)) }
+            if var b = bridge(&r, o, i, names.buses, files: n) {
+                b.name = names.bridges[i]
+                if let p = r.field(o, "pci") { b.pci = r.pciIdentity(p) }
+                b.quirks = r.quirks(o) ?? []
+                if r.field(o, "noAlias") != nil { b.noAlias = r.bool(o, "noAlias") ?? false }
+                m.bridges.append(b)
+            }
         }
         for (i, o) in iommus.enumerated() {
-            if var u = iommu(&r, o, i, names.bridges, names.buses, names.devices, files: n) { u.name = names.iommus[i]; m.iommus.append(u) }
+            if var u = iommu(&r, o, i, names.bridges, names.buses, names.devices, files: n) {
+                u.name = names.iommus[i]
+                if r.field(o, "scope") != nil, let list = r.array(o, "scope") {
+                    u.scope = list.compactMap { x in
+                        guard let a = r.rid(x, "first"), let f = a, let b = r.rid(x, "last"), let l = b else { return nil }
+                        return RIDRange(first: f, last: l)
+                    }
+                }
+                m.iommus.append(u)
+            }
         }
         for (i, o) in devices.enumerated() {
-            if var d = device(&r, o, i, names.buses, files: n) { d.name = names.devices[i]; m.devices.append(d) }
+            if var d = device(&r, o, i, names.buses, files: n) {
+                d.name = names.devices[i]
+                if let p = r.field(o, "pci") { d.pci = r.pciIdentity(p) }
+                if r.field(o, "portType") != nil { d.portType = r.word(o, "portType", PCIPortType.self) }
+                if r.field(o, "physfn") != nil, let p = r.ref(o, "physfn", names.devices, Device.self) { d.physfn = p }
+                d.quirks = r.quirks(o) ?? []
+                if r.field(o, "defaultDomain") != nil { d.defaultDomain = r.string(o, "defaultDomain") }
+                m.devices.append(d)
+            }
         }
         for (i, o) in domains.enumerated() {
             guard checkID(&r, o, i), let u = r.ref(o, "iommu", names.iommus, IOMMU.self), let type = r.word(o, "type", DomainType.self),
@@ -122,6 +148,17 @@ extension ModelJSON {
             guard let check = r.string(o, "check"), let reason = r.string(o, "reason"), let sv = r.req(o, "scope"),
                   let scope = r.range(sv, files: n), let origin = r.origin(o, files: n) else { continue }
             m.suppressions.append(Suppression(check: check, reason: reason, scope: scope, origin: origin))
+        }
+        if r.field(root, "observedGroups") != nil, let groups = r.array(root, "observedGroups") {
+            for o in groups {
+                guard let g = r.integer(o, "group", max: UInt64(Int32.max)), let list = r.array(o, "members"), let origin = r.origin(o, files: n) else { continue }
+                let members: [FunctionRef] = list.compactMap { x in
+                    if r.field(x, "device") != nil { return r.ref(x, "device", names.devices, Device.self).map { .device($0) } }
+                    return r.ref(x, "bridge", names.bridges, Bridge.self).map { .bridge($0) }
+                }
+                let type: String? = r.field(o, "type").flatMap { r.doc.isNull($0) ? nil : r.string(o, "type") }
+                m.observedGroups.append(ObservedGroup(number: Int(g), members: members, type: type, origin: origin))
+            }
         }
         // Policies and VMs came after version 1's first release: absent means none.
         if r.field(root, "policies") != nil, let policies = r.array(root, "policies") {

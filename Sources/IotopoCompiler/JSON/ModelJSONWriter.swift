@@ -41,6 +41,7 @@ public enum ModelJSON {
                      ("memory", .array(v.memory.map { .object([("base", addr($0.base)), ("last", addr($0.last))]) })),
                      ("devices", .array(v.devices.map { ref($0, m.devices) })), ("origin", origin(v.origin))])
         })))
+        if !m.observedGroups.isEmpty { doc.append(("observedGroups", observedGroups(m))) }
         return JSON.object(doc).serialized(indent: 2, inlineFrom: 2) + "\n"
     }
 
@@ -88,7 +89,7 @@ public enum ModelJSON {
 
     static func platform(_ p: Platform) -> JSON {
         .object([("name", .string(p.name)), ("description", .string(p.description)), ("addressBits", .uint(p.addressBits)),
-                 ("origin", origin(p.origin))])
+                 ("origin", origin(p.origin))] + platformExtras(p))
     }
 
     static func region(_ i: Int, _ r: MemoryRegion, _ m: SystemModel) -> JSON {
@@ -110,7 +111,7 @@ public enum ModelJSON {
                         ("upstream", ref(b.upstream, m.buses)), ("downstream", ref(b.downstream, m.buses)),
                         ("windows", .array(windows)), ("acs", acs(b.acs)), ("rid", b.rid.map { .string($0.description) } ?? .null),
                         ("multifunction", .bool(b.multifunction)), ("translationRoot", .bool(b.translationRoot)),
-                        ("pcieAlias", .bool(b.pcieAlias)), ("origin", origin(b.origin))])
+                        ("pcieAlias", .bool(b.pcieAlias)), ("origin", origin(b.origin))] + bridgeExtras(b))
     }
 
     static func iommu(_ i: Int, _ u: IOMMU, _ m: SystemModel) -> JSON {
@@ -135,7 +136,7 @@ public enum ModelJSON {
             ("interruptRemapping", .bool(u.interruptRemapping)), ("remapTable", .array(remap)),
             ("streamIdBits", .uint(u.streamIDBits)), ("idMap", .array(idMap)), ("idMapMask", addr(UInt64(u.idMapMask))),
             ("unmatched", .string(u.unmatched.rawValue)), ("origin", origin(u.origin)),
-        ])
+        ] + iommuExtras(u))
     }
 
     static func device(_ i: Int, _ d: Device, _ m: SystemModel) -> JSON {
@@ -149,7 +150,7 @@ public enum ModelJSON {
             ("rid", d.rid.map { .string($0.description) } ?? .null), ("streamIds", .array(d.streamIDs.map { .uint($0) })),
             ("multifunction", .bool(d.multifunction)), ("acs", acs(d.acs)), ("dma", .bool(d.dmaCapable)), ("dmaBits", .uint(d.dmaBits)),
             ("msi", msi), ("aliases", .array(d.aliases.map { .uint($0) })), ("reserved", .array(reserved)), ("origin", origin(d.origin)),
-        ])
+        ] + deviceExtras(d, m))
     }
 
     static func domain(_ i: Int, _ d: Domain, _ m: SystemModel) -> JSON {
