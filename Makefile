@@ -68,7 +68,7 @@ golden-test: build
 # The JSON Schema of the topology language against the bundled topologies and the
 # type-error fixtures, with Python's jsonschema and ruamel.yaml (YAML 1.2, as editors read
 # it), installed from PyPI when missing.
-schema-test:
+schema-test: build
 	@python3 -c "import jsonschema, ruamel.yaml" 2>/dev/null || { \
 	  echo "installing jsonschema and ruamel.yaml (PyPI, for the schema test)"; \
 	  python3 -m pip install -q jsonschema ruamel.yaml; }

@@ -10,6 +10,7 @@
    added to the language and forgotten here.
 """
 import glob
+import subprocess
 import json
 import os
 import re
@@ -43,6 +44,17 @@ for path in bundled:
     for e in errors(load(path)):
         failures.append("%s: %s at %s" % (path, e.message, "/".join(map(str, e.absolute_path)) or "top level"))
 
+# What `iotopo import` writes must validate too: every import fixture, imported by the built
+# binary (make schema-test builds it first).
+imported = sorted(glob.glob("topologies/import/*.txt"))
+for path in imported:
+    out = subprocess.run([".build/debug/iotopo", "import", path], capture_output=True, text=True)
+    if out.returncode != 0:
+        failures.append("%s: iotopo import failed: %s" % (path, out.stderr.strip()[:200]))
+        continue
+    for e in errors(yaml.load(out.stdout)):
+        failures.append("%s (imported): %s at %s" % (path, e.message, "/".join(map(str, e.absolute_path)) or "top level"))
+
 rejected = sorted(glob.glob("topologies/invalid/wrong-type/fires*.yaml") + glob.glob("topologies/invalid/unknown-key/fires*.yaml")
                   + ["topologies/invalid/invalid-value/fires.yaml"])
 for path in rejected:
@@ -63,6 +75,6 @@ for k in sorted(keys):
 
 for f in failures:
     print("schema-test: " + f, file=sys.stderr)
-print("schema-test: %d bundled files valid, %d type-error fixtures rejected, %d decoder keys in the schema%s"
-      % (len(bundled), len(rejected), len(keys), "" if not failures else "; %d failures" % len(failures)))
+print("schema-test: %d bundled files valid, %d imports valid, %d type-error fixtures rejected, %d decoder keys in the schema%s"
+      % (len(bundled), len(imported), len(rejected), len(keys), "" if not failures else "; %d failures" % len(failures)))
 sys.exit(1 if failures else 0)
