@@ -8,7 +8,7 @@ PLATFORMS  := $(sort $(wildcard topologies/*/platform.yaml))
 WORKLOADS  := $(sort $(wildcard topologies/*/workloads/*.yaml))
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps test-deps build release run test unit-test golden-test schema-test golden sanitize fuzz bench clean
+.PHONY: all deps test-deps build release run test unit-test golden-test schema-test golden sanitize fuzz bench corpus clean
 
 all: build
 
@@ -99,6 +99,21 @@ FUZZ_SECONDS ?= 120
 FUZZ_HARNESSES ?=
 fuzz: deps
 	Fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_HARNESSES)
+
+# Accuracy on real machines (docs/import.md): every lspci report in the corpus of real
+# hardware-probe uploads beside the project is imported, checked, and its groups, computed
+# with the quirks of the report's kernel, compared with the groups Linux formed. Prints a
+# table, the accuracy line, and each mismatch with iotopo's reasons; fails when fewer than
+# CORPUS_MIN_EXACT machines match exactly under upstream rules. The corpus is data, not part
+# of the project: where it is absent, this says so and passes.
+CORPUS          ?= ../shared/corpus/lspci
+CORPUS_MIN_EXACT ?= 29
+corpus: release
+	@if [ -d "$(CORPUS)" ]; then \
+	  $(RELEASE) fleet "$(CORPUS)" --min-exact $(CORPUS_MIN_EXACT); \
+	else \
+	  echo "corpus: $(CORPUS) is absent; skipped (the accuracy measure needs the corpus of real lspci reports)"; \
+	fi
 
 clean:
 	rm -rf .build

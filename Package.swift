@@ -7,7 +7,7 @@ let package = Package(
     products: [
         .executable(name: "iotopo", targets: ["iotopo"]),
         // For the libFuzzer harnesses in Fuzz/ (a package of their own).
-        .library(name: "IotopoFuzzable", targets: ["IotopoSource", "IotopoModel", "IotopoQuirks", "IotopoImport", "IotopoCompiler", "IotopoEngine", "IotopoGolden"]),
+        .library(name: "IotopoFuzzable", targets: ["IotopoSource", "IotopoModel", "IotopoQuirks", "IotopoImport", "IotopoCompiler", "IotopoEngine", "IotopoWorkload", "IotopoGolden"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -23,15 +23,16 @@ let package = Package(
         .target(name: "IotopoModel", dependencies: ["IotopoSource"]),
         .target(name: "IotopoQuirks", dependencies: ["IotopoModel"]),
         .target(name: "IotopoImport", dependencies: ["IotopoSource", "IotopoModel", "IotopoQuirks"]),
-        .target(name: "IotopoCompiler", dependencies: ["IotopoSource", "IotopoYAML", "IotopoModel", "IotopoQuirks", "IotopoImport", "IotopoEngine", "IotopoAnalysis"]),
-        .target(name: "IotopoEngine", dependencies: ["IotopoSource", "IotopoModel"]),
         .target(name: "IotopoAnalysis", dependencies: ["IotopoSource", "IotopoModel"]),
-        .target(name: "IotopoReport", dependencies: ["IotopoSource", "IotopoModel", "IotopoImport", "IotopoCompiler", "IotopoEngine", "IotopoAnalysis"]),
-        .target(name: "IotopoGolden", dependencies: ["IotopoSource", "IotopoCompiler", "IotopoAnalysis", "IotopoReport"]),
+        .target(name: "IotopoCompiler", dependencies: ["IotopoSource", "IotopoYAML", "IotopoModel", "IotopoQuirks", "IotopoImport", "IotopoAnalysis"]),
+        .target(name: "IotopoEngine", dependencies: ["IotopoSource", "IotopoModel"]),
+        .target(name: "IotopoWorkload", dependencies: ["IotopoSource", "IotopoYAML", "IotopoModel", "IotopoCompiler", "IotopoEngine"]),
+        .target(name: "IotopoReport", dependencies: ["IotopoSource", "IotopoModel", "IotopoImport", "IotopoCompiler", "IotopoWorkload", "IotopoEngine", "IotopoAnalysis"]),
+        .target(name: "IotopoGolden", dependencies: ["IotopoSource", "IotopoCompiler", "IotopoWorkload", "IotopoAnalysis", "IotopoReport"]),
         .executableTarget(
             name: "iotopo",
             dependencies: [
-                "IotopoSource", "IotopoModel", "IotopoQuirks", "IotopoImport", "IotopoCompiler", "IotopoEngine", "IotopoAnalysis", "IotopoReport", "IotopoGolden",
+                "IotopoSource", "IotopoModel", "IotopoQuirks", "IotopoImport", "IotopoCompiler", "IotopoEngine", "IotopoWorkload", "IotopoAnalysis", "IotopoReport", "IotopoGolden",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -40,8 +41,8 @@ let package = Package(
         .testTarget(name: "IotopoModelTests", dependencies: ["IotopoModel"]),
         .testTarget(name: "IotopoQuirksTests", dependencies: ["IotopoQuirks", "IotopoModel"]),
         .testTarget(name: "IotopoImportTests", dependencies: ["IotopoImport", "IotopoQuirks", "IotopoModel", "IotopoSource", "IotopoCompiler", "IotopoAnalysis"]),
-        .testTarget(name: "IotopoCompilerTests", dependencies: ["IotopoCompiler", "IotopoModel", "IotopoSource"], exclude: ["Regressions"]),
-        .testTarget(name: "IotopoEngineTests", dependencies: ["IotopoEngine", "IotopoModel", "IotopoCompiler", "IotopoSource"]),
+        .testTarget(name: "IotopoCompilerTests", dependencies: ["IotopoCompiler", "IotopoWorkload", "IotopoModel", "IotopoSource"], exclude: ["Regressions"]),
+        .testTarget(name: "IotopoEngineTests", dependencies: ["IotopoEngine", "IotopoModel", "IotopoCompiler", "IotopoWorkload", "IotopoSource"]),
         .testTarget(name: "IotopoAnalysisTests", dependencies: ["IotopoAnalysis", "IotopoCompiler", "IotopoModel"]),
         .testTarget(name: "IotopoReportTests", dependencies: ["IotopoReport", "IotopoCompiler", "IotopoSource"]),
         .testTarget(name: "IotopoGoldenTests", dependencies: ["IotopoGolden", "IotopoReport"]),

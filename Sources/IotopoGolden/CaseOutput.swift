@@ -1,5 +1,6 @@
 import IotopoAnalysis
 import IotopoCompiler
+import IotopoWorkload
 import IotopoReport
 import IotopoSource
 #if canImport(Glibc)

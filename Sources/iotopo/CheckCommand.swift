@@ -1,5 +1,6 @@
 import ArgumentParser
 import IotopoCompiler
+import IotopoWorkload
 import IotopoReport
 import IotopoSource
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import IotopoAnalysis
 import IotopoCompiler
+import IotopoWorkload
 import IotopoModel
 import IotopoReport
 

@@ -1,4 +1,5 @@
 import IotopoCompiler
+import IotopoWorkload
 import IotopoSource
 import XCTest
 

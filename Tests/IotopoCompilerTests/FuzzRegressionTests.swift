@@ -1,5 +1,6 @@
 import Foundation
 import IotopoCompiler
+import IotopoWorkload
 import IotopoSource
 import XCTest
 

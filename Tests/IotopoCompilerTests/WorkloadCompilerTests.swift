@@ -1,4 +1,5 @@
 import IotopoCompiler
+import IotopoWorkload
 import IotopoEngine
 import XCTest
 

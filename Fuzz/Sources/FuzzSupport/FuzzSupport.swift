@@ -1,4 +1,5 @@
 @_exported import IotopoCompiler
+@_exported import IotopoWorkload
 @_exported import IotopoEngine
 @_exported import IotopoGolden
 @_exported import IotopoModel

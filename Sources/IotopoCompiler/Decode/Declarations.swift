@@ -6,155 +6,155 @@ import IotopoSource
 /// entity without reporting again.
 
 /// A requester ID as written, with an optional segment prefix.
-struct RIDDecl: Hashable {
-    var rid: RequesterID
-    var segment: UInt32?
-    var range: SourceRange
+package struct RIDDecl: Hashable {
+    package var rid: RequesterID
+    package var segment: UInt32?
+    package var range: SourceRange
 }
 
-struct PlatformDecl {
-    var name: Ref?
-    var description = ""
-    var addressBits: UInt8 = 64
-    var kernel: String?
-    var unverified: String?
-    var origin: Origin
+package struct PlatformDecl {
+    package var name: Ref?
+    package var description = ""
+    package var addressBits: UInt8 = 64
+    package var kernel: String?
+    package var unverified: String?
+    package var origin: Origin
 }
 
-struct RegionDecl {
-    var name: Ref
-    var range: AddressRange?
-    var kind: MemoryKind?
-    var secure = false
-    var owner: Ref?
-    var origin: Origin
+package struct RegionDecl {
+    package var name: Ref
+    package var range: AddressRange?
+    package var kind: MemoryKind?
+    package var secure = false
+    package var owner: Ref?
+    package var origin: Origin
 }
 
-struct BusDecl {
-    var name: Ref
-    var kind: BusKind?
-    var segment: UInt32 = 0
-    var number: UInt8?
-    var numberGiven = false
-    var origin: Origin
+package struct BusDecl {
+    package var name: Ref
+    package var kind: BusKind?
+    package var segment: UInt32 = 0
+    package var number: UInt8?
+    package var numberGiven = false
+    package var origin: Origin
 }
 
-struct BridgeDecl {
-    var name: Ref
-    var kind: BridgeKind?
-    var upstream: Ref?
-    var downstream: Ref?
-    var windows: [DMAWindow]?
-    var acs: ACSCapability?
-    var rid: RIDDecl?
-    var multifunction = false
-    var translationRoot = false
-    var pcieAlias = false
-    var pci: PCIDecl?
-    var complete = true
-    var origin: Origin
+package struct BridgeDecl {
+    package var name: Ref
+    package var kind: BridgeKind?
+    package var upstream: Ref?
+    package var downstream: Ref?
+    package var windows: [DMAWindow]?
+    package var acs: ACSCapability?
+    package var rid: RIDDecl?
+    package var multifunction = false
+    package var translationRoot = false
+    package var pcieAlias = false
+    package var pci: PCIDecl?
+    package var complete = true
+    package var origin: Origin
 }
 
-struct RemapDecl {
-    var index: UInt32
-    var source: Ref?
-    var cpu: UInt32
-    var vector: UInt8
-    var origin: Origin
+package struct RemapDecl {
+    package var index: UInt32
+    package var source: Ref?
+    package var cpu: UInt32
+    package var vector: UInt8
+    package var origin: Origin
 }
 
-struct IOMMUDecl {
-    var name: Ref
-    var kind: IOMMUKind?
-    var at: Ref?
-    var inputBits: UInt8 = 48
-    var outputBits: UInt8 = 48
-    var granuleShift: UInt8 = 12
-    var pageSizes: UInt64 = 0
-    var iotlb = IOTLBGeometry.default
-    var interruptRemapping = false
-    var remapTable: [RemapDecl] = []
-    var streamIDBits: UInt8 = 16
-    var idMap: [IDMapEntry] = []
-    var idMapMask: UInt32 = .max
-    var unmatched = UnmatchedPolicy.abort
-    var scope: [RIDRange]?
-    var complete = true
-    var origin: Origin
+package struct IOMMUDecl {
+    package var name: Ref
+    package var kind: IOMMUKind?
+    package var at: Ref?
+    package var inputBits: UInt8 = 48
+    package var outputBits: UInt8 = 48
+    package var granuleShift: UInt8 = 12
+    package var pageSizes: UInt64 = 0
+    package var iotlb = IOTLBGeometry.default
+    package var interruptRemapping = false
+    package var remapTable: [RemapDecl] = []
+    package var streamIDBits: UInt8 = 16
+    package var idMap: [IDMapEntry] = []
+    package var idMapMask: UInt32 = .max
+    package var unmatched = UnmatchedPolicy.abort
+    package var scope: [RIDRange]?
+    package var complete = true
+    package var origin: Origin
 }
 
-struct DeviceDecl {
-    var name: Ref
-    var kind = "device"
-    var bus: Ref?
-    var rid: RIDDecl?
-    var streamIDs: [UInt32] = []
-    var streamIDsRange: SourceRange?
-    var multifunction = false
-    var acs: ACSCapability?
-    var dmaCapable = true
-    var dmaBits: UInt8 = 64
-    var msi: MSICapability?
-    var aliases: [UInt8] = []
-    var reserved: [ReservedRange] = []
-    var pci: PCIDecl?
-    var portType: PCIPortType?
-    var physfn: Ref?
-    var defaultDomain: String?
-    var complete = true
-    var origin: Origin
+package struct DeviceDecl {
+    package var name: Ref
+    package var kind = "device"
+    package var bus: Ref?
+    package var rid: RIDDecl?
+    package var streamIDs: [UInt32] = []
+    package var streamIDsRange: SourceRange?
+    package var multifunction = false
+    package var acs: ACSCapability?
+    package var dmaCapable = true
+    package var dmaBits: UInt8 = 64
+    package var msi: MSICapability?
+    package var aliases: [UInt8] = []
+    package var reserved: [ReservedRange] = []
+    package var pci: PCIDecl?
+    package var portType: PCIPortType?
+    package var physfn: Ref?
+    package var defaultDomain: String?
+    package var complete = true
+    package var origin: Origin
 }
 
 /// A mapping's physical side: an absolute address, or `region + offset`.
-enum PhysDecl {
+package enum PhysDecl {
     case absolute(UInt64)
     case region(Ref, offset: UInt64)
 }
 
-struct MappingDecl {
-    var iova: UInt64
-    var phys: PhysDecl
-    var size: UInt64
-    var perm: Permissions
-    var pageSize: UInt64?
-    var origin: Origin
+package struct MappingDecl {
+    package var iova: UInt64
+    package var phys: PhysDecl
+    package var size: UInt64
+    package var perm: Permissions
+    package var pageSize: UInt64?
+    package var origin: Origin
 }
 
-struct DomainDecl {
-    var name: Ref
-    var iommu: Ref?
-    var type = DomainType.translated
-    var mappings: [MappingDecl] = []
-    var complete = true
-    var origin: Origin
+package struct DomainDecl {
+    package var name: Ref
+    package var iommu: Ref?
+    package var type = DomainType.translated
+    package var mappings: [MappingDecl] = []
+    package var complete = true
+    package var origin: Origin
 }
 
-struct AttachmentDecl {
-    var device: Ref?
-    var domain: Ref?
-    var origin: Origin
+package struct AttachmentDecl {
+    package var device: Ref?
+    package var domain: Ref?
+    package var origin: Origin
 }
 
 /// An `include` entry.
-struct IncludeDecl {
-    var path: String
-    var range: SourceRange
+package struct IncludeDecl {
+    package var path: String
+    package var range: SourceRange
 }
 
 /// Everything one file declares.
-struct FileDecl {
-    var platform: PlatformDecl?
+package struct FileDecl {
+    package var platform: PlatformDecl?
     /// The topology this one starts from (`extends`), root files only.
-    var extends: IncludeDecl?
-    var includes: [IncludeDecl] = []
-    var regions: [RegionDecl] = []
-    var buses: [BusDecl] = []
-    var bridges: [BridgeDecl] = []
-    var iommus: [IOMMUDecl] = []
-    var devices: [DeviceDecl] = []
-    var domains: [DomainDecl] = []
-    var attachments: [AttachmentDecl] = []
-    var policies: [PolicyDecl] = []
-    var vms: [VMDecl] = []
-    var observedGroups: [ObservedGroupDecl] = []
+    package var extends: IncludeDecl?
+    package var includes: [IncludeDecl] = []
+    package var regions: [RegionDecl] = []
+    package var buses: [BusDecl] = []
+    package var bridges: [BridgeDecl] = []
+    package var iommus: [IOMMUDecl] = []
+    package var devices: [DeviceDecl] = []
+    package var domains: [DomainDecl] = []
+    package var attachments: [AttachmentDecl] = []
+    package var policies: [PolicyDecl] = []
+    package var vms: [VMDecl] = []
+    package var observedGroups: [ObservedGroupDecl] = []
 }

@@ -3,7 +3,7 @@ import IotopoSource
 import IotopoYAML
 
 extension Decoder {
-    mutating func bridge(_ n: YAMLNodeID) -> BridgeDecl? {
+    package mutating func bridge(_ n: YAMLNodeID) -> BridgeDecl? {
         guard var f = fields(n, "a bridge") else { return nil }
         suppressions(&f)
         let nm = entryName(&f, "bridge name")
@@ -40,7 +40,7 @@ extension Decoder {
     }
 
     /// `windows: [{child, parent, size}]`, dma-ranges entries (REFERENCE.md section 3).
-    mutating func windows(_ n: YAMLNodeID) -> [DMAWindow]? {
+    package mutating func windows(_ n: YAMLNodeID) -> [DMAWindow]? {
         guard let items = list(n, "'windows'") else { return nil }
         var out: [DMAWindow] = []
         var ok = true

@@ -3,7 +3,7 @@ import IotopoSource
 import IotopoYAML
 
 extension Decoder {
-    mutating func device(_ n: YAMLNodeID) -> DeviceDecl? {
+    package mutating func device(_ n: YAMLNodeID) -> DeviceDecl? {
         guard var f = fields(n, "a device") else { return nil }
         suppressions(&f)
         let nm = entryName(&f, "device name")
@@ -42,7 +42,7 @@ extension Decoder {
         return nm == nil ? nil : d
     }
 
-    static func bridgeKindText(_ t: PCIPortType) -> String {
+    package static func bridgeKindText(_ t: PCIPortType) -> String {
         switch t {
         case .rootPort: return "root-port"
         case .upstreamPort: return "switch-upstream"
@@ -53,7 +53,7 @@ extension Decoder {
     }
 
     /// `msi: true`, `msi: false`, or `{vectors, handle, cpu, vector}`.
-    mutating func msi(_ n: YAMLNodeID) -> MSICapability? {
+    package mutating func msi(_ n: YAMLNodeID) -> MSICapability? {
         if doc.kind(n) == .scalar {
             guard let on = bool(n, "msi") else { return nil }
             return on ? MSICapability(vectors: 1, handle: nil, cpu: 0, vector: 0x30) : nil
@@ -70,7 +70,7 @@ extension Decoder {
     }
 
     /// Fixed DMA aliases as `dd.f` on the device's own bus.
-    mutating func aliases(_ n: YAMLNodeID) -> [UInt8] {
+    package mutating func aliases(_ n: YAMLNodeID) -> [UInt8] {
         guard let items = list(n, "'aliases'") else { return [] }
         var out: [UInt8] = []
         for item in items {
@@ -86,7 +86,7 @@ extension Decoder {
         return out
     }
 
-    mutating func reserved(_ n: YAMLNodeID) -> [ReservedRange] {
+    package mutating func reserved(_ n: YAMLNodeID) -> [ReservedRange] {
         guard let items = list(n, "'reserved'") else { return [] }
         var out: [ReservedRange] = []
         for item in items {

@@ -3,7 +3,7 @@ import IotopoSource
 import IotopoYAML
 
 extension Decoder {
-    mutating func domain(_ n: YAMLNodeID) -> DomainDecl? {
+    package mutating func domain(_ n: YAMLNodeID) -> DomainDecl? {
         guard var f = fields(n, "a domain") else { return nil }
         suppressions(&f)
         let nm = entryName(&f, "domain name")
@@ -16,7 +16,7 @@ extension Decoder {
         return nm == nil ? nil : d
     }
 
-    mutating func mapping(_ n: YAMLNodeID) -> MappingDecl? {
+    package mutating func mapping(_ n: YAMLNodeID) -> MappingDecl? {
         guard var f = fields(n, "a mapping") else { return nil }
         suppressions(&f)
         let iovaN = require(&f, "iova"), physN = require(&f, "phys"), sizeN = require(&f, "size")
@@ -47,7 +47,7 @@ extension Decoder {
     }
 
     /// `phys: 0x8000_0000`, `phys: dram`, or `phys: dram + 0x1000`.
-    mutating func physical(_ n: YAMLNodeID) -> PhysDecl? {
+    package mutating func physical(_ n: YAMLNodeID) -> PhysDecl? {
         guard let text = string(n, "phys") else { return nil }
         let bytes = Array(text.utf8)
         guard let first = bytes.first, (first >= 0x41 && first <= 0x5A) || (first >= 0x61 && first <= 0x7A) || first == 0x5F else {
@@ -82,7 +82,7 @@ extension Decoder {
     }
 
     /// `r`, `w` or `rw`.
-    mutating func permissions(_ n: YAMLNodeID) -> Permissions? {
+    package mutating func permissions(_ n: YAMLNodeID) -> Permissions? {
         guard let s = string(n, "perm") else { return nil }
         switch s {
         case "r": return .read
@@ -94,7 +94,7 @@ extension Decoder {
         }
     }
 
-    mutating func attachment(_ n: YAMLNodeID) -> AttachmentDecl? {
+    package mutating func attachment(_ n: YAMLNodeID) -> AttachmentDecl? {
         guard var f = fields(n, "an attachment") else { return nil }
         suppressions(&f)
         let dev = require(&f, "device").flatMap { name($0, "device") }

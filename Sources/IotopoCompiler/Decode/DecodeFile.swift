@@ -6,7 +6,7 @@ extension Decoder {
     /// Decodes a whole file. Only the root file may (and must) declare `platform`; a file
     /// the root `extends` may declare one too (it is a topology of its own), which is then
     /// ignored.
-    mutating func file(isRoot: Bool, isBase: Bool = false) -> FileDecl {
+    package mutating func file(isRoot: Bool, isBase: Bool = false) -> FileDecl {
         var out = FileDecl()
         guard let root = doc.root, !doc.isNull(root) else {
             if isRoot {
@@ -55,12 +55,12 @@ extension Decoder {
     }
 
     /// The required `name` of an entry, validated; nil (reported) when absent or invalid.
-    mutating func entryName(_ f: inout Fields, _ what: String) -> Ref? {
+    package mutating func entryName(_ f: inout Fields, _ what: String) -> Ref? {
         guard let v = require(&f, "name") else { return nil }
         return name(v, what)
     }
 
-    mutating func includes(_ v: YAMLNodeID) -> [IncludeDecl] {
+    package mutating func includes(_ v: YAMLNodeID) -> [IncludeDecl] {
         guard let items = list(v, "'include'") else { return [] }
         var out: [IncludeDecl] = []
         for item in items {
@@ -74,7 +74,7 @@ extension Decoder {
         return out
     }
 
-    mutating func platform(_ n: YAMLNodeID) -> PlatformDecl? {
+    package mutating func platform(_ n: YAMLNodeID) -> PlatformDecl? {
         guard var f = fields(n, "platform") else { return nil }
         var p = PlatformDecl(origin: origin(n))
         suppressions(&f)
@@ -87,7 +87,7 @@ extension Decoder {
         return p
     }
 
-    mutating func region(_ n: YAMLNodeID) -> RegionDecl? {
+    package mutating func region(_ n: YAMLNodeID) -> RegionDecl? {
         guard var f = fields(n, "a memory region") else { return nil }
         suppressions(&f)
         let nm = entryName(&f, "region name")
@@ -102,7 +102,7 @@ extension Decoder {
         return nm == nil ? nil : r
     }
 
-    mutating func bus(_ n: YAMLNodeID) -> BusDecl? {
+    package mutating func bus(_ n: YAMLNodeID) -> BusDecl? {
         guard var f = fields(n, "a bus") else { return nil }
         suppressions(&f)
         let nm = entryName(&f, "bus name")
@@ -123,7 +123,7 @@ extension Decoder {
     }
 
     /// `bb:dd.f` or `ssss:bb:dd.f`, hexadecimal as lspci prints them.
-    mutating func rid(_ n: YAMLNodeID, _ what: String) -> RIDDecl? {
+    package mutating func rid(_ n: YAMLNodeID, _ what: String) -> RIDDecl? {
         guard let s = string(n, what) else { return nil }
         let parts = s.split(separator: ":", omittingEmptySubsequences: false)
         var segment: UInt32?
@@ -154,7 +154,7 @@ extension Decoder {
     }
 
     /// ACS as a list of flags (implemented and enabled) or `{capability: [...], control: [...]}`.
-    mutating func acs(_ n: YAMLNodeID) -> ACSCapability? {
+    package mutating func acs(_ n: YAMLNodeID) -> ACSCapability? {
         if doc.kind(n) == .sequence {
             guard let flags = acsFlags(n) else { return nil }
             return ACSCapability(capability: flags, control: flags)
@@ -176,7 +176,7 @@ extension Decoder {
         return ok ? ACSCapability(capability: cap, control: ctl) : nil
     }
 
-    mutating func acsFlags(_ n: YAMLNodeID) -> ACSFlags? {
+    package mutating func acsFlags(_ n: YAMLNodeID) -> ACSFlags? {
         guard let items = list(n, "ACS flags") else { return nil }
         var out = ACSFlags()
         var ok = true

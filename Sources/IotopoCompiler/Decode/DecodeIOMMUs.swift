@@ -5,7 +5,7 @@ import IotopoYAML
 extension Decoder {
     /// Per-architecture defaults: VT-d and AMD-Vi use 16-bit source IDs and remap
     /// interrupts by default; SMMUv3 stream IDs may be up to 32 bits, SMMUv2's 16.
-    static func defaults(_ k: IOMMUKind, into d: inout IOMMUDecl) {
+    package static func defaults(_ k: IOMMUKind, into d: inout IOMMUDecl) {
         switch k {
         case .intelVTd, .amdVi:
             d.streamIDBits = 16
@@ -19,7 +19,7 @@ extension Decoder {
         }
     }
 
-    mutating func iommu(_ n: YAMLNodeID) -> IOMMUDecl? {
+    package mutating func iommu(_ n: YAMLNodeID) -> IOMMUDecl? {
         guard var f = fields(n, "an IOMMU") else { return nil }
         suppressions(&f)
         let nm = entryName(&f, "IOMMU name")
@@ -65,7 +65,7 @@ extension Decoder {
     /// Granule and width rules: Arm LPAE granules are 4, 16 or 64 KiB; VT-d and AMD-Vi use
     /// 4 KiB; the level count `ceil((ias - log2(granule)) / (log2(granule) - 3))` must fit the
     /// format (4 for LPAE, 5 for VT-d, 6 for AMD-Vi; REFERENCE.md section 5).
-    mutating func validateGeometry(_ d: inout IOMMUDecl, kind: IOMMUKind, granuleNode: YAMLNodeID?, inputNode: YAMLNodeID?, entry: YAMLNodeID) {
+    package mutating func validateGeometry(_ d: inout IOMMUDecl, kind: IOMMUKind, granuleNode: YAMLNodeID?, inputNode: YAMLNodeID?, entry: YAMLNodeID) {
         let g = d.granuleShift
         let allowed: [UInt8]
         switch kind {
@@ -94,7 +94,7 @@ extension Decoder {
         }
     }
 
-    mutating func pageSizes(_ n: YAMLNodeID, possible: UInt64, into d: inout IOMMUDecl) {
+    package mutating func pageSizes(_ n: YAMLNodeID, possible: UInt64, into d: inout IOMMUDecl) {
         guard let items = list(n, "'page-sizes'") else { d.complete = false; return }
         var set: UInt64 = 0
         let possibleText = (0 ..< 64).filter { possible & (1 << UInt64($0)) != 0 }.map { sizeText(1 << UInt64($0)) }.joined(separator: ", ")
@@ -115,7 +115,7 @@ extension Decoder {
         d.pageSizes = set
     }
 
-    mutating func iotlb(_ n: YAMLNodeID, into d: inout IOMMUDecl) {
+    package mutating func iotlb(_ n: YAMLNodeID, into d: inout IOMMUDecl) {
         guard var f = fields(n, "iotlb") else { return }
         if let v = optional(&f, "sets") {
             if let x = integer(v, "iotlb sets", in: 1 ... 65536) {
@@ -129,7 +129,7 @@ extension Decoder {
         finish(f)
     }
 
-    mutating func remapTable(_ n: YAMLNodeID) -> [RemapDecl] {
+    package mutating func remapTable(_ n: YAMLNodeID) -> [RemapDecl] {
         entries(n, "remap-table") { d, e -> RemapDecl? in
             guard var f = d.fields(e, "a remap-table entry") else { return nil }
             let index = d.require(&f, "index").flatMap { d.integer($0, "index", in: 0 ... 0xFFFF) }
@@ -142,7 +142,7 @@ extension Decoder {
         }
     }
 
-    mutating func idMap(_ n: YAMLNodeID) -> [IDMapEntry]? {
+    package mutating func idMap(_ n: YAMLNodeID) -> [IDMapEntry]? {
         var ok = true
         let out = entries(n, "id-map") { d, e -> IDMapEntry? in
             guard var f = d.fields(e, "an id-map entry") else { ok = false; return nil }

@@ -3,24 +3,24 @@ import IotopoSource
 import IotopoYAML
 
 /// What a PCI function's entry says of its identity (`pci-id` and the keys beside it).
-struct PCIDecl {
-    var identity: PCIIdentity
-    var range: SourceRange
+package struct PCIDecl {
+    package var identity: PCIIdentity
+    package var range: SourceRange
 }
 
 /// `observed-groups` entries.
-struct ObservedGroupDecl {
-    var number: Int
-    var members: [Ref]
-    var type: String?
-    var origin: Origin
+package struct ObservedGroupDecl {
+    package var number: Int
+    package var members: [Ref]
+    package var type: String?
+    package var origin: Origin
 }
 
 extension Decoder {
     /// The identity keys of a device or bridge: `pci-id` (required by the others),
     /// `subsystem`, `revision`, `class`, `driver`, `ari`, `sriov`. Nil when there is no
     /// `pci-id`.
-    mutating func pciIdentity(_ f: inout Fields, entry n: YAMLNodeID) -> PCIDecl? {
+    package mutating func pciIdentity(_ f: inout Fields, entry n: YAMLNodeID) -> PCIDecl? {
         let id = take(&f, "pci-id")
         let sub = optional(&f, "subsystem"), rev = optional(&f, "revision"), cls = optional(&f, "class")
         let drv = optional(&f, "driver"), ari = optional(&f, "ari"), sriov = optional(&f, "sriov")
@@ -44,7 +44,7 @@ extension Decoder {
     }
 
     /// `vvvv:dddd`, four hex digits each, as lspci -nn prints them.
-    mutating func pciID(_ n: YAMLNodeID, _ what: String) -> PCIID? {
+    package mutating func pciID(_ n: YAMLNodeID, _ what: String) -> PCIID? {
         guard let s = string(n, what) else { return nil }
         let parts = s.split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count == 2, parts[0].count == 4, parts[1].count == 4,
@@ -56,7 +56,7 @@ extension Decoder {
     }
 
     /// `{total-vfs, enabled-vfs, offset, stride, vf-device}`.
-    mutating func sriovInfo(_ n: YAMLNodeID) -> SRIOVInfo? {
+    package mutating func sriovInfo(_ n: YAMLNodeID) -> SRIOVInfo? {
         guard var f = fields(n, "sriov") else { return nil }
         var s = SRIOVInfo(totalVFs: 0, enabledVFs: 0, offset: 0, stride: 0, vfDevice: nil)
         if let v = require(&f, "total-vfs"), let x = integer(v, "total-vfs", in: 0 ... 0xFFFF) { s.totalVFs = Int(x) }
@@ -72,7 +72,7 @@ extension Decoder {
     }
 
     /// `scope: [{from: 00:00.3, to: ff:1f.7}]`, or `{rid: 00:14.0}` for one function.
-    mutating func ridScope(_ n: YAMLNodeID) -> [RIDRange]? {
+    package mutating func ridScope(_ n: YAMLNodeID) -> [RIDRange]? {
         guard let items = list(n, "'scope'") else { return nil }
         var out: [RIDRange] = []
         var ok = true
@@ -97,7 +97,7 @@ extension Decoder {
     }
 
     /// `observed-groups: [{group: N, members: [names], type: DMA-FQ}]`.
-    mutating func observedGroups(_ n: YAMLNodeID) -> [ObservedGroupDecl] {
+    package mutating func observedGroups(_ n: YAMLNodeID) -> [ObservedGroupDecl] {
         guard let items = list(n, "'observed-groups'") else { return [] }
         var out: [ObservedGroupDecl] = []
         for item in items {

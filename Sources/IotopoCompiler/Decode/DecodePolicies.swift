@@ -3,42 +3,42 @@ import IotopoSource
 import IotopoYAML
 
 /// A device named in a policy: a name to resolve, or a glob pattern matched at check time.
-struct PatternDecl {
-    var text: String
-    var ref: Ref?
-    var origin: Origin
+package struct PatternDecl {
+    package var text: String
+    package var ref: Ref?
+    package var origin: Origin
 }
 
-enum PolicyKindDecl {
+package enum PolicyKindDecl {
     case deny(Permissions)
     case onlyWriters
     case isolated
 }
 
-struct PolicyDecl {
-    var name: Ref
-    var kind: PolicyKindDecl
-    var devices: [PatternDecl]
-    var regions: [Ref]
-    var origin: Origin
+package struct PolicyDecl {
+    package var name: Ref
+    package var kind: PolicyKindDecl
+    package var devices: [PatternDecl]
+    package var regions: [Ref]
+    package var origin: Origin
 }
 
-enum VMMemoryDecl {
+package enum VMMemoryDecl {
     case range(AddressRange)
     case region(Ref)
 }
 
-struct VMDecl {
-    var name: Ref
-    var memory: [VMMemoryDecl]
-    var devices: [Ref]
-    var origin: Origin
+package struct VMDecl {
+    package var name: Ref
+    package var memory: [VMMemoryDecl]
+    package var devices: [Ref]
+    package var origin: Origin
 }
 
 extension Decoder {
     /// A policy (docs/isolation.md): exactly one of `deny` (with `devices` and `regions`),
     /// `only-writers` (with `regions`) or `isolated`.
-    mutating func policy(_ n: YAMLNodeID) -> PolicyDecl? {
+    package mutating func policy(_ n: YAMLNodeID) -> PolicyDecl? {
         guard var f = fields(n, "a policy") else { return nil }
         suppressions(&f)
         let nm = entryName(&f, "policy name")
@@ -79,7 +79,7 @@ extension Decoder {
     }
 
     /// Device names or glob patterns (`*`, `?`).
-    mutating func patterns(_ v: YAMLNodeID, _ what: String) -> [PatternDecl] {
+    package mutating func patterns(_ v: YAMLNodeID, _ what: String) -> [PatternDecl] {
         guard let items = list(v, "'\(what)'") else { return [] }
         var out: [PatternDecl] = []
         for item in items {
@@ -99,14 +99,14 @@ extension Decoder {
     }
 
     /// A list of entity names.
-    mutating func refs(_ v: YAMLNodeID, _ what: String, _ kind: String) -> [Ref] {
+    package mutating func refs(_ v: YAMLNodeID, _ what: String, _ kind: String) -> [Ref] {
         guard let items = list(v, "'\(what)'") else { return [] }
         return items.compactMap { name($0, kind) }
     }
 
     /// A virtual machine: `name`, `memory` (regions by name or `{base, size}` ranges of
     /// host-physical memory) and the `devices` assigned to it.
-    mutating func vm(_ n: YAMLNodeID) -> VMDecl? {
+    package mutating func vm(_ n: YAMLNodeID) -> VMDecl? {
         guard var f = fields(n, "a VM") else { return nil }
         suppressions(&f)
         let nm = entryName(&f, "VM name")

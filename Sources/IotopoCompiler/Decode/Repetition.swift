@@ -8,7 +8,7 @@ extension Decoder {
     /// A repeated entry is decoded once per instance with its index variable bound (default
     /// `i`, starting at `first`, default 0). A problem in the template is reported once, at
     /// the template line, naming the first instance that shows it and how many more do.
-    mutating func entries<T>(_ list: YAMLNodeID, _ what: String, _ decodeOne: (inout Decoder, YAMLNodeID) -> T?) -> [T] {
+    package mutating func entries<T>(_ list: YAMLNodeID, _ what: String, _ decodeOne: (inout Decoder, YAMLNodeID) -> T?) -> [T] {
         guard let elements = self.list(list, "'\(what)'") else { return [] }
         var out: [T] = []
         out.reserveCapacity(elements.count)
@@ -22,7 +22,7 @@ extension Decoder {
         return out
     }
 
-    func pair(_ m: YAMLNodeID, _ key: StaticString) -> (key: YAMLNodeID, value: YAMLNodeID)? {
+    package func pair(_ m: YAMLNodeID, _ key: StaticString) -> (key: YAMLNodeID, value: YAMLNodeID)? {
         for i in 0 ..< doc.count(m) where doc.scalarEquals(doc.key(m, i), key) {
             return (doc.key(m, i), doc.value(m, i))
         }

@@ -45,7 +45,7 @@ public enum IntegerSyntax {
     /// separators, optional binary unit. Returns nil for anything else (including overflow);
     /// callers then take the slow path, which words the error.
     @inlinable
-    static func fastLiteral(_ t: UnsafeBufferPointer<UInt8>) -> UInt64? {
+    package static func fastLiteral(_ t: UnsafeBufferPointer<UInt8>) -> UInt64? {
         let n = t.count
         if n == 0 { return nil }
         var i = 0
@@ -99,7 +99,7 @@ public enum IntegerSyntax {
 
     /// A recursive-descent evaluator: `expr := term (('+'|'-') term)*`,
     /// `term := atom ('*' atom)*`, `atom := literal | '(' expr ')'`.
-    struct Parser {
+    package struct Parser {
         let bytes: UnsafeBufferPointer<UInt8>
         var i = 0
         var depth = 0

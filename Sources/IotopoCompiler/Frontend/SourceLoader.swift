@@ -10,27 +10,27 @@ import IotopoYAML
 /// note at every include on the cycle. A root file that `extends` another topology has that
 /// topology's entries (and its includes, and what it extends) placed before its own, so
 /// the base's entities keep their order; the platform is the root's.
-struct SourceLoader {
-    var files = SourceFiles()
-    var sink = DiagnosticSink()
-    var decls: [FileDecl] = []
-    var suppressions: [Suppression] = []
+package struct SourceLoader {
+    package var files = SourceFiles()
+    package var sink = DiagnosticSink()
+    package var decls: [FileDecl] = []
+    package var suppressions: [Suppression] = []
     /// The root file's platform (the one an `extends` chain ends at is ignored).
-    var rootPlatform: PlatformDecl?
-    let options: CompileOptions
-    let knownChecks: Set<String>
+    package var rootPlatform: PlatformDecl?
+    package let options: CompileOptions
+    package let knownChecks: Set<String>
     private var loaded: [String: FileID] = [:]
     private var stack: [(key: String, site: SourceRange?)] = []
     private var generated = 0
 
-    init(options: CompileOptions, knownChecks: Set<String>) {
+    package init(options: CompileOptions, knownChecks: Set<String>) {
         self.options = options
         self.knownChecks = knownChecks
     }
 
     /// Loads `path` and its includes; `bytes` are the root's text when it was made in memory
     /// (an import), shown under `path`.
-    mutating func load(root path: String, bytes: [UInt8]? = nil) {
+    package mutating func load(root path: String, bytes: [UInt8]? = nil) {
         load(path, site: nil, isRoot: true, given: bytes)
     }
 

@@ -38,7 +38,7 @@ public struct Substitution: Sendable {
         return .success(out)
     }
 
-    func render(_ inner: [UInt8]) -> Result<[UInt8], SubstitutionError> {
+    package func render(_ inner: [UInt8]) -> Result<[UInt8], SubstitutionError> {
         var expr = inner[...], format: ArraySlice<UInt8> = []
         if let colon = inner.firstIndex(of: UInt8(ascii: ":")) {
             expr = inner[..<colon]
@@ -74,7 +74,7 @@ public struct Substitution: Sendable {
         return Self.format(value, spec: format, shown: shown)
     }
 
-    static func format(_ v: UInt64, spec: ArraySlice<UInt8>, shown: String) -> Result<[UInt8], SubstitutionError> {
+    package static func format(_ v: UInt64, spec: ArraySlice<UInt8>, shown: String) -> Result<[UInt8], SubstitutionError> {
         if spec.isEmpty { return .success(Array(String(v).utf8)) }
         guard let kind = spec.last, [UInt8(ascii: "x"), UInt8(ascii: "X"), UInt8(ascii: "d")].contains(kind) else {
             return .failure(SubstitutionError(message: "placeholder '{\(shown)}': format must end in x, X or d"))

@@ -1,9 +1,9 @@
 /// "Did you mean" suggestions by edit distance.
-enum Suggestions {
+package enum Suggestions {
     /// The candidate closest to `word`, if it is close enough to be a plausible typo. Of
     /// two equally close, the one that sorts first, so the order of `candidates` never
     /// matters (a Dictionary's or a Set's elements may be passed as they come).
-    static func closest(to word: String, in candidates: [String]) -> String? {
+    package static func closest(to word: String, in candidates: [String]) -> String? {
         let w = Array(word.utf8)
         guard w.count <= 64 else { return nil }
         var best: (String, Int)?
@@ -18,12 +18,12 @@ enum Suggestions {
     }
 
     /// " (did you mean 'x'?)" or "".
-    static func hint(for word: String, in candidates: [String]) -> String {
+    package static func hint(for word: String, in candidates: [String]) -> String {
         closest(to: word, in: candidates).map { " (did you mean '\($0)'?)" } ?? ""
     }
 
     /// Levenshtein distance with two rows.
-    static func distance(_ a: [UInt8], _ b: [UInt8]) -> Int {
+    package static func distance(_ a: [UInt8], _ b: [UInt8]) -> Int {
         if a.isEmpty { return b.count }
         if b.isEmpty { return a.count }
         var prev = Array(0 ... b.count)
@@ -51,21 +51,21 @@ enum Suggestions {
 /// therefore stop once `budget` candidates have been compared: later misses get no hint,
 /// and the first of them says so. The budget (docs/limits.md) is far above what a real
 /// file's mistakes need, and reporting goes in file order, so the cut is deterministic.
-struct HintCache {
+package struct HintCache {
     /// Candidates compared, at most, by one cache (one file's decoder, one name table).
-    static let defaultBudget = 1_000_000
-    static let exhausted = " (no more 'did you mean' suggestions: too many unknown names to search)"
+    package static let defaultBudget = 1_000_000
+    package static let exhausted = " (no more 'did you mean' suggestions: too many unknown names to search)"
 
     private var known: [[UInt8]: String] = [:]
     private var left: Int
     private var saidExhausted = false
 
-    init(budget: Int = HintCache.defaultBudget) { left = budget }
+    package init(budget: Int = HintCache.defaultBudget) { left = budget }
 
     /// `Suggestions.hint(for: word, in: candidates())`, computed once per `set` and `word`;
     /// `set` names the candidates (the same `set` must always mean the same candidates).
     /// Past the budget, "" (and `exhausted`, the first time).
-    mutating func hint(for word: String, set: String, in candidates: () -> [String]) -> String {
+    package mutating func hint(for word: String, set: String, in candidates: () -> [String]) -> String {
         var key = Array(set.utf8)
         key.append(0)
         key += word.utf8

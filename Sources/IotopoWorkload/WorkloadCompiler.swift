@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import IotopoEngine
+import IotopoCompiler
 import IotopoModel
 import IotopoSource
 import IotopoYAML

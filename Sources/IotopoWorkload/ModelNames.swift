@@ -1,3 +1,4 @@
+import IotopoCompiler
 import IotopoModel
 import IotopoSource
 

@@ -1,4 +1,5 @@
 import IotopoEngine
+import IotopoCompiler
 import IotopoModel
 import IotopoSource
 import IotopoYAML
