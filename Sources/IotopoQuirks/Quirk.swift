@@ -53,15 +53,29 @@ public struct QuirkMatch: Hashable, Sendable {
     public var portTypes: [PCIPortType]?
     /// The quirk function answers only for multifunction devices.
     public var multifunctionOnly: Bool
+    /// Subsystem vendor and device (`PCI_DEVICE_SUB`); nil matches any.
+    public var subsystem: PCIID?
+    /// The quirk function answers only on a root bus (`pci_is_root_bus(dev->bus)`).
+    public var rootBusOnly: Bool
+    /// The quirk function answers only for a function with an ACS capability
+    /// (`dev->acs_cap`), as the Sunrise Point quirk does.
+    public var needsACSCapability: Bool
+    /// The quirk function answers only where an AMD IOMMU is described (an IVRS table).
+    public var needsAMDIOMMU: Bool
 
     /// Creates a match.
     public init(vendor: UInt16?, devices: ClosedRange<UInt16>? = nil, classCode: ClassMatch? = nil,
-                portTypes: [PCIPortType]? = nil, multifunctionOnly: Bool = false) {
+                portTypes: [PCIPortType]? = nil, multifunctionOnly: Bool = false, subsystem: PCIID? = nil,
+                rootBusOnly: Bool = false, needsACSCapability: Bool = false, needsAMDIOMMU: Bool = false) {
         self.vendor = vendor
         self.devices = devices
         self.classCode = classCode
         self.portTypes = portTypes
         self.multifunctionOnly = multifunctionOnly
+        self.subsystem = subsystem
+        self.rootBusOnly = rootBusOnly
+        self.needsACSCapability = needsACSCapability
+        self.needsAMDIOMMU = needsAMDIOMMU
     }
 }
 

@@ -9,19 +9,33 @@ public struct QuirkSubject: Sendable {
     public var multifunction: Bool
     /// Its devfn, for the aliases of its own slot.
     public var devfn: UInt8
+    /// Its subsystem vendor and device, when known.
+    public var subsystem: PCIID?
+    /// Whether it sits on a root bus (no bridge function above its bus).
+    public var onRootBus: Bool
+    /// Whether it has an ACS extended capability.
+    public var hasACSCapability: Bool
+    /// Whether the platform has an AMD IOMMU (the kernel looks for an IVRS table).
+    public var amdIOMMU: Bool
 
-    public init(id: PCIID, classCode: UInt32?, portType: PCIPortType, multifunction: Bool, devfn: UInt8) {
+    public init(id: PCIID, classCode: UInt32?, portType: PCIPortType, multifunction: Bool, devfn: UInt8,
+                subsystem: PCIID? = nil, onRootBus: Bool = false, hasACSCapability: Bool = false, amdIOMMU: Bool = false) {
         self.id = id
         self.classCode = classCode
         self.portType = portType
         self.multifunction = multifunction
         self.devfn = devfn
+        self.subsystem = subsystem
+        self.onRootBus = onRootBus
+        self.hasACSCapability = hasACSCapability
+        self.amdIOMMU = amdIOMMU
     }
 }
 
 extension QuirkTable {
-    /// The newest release any entry comes from: the default quirk set.
-    public static let newest: KernelRelease = entries.map(\.since).max() ?? KernelRelease(6, 12)
+    /// The release the table was read from (drivers/pci/quirks.c of Linux 6.18): the default
+    /// quirk set, used when neither the command line nor the platform names a kernel.
+    public static let newest = KernelRelease(6, 18)
 
     /// The quirks of `release` that apply to a function, resolved for it:
     /// - ACS: the first matching entry only, as `pci_dev_specific_acs_enabled` walks
@@ -63,6 +77,10 @@ extension QuirkMatch {
         }
         if let types = portTypes, !types.contains(s.portType) { return false }
         if multifunctionOnly && !s.multifunction { return false }
+        if let sub = subsystem, sub != s.subsystem { return false }
+        if rootBusOnly && !s.onRootBus { return false }
+        if needsACSCapability && !s.hasACSCapability { return false }
+        if needsAMDIOMMU && !s.amdIOMMU { return false }
         return true
     }
 }

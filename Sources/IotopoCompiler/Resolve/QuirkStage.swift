@@ -21,11 +21,22 @@ enum QuirkStage {
 
     static func apply(_ m: inout SystemModel, release: KernelRelease) {
         m.platform.quirkRelease = release.description
+        // The bridge whose secondary side each bus is. A root bus is one no PCI function
+        // bridges to (`pci_is_root_bus`: no parent bus): below a root complex, or a VMD
+        // domain's bus, which the vmd driver creates as a root bus of its own.
+        var feeder = [BridgeKind?](repeating: nil, count: m.buses.count)
+        for b in m.bridges where m.buses.indices.contains(b.downstream.index) { feeder[b.downstream.index] = b.kind }
+        func onRootBus(_ bus: BusID) -> Bool {
+            guard m.buses.indices.contains(bus.index), let k = feeder[bus.index] else { return true }
+            return k == .rootComplex || k == .vmd
+        }
+        let amd = m.iommus.contains { $0.kind == .amdVi }
         for i in m.devices.indices {
             let d = m.devices[i]
             guard let p = d.pci, let rid = d.rid else { continue }
             let type = d.portType ?? (m.buses[d.bus].kind == .pcie ? .endpoint : .conventional)
-            let s = QuirkSubject(id: p.id, classCode: p.classCode, portType: type, multifunction: d.multifunction, devfn: rid.devfn)
+            let s = QuirkSubject(id: p.id, classCode: p.classCode, portType: type, multifunction: d.multifunction, devfn: rid.devfn,
+                                 subsystem: p.subsystem, onRootBus: onRootBus(d.bus), hasACSCapability: d.acs != nil, amdIOMMU: amd)
             let q = QuirkTable.applying(to: s, release: release).filter {
                 // Bridge-only effects do nothing on a device.
                 switch $0.effect {
@@ -41,10 +52,20 @@ enum QuirkStage {
         for i in m.bridges.indices {
             let b = m.bridges[i]
             guard let p = b.pci, let rid = b.rid, let type = portType(b, m) else { continue }
-            let s = QuirkSubject(id: p.id, classCode: p.classCode, portType: type, multifunction: b.multifunction, devfn: rid.devfn)
+            let s = QuirkSubject(id: p.id, classCode: p.classCode, portType: type, multifunction: b.multifunction, devfn: rid.devfn,
+                                 subsystem: p.subsystem, onRootBus: onRootBus(b.upstream), hasACSCapability: b.acs != nil, amdIOMMU: amd)
             let q = QuirkTable.applying(to: s, release: release).filter {
-                if case .dmaAliases = $0.effect { return false }
-                return true
+                switch $0.effect {
+                case .dmaAliases: return false
+                // quirk_use_pcie_bridge_dma_alias sets the flag only on a conventional
+                // bridge off the root bus whose parent is PCIe and not itself a PCIe-to-PCI
+                // bridge (`pci_is_pcie(pdev->bus->self)`, not PCI_EXP_TYPE_PCI_BRIDGE).
+                case .pcieBridgeAlias:
+                    guard type == .conventional, !onRootBus(b.upstream), m.buses.indices.contains(b.upstream.index),
+                          let parent = feeder[b.upstream.index] else { return false }
+                    return m.buses[b.upstream.index].kind == .pcie && parent != .pcieToPCI
+                default: return true
+                }
             }
             m.bridges[i].quirks = q
             for e in q.map(\.effect) {

@@ -1,4 +1,0 @@
-// Temporary until QuirkTable.swift lands (being researched); deleted then.
-public enum QuirkTable {
-    public static let entries: [PCIQuirk] = []
-}
