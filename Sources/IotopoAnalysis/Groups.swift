@@ -135,10 +135,46 @@ struct GroupBuilder {
         groupOf[member(i)] = g
     }
 
-    mutating func newGroup(_ mem: GroupMember, iommu: IOMMUID, origin: Origin) {
+    mutating func newGroup(_ mem: GroupMember, iommu: IOMMUID, origin: Origin, because notes: [String] = []) {
         groupOf[mem] = groups.count
+        let text = (["first of its group"] + notes).joined(separator: "; ")
         groups.append(IOMMUGroup(number: groups.count, iommu: iommu, members: [mem],
-                                 reasons: [GroupReason(rule: .own, via: nil, text: "first of its group", origin: origin)]))
+                                 reasons: [GroupReason(rule: .own, via: nil, text: text, origin: origin)]))
+    }
+
+    /// `pci_quirk_rciep_acs (Linux 5.8)`: the ACS quirk deciding a function, as --why names it.
+    func quirkName(_ i: Int) -> String? {
+        guard let q = fns.functions[i].acsQuirk else { return nil }
+        return "the quirk \(q.function) (since Linux \(q.since))"
+    }
+
+    /// What kept a function that starts a group out of an earlier one, where a kernel quirk
+    /// decided it (docs/import.md, the quirk table): a quirk giving a bridge on the path
+    /// above its ACS, or a quirk isolating it from the other functions of its slot.
+    func quirkNotes(start i: Int, candidate pdev: Int) -> [String] {
+        var notes: [String] = []
+        // The bridges whose ACS stopped the climb (the path from the first bridge above).
+        var bus = fns.functions[pdev].bus
+        var seen = Set<BusID>()
+        while let b = fns.bridgeAbove[bus], seen.insert(bus).inserted, let bi = fns.index[.bridge(b)] {
+            if acs(bi).quirkFunction != nil, acs(bi).ok, let q = quirkName(bi) {
+                notes.append("\(q) gives \(kindText(fns.functions[bi])) '\(fns.functions[bi].name)' above it ACS")
+            }
+            bus = fns.functions[bi].bus
+        }
+        let f = fns.functions[pdev]
+        if f.multifunction {
+            let slot = fns.onBus[f.bus].filter { $0 != pdev && fns.functions[$0].rid.device == f.rid.device }
+            if acs(pdev).ok, acs(pdev).quirkFunction != nil, !slot.isEmpty, let q = quirkName(pdev) {
+                notes.append("\(q) isolates \(pdev == i ? "it" : "'\(f.name)'") from the other functions of its slot")
+            } else if !acs(pdev).ok {
+                let kept = slot.filter { acs($0).ok && acs($0).quirkFunction != nil }
+                for j in kept {
+                    if let q = quirkName(j) { notes.append("\(q) isolates its slot's function '\(fns.functions[j].name)' from it") }
+                }
+            }
+        }
+        return notes
     }
 
     mutating func run() {
@@ -221,8 +257,9 @@ struct GroupBuilder {
         // 3. Functions on the same bus that alias the candidate, then (a multifunction
         //    candidate without ACS) its sibling functions without ACS.
         if let (g, via) = sameBusAliasGroup(pdev, visited: []) {
+            let source = aliasQuirk(pdev, via) ?? aliasQuirk(via, pdev) ?? "a fixed alias"
             join(i, g, GroupReason(rule: .sameBusAlias, via: member(via),
-                                   text: "'\(fns.functions[via].name)' and '\(fns.functions[pdev].name)' are DMA aliases of each other (a fixed alias)",
+                                   text: "'\(fns.functions[via].name)' and '\(fns.functions[pdev].name)' are DMA aliases of each other (\(source))",
                                    origin: fns.functions[via].origin))
             return
         }
@@ -236,7 +273,7 @@ struct GroupBuilder {
                 return
             }
         }
-        newGroup(member(i), iommu: io, origin: f.origin)
+        newGroup(member(i), iommu: io, origin: f.origin, because: quirkNotes(start: i, candidate: pdev))
     }
 
     /// `get_pci_alias_group`: a function on the same bus that is a fixed DMA alias of `i`
@@ -250,6 +287,16 @@ struct GroupBuilder {
             guard f.fixedAliases.contains(t.rid.devfn) || t.fixedAliases.contains(f.rid.devfn) else { continue }
             if let g = group(of: j) { return (g, j) }
             if let found = sameBusAliasGroup(j, visited: visited) { return found }
+        }
+        return nil
+    }
+
+    /// The quirk that makes `other`'s devfn a DMA alias of function `i`, as --why names it.
+    func aliasQuirk(_ i: Int, _ other: Int) -> String? {
+        guard case let .device(d) = fns.functions[i].ref else { return nil }
+        let devfn = fns.functions[other].rid.devfn
+        for q in m.devices[d].quirks {
+            if case let .dmaAliases(list) = q.effect, list.contains(devfn) { return "the quirk \(q.function), since Linux \(q.since)" }
         }
         return nil
     }

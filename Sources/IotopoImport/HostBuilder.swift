@@ -192,7 +192,10 @@ public struct HostBuilder {
             let vendor = onBus.first.map { host.functions[$0].vendor }
             let iommuFunction = onBus.first { host.functions[$0].baseSubclass == 0x0806 }
             var kind: String?
-            if host.iommuHints.contains("amd-vi") || iommuFunction != nil && vendor == 0x1022 || vendor == 0x1022 { kind = "amd-vi" }
+            // The IOMMU function is AMD's (1022) on Family 15h and later, ATI's (1002) on the
+            // RD890/RD990 northbridges (1002:5a23) that carried the first AMD-Vi units.
+            let amdFunction = iommuFunction.map { [0x1022, 0x1002].contains(host.functions[$0].vendor) } ?? false
+            if host.iommuHints.contains("amd-vi") || amdFunction || vendor == 0x1022 { kind = "amd-vi" }
             if host.iommuHints.contains("intel-vtd") || vendor == 0x8086 { kind = kind ?? "intel-vtd" }
             guard let kind else {
                 draft.assumptions.append("root bus \(Self.addressText(BusKey(segment: segment, bus: bus))) has no Intel or AMD host bridge; no IOMMU is placed at it")

@@ -64,7 +64,7 @@ extension HostBuilder {
             if f.baseSubclass == 0x0600 {
                 d.dma = false
                 d.comment = d.comment ?? "the host bridge's own function: it masters no DMA"
-            } else if f.baseSubclass == 0x0806, f.vendor == 0x1022 {
+            } else if f.baseSubclass == 0x0806, f.vendor == 0x1022 || f.vendor == 0x1002 {
                 d.dma = false
                 d.comment = "the AMD IOMMU's own PCI function"
             }
