@@ -19,5 +19,11 @@ let package = Package(
         .executableTarget(name: "FuzzCompile", dependencies: ["FuzzSupport"]),
         .executableTarget(name: "FuzzWorkload", dependencies: ["FuzzSupport"]),
         .executableTarget(name: "FuzzDiff", dependencies: ["FuzzSupport"]),
+        // IotopoImport is in the IotopoFuzzable product; named here since FuzzSupport does
+        // not re-export it.
+        .executableTarget(name: "FuzzImport", dependencies: [
+            "FuzzSupport",
+            .product(name: "IotopoFuzzable", package: iotopo),
+        ]),
     ]
 )

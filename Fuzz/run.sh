@@ -5,7 +5,12 @@
 # prints executions, executions per second, coverage and findings per harness, this run's
 # and the sum of every run so far (kept in Fuzz/out/total-HARNESS).
 #
-#   Fuzz/run.sh [SECONDS [HARNESS...]]     HARNESS: compile, workload, diff (default all)
+#   Fuzz/run.sh [SECONDS [HARNESS...]]     HARNESS: compile, workload, diff, import (default all)
+#
+# The import harness (FuzzImport) reads its input as lspci -vvnn text and as a sysfs config
+# file; its seeds are the lspci fixtures, the import checks' fixtures and, when it is beside
+# the checkout, the corpus of real lspci reports (../shared/corpus/lspci, as `make corpus`);
+# its dictionary is Fuzz/lspci.dict. Its regressions go under Tests/IotopoImportTests/Regressions/.
 #
 # Crashes and timeouts land in Fuzz/out/findings/, and make the script exit 1; minimise one with
 #   Fuzz/.build/release/FuzzCompile -minimize_crash=1 -runs=20000 FILE
@@ -16,7 +21,7 @@ set -eu
 cd "$(dirname "$0")/.."
 SECONDS_EACH=${1:-120}
 [ $# -gt 0 ] && shift
-HARNESSES=${*:-compile workload diff}
+HARNESSES=${*:-compile workload diff import}
 OUT=Fuzz/out
 mkdir -p "$OUT/findings"
 # libyaml built with coverage and ASan (Fuzz/libyaml.sh). Its pkg-config file, first on
@@ -41,13 +46,17 @@ else
   libyaml="libyaml instrumented"
 fi
 echo "fuzzing with $libyaml"
-for h in compile workload diff; do mkdir -p "$OUT/corpus/$h"; done
+for h in compile workload diff import; do mkdir -p "$OUT/corpus/$h"; done
 # Seeds are named after their whole path (many files share a name: platform.yaml, fires.yaml).
 seed() {
   for f in "$@"; do [ -f "$f" ] && cp "$f" "$OUT/corpus/$h/$(echo "$f" | tr / _)"; done
 }
 h=compile; seed topologies/*/platform.yaml topologies/*/memory.yaml topologies/*/variants/*.yaml topologies/invalid/*/*.yaml
 h=workload; seed topologies/*/workloads/*.yaml topologies/invalid/invalid-step/*.yaml
+# lspci text, and the config files of the snapshot fixtures for the config-space parser. The
+# real corpus may be absent (CI): the glob then matches nothing and seed skips it.
+h=import; seed topologies/import/*.txt $(find topologies/invalid -path '*/import-*' \( -name '*.txt' -o -name config \) | sort) \
+  ../shared/corpus/lspci/*.txt
 n=0
 for g in golden/*/workloads/*.txt golden/*/platform.summary.txt; do
   n=$((n + 1)); { cat "$g"; printf '\0'; sed -e 's/ok/fault/; 3d' "$g"; } > "$OUT/corpus/diff/pair-$n"
@@ -56,18 +65,22 @@ done
 status=0
 for h in $HARNESSES; do
   case $h in
-    compile) exe=FuzzCompile; len=0 ;; workload) exe=FuzzWorkload; len=0 ;;
+    compile) exe=FuzzCompile; len=0; dict=yaml ;; workload) exe=FuzzWorkload; len=0; dict=yaml ;;
     # Diff inputs up to 2 KiB: the seeds are whole goldens, but a few dozen short lines reach
     # every branch (the edit budget is 200), at twice the rate.
-    diff) exe=FuzzDiff; len=2048 ;;
-    *) echo "unknown harness '$h' (compile, workload, diff)" >&2; exit 64 ;;
+    diff) exe=FuzzDiff; len=2048; dict=yaml ;;
+    # lspci inputs up to 64 KiB: a desktop's full lspci -vvnn is 20 to 60 KiB (a few seeds of
+    # the real corpus are longer and are cut to this), and the builder's passes over all
+    # functions make longer inputs slow without reaching new code.
+    import) exe=FuzzImport; len=65536; dict=lspci ;;
+    *) echo "unknown harness '$h' (compile, workload, diff, import)" >&2; exit 64 ;;
   esac
   log="$OUT/$h.log"
   touch "$OUT/stamp-$h"
   start=$(date +%s)
   ASAN_OPTIONS=${ASAN_OPTIONS:-malloc_context_size=0} SWIFT_BACKTRACE=enable=no \
     "$BIN/$exe" -max_total_time="$SECONDS_EACH" -max_len=$len -timeout=10 -rss_limit_mb=4096 \
-    -dict=Fuzz/yaml.dict -artifact_prefix="$OUT/findings/$h-" -print_final_stats=1 "$OUT/corpus/$h" > "$log" 2>&1 || true
+    -dict=Fuzz/$dict.dict -artifact_prefix="$OUT/findings/$h-" -print_final_stats=1 "$OUT/corpus/$h" > "$log" 2>&1 || true
   execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)
   speed=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)
   cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*' || echo 0)

@@ -296,7 +296,7 @@ struct GroupBuilder {
         guard case let .device(d) = fns.functions[i].ref else { return nil }
         let devfn = fns.functions[other].rid.devfn
         for q in m.devices[d].quirks {
-            if case let .dmaAliases(list) = q.effect, list.contains(devfn) { return "the quirk \(q.function), since Linux \(q.since)" }
+            if case let .dmaAliases(list) = q.effect, list.contains(devfn) { return "from \(q.function), since Linux \(q.since)" }
         }
         return nil
     }

@@ -84,7 +84,8 @@ private let intelPCH: [(String, [UInt16], KernelRelease)] = [
 private let vcaAliases: [UInt8] = (0 ..< 32).flatMap { slot in (0 ..< 5).map { UInt8(slot * 8 + $0) } }
 
 extension QuirkTable {
-    /// Every entry, ACS entries in the order of the kernel's `pci_dev_acs_enabled[]`.
+    /// Every entry, ACS entries in the order of the kernel's `pci_dev_acs_enabled[]`. One
+    /// entry (the AST1150's) is newer than `newest`: it applies only when asked for.
     public static let entries: [PCIQuirk] = acsEntries + aliasEntries
 
     static let acsEntries: [PCIQuirk] = {
@@ -208,6 +209,14 @@ extension QuirkTable {
                    since: release(5, 1), "Intel Visual Compute Accelerator (functions 0-4 of every slot)")
         t += fixup(0x10B5, [0x87B0, 0x87B1], .dmaAliasDevfns((0 ... 255).map { UInt8($0) }), "quirk_plx_ntb_dma_alias",
                    since: release(5, 6), "PLX NTB (every devfn of its bus)")
+        // ASPEED's AST1150 PCIe-to-PCI bridge forwards the requester IDs of the BMC's VGA and
+        // USB functions unchanged (PCI_DEV_FLAGS_PCI_BRIDGE_NO_ALIASES, tested in the
+        // PCI_EXP_TYPE_PCI_BRIDGE case of pci_for_each_dma_alias). Posted on 2025-12-17 (v2,
+        // "PCI: Add PCI_DEV_FLAGS_PCI_BRIDGE_NO_ALIASES") after the 6.18 this table was read
+        // at: iotopo assumes it lands in the release after 6.19 (7.0), which it could not
+        // verify; it applies only with --kernel 7.0 or later.
+        t += fixup(0x1A03, [0x1150], .bridgeNoAlias, "quirk_aspeed_pci_bridge_no_aliases", since: release(7, 0),
+                   "ASPEED AST1150 PCIe-to-PCI bridge of a BMC (not in 6.18; see above)")
         // The IOMMU of Broadcom Vulcan / Cavium ThunderX2 sits at a bridge below the root bus.
         t += fixup(0x14E4, [0x9000, 0x9084], .translationRoot, "quirk_bridge_cavm_thrx2_pcie_root", since: release(4, 12),
                    "Broadcom Vulcan / Cavium ThunderX2 root port")

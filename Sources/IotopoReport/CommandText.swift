@@ -110,6 +110,9 @@ extension CommandText {
         let checked = Compiler.compile(path: shown, bytes: Array(text.utf8))
         out += "\n# iotopo check\n"
         out += check([(shown, .topology(checked))], style: .plain)
+        if let m = checked.model {
+            out += "\n# iotopo compile --format text\n" + ModelSummary.render(m)
+        }
         let analysis = Compiler.compile(path: shown, bytes: Array(text.utf8), options: CompileOptions().forAnalysis)
         guard let m = analysis.model else { return out }
         let g = GroupAnalysis(m)

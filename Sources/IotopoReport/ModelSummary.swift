@@ -10,6 +10,10 @@ public enum ModelSummary {
         var out = "platform \(m.platform.name)"
         if !m.platform.description.isEmpty { out += ": \(m.platform.description)" }
         out += "\n  physical address bits: \(m.platform.addressBits)\n"
+        if let k = m.platform.kernel { out += "  kernel: \(k)\n" }
+        if let q = m.platform.quirkRelease, m.devices.contains(where: { $0.pci != nil }) || m.bridges.contains(where: { $0.pci != nil }) {
+            out += "  PCI quirks of Linux \(q)\n"
+        }
         let topo = Topology(m)
         out += section("memory", m.regions.count)
         for r in m.regions {
@@ -30,7 +34,7 @@ public enum ModelSummary {
             if let a = m.bridgeAlias(BridgeID(bi)) { line += "  aliases DMA as \(a)" }
             if b.translationRoot { line += "  translation-root" }
             if let acs = b.acs { line += "  acs \(acsText(acs))" }
-            out += line + "\n"
+            out += line + "\n" + quirkLine(b.quirks)
             for w in b.windows {
                 out += "    window \(span(w.child)) -> \(span(w.parent))\n"
             }
@@ -102,7 +106,7 @@ public enum ModelSummary {
         if !d.streamIDs.isEmpty { line += "  stream-ids " + d.streamIDs.map { hex(UInt64($0)) }.joined(separator: ",") }
         line += d.dmaCapable ? "  dma \(d.dmaBits)-bit" : "  no dma"
         if let msi = d.msi { line += "  msi x\(msi.vectors)" + (msi.address.map { " at \(hex($0))" } ?? "") }
-        var out = line + "\n"
+        var out = line + "\n" + quirkLine(d.quirks)
         guard d.dmaCapable else { return out }
         let path = topo.path(of: d)
         var hops: [String] = []
@@ -121,6 +125,12 @@ public enum ModelSummary {
         }
         out += "    path: " + (hops.isEmpty ? "direct" : hops.joined(separator: " -> ")) + (path.reachesMemory ? " -> memory" : " -> (no memory)") + "\n"
         return out
+    }
+
+    /// The kernel quirks applied to a function, with the release each came in.
+    static func quirkLine(_ quirks: [AppliedQuirk]) -> String {
+        guard !quirks.isEmpty else { return "" }
+        return "    quirks: " + quirks.map { "\($0.function) (since \($0.since))" }.joined(separator: ", ") + "\n"
     }
 
     static func section(_ name: String, _ n: Int) -> String { "\(name) (\(n)):\n" }

@@ -64,6 +64,8 @@ enum QuirkStage {
                     guard type == .conventional, !onRootBus(b.upstream), m.buses.indices.contains(b.upstream.index),
                           let parent = feeder[b.upstream.index] else { return false }
                     return m.buses[b.upstream.index].kind == .pcie && parent != .pcieToPCI
+                // The no-alias flag is read only for a PCIe-to-PCI bridge.
+                case .bridgeNoAlias: return type == .pcieToPCI
                 default: return true
                 }
             }
