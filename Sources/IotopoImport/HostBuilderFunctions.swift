@@ -127,6 +127,13 @@ extension HostBuilder {
         if host.functions.contains(where: { $0.multifunctionBit == nil }) {
             draft.assumptions.append("a slot with more than one function is taken as multifunction (\(host.format) does not show the header type's multifunction bit)")
         }
+        draft.commandLine = host.commandLine
+        // pcie_acs_override= is read only by kernels carrying the out-of-tree patch; the
+        // words are the patch's (downstream, multifunction, id:vvvv:dddd).
+        if let w = host.commandLine.last(where: { $0.hasPrefix("pcie_acs_override=") }) {
+            let words = String(w.dropFirst("pcie_acs_override=".count))
+            draft.assumptions.append("the kernel command line sets pcie_acs_override=\(words): a kernel with the out-of-tree ACS override patch groups more finely than upstream rules; iotopo's groups follow upstream, and `iotopo groups --acs-override \(words)` shows the what-if")
+        }
         if draft.kernel == nil {
             draft.assumptions.append("the kernel release is unknown (\(host.format) does not say; pass --kernel): the quirks of the newest release iotopo knows apply")
         }

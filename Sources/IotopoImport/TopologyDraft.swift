@@ -8,6 +8,8 @@ public struct TopologyDraft: Sendable {
     public var sourcePath = ""
     public var name: String?
     public var kernel: String?
+    /// The IOMMU words of the kernel command line (a snapshot's `cmdline:`).
+    public var commandLine: [String] = []
     /// Set when groups computed from this import cannot be trusted, and why.
     public var unverified: String?
     /// Every assumption made, one sentence each.

@@ -52,6 +52,7 @@ public enum TopologyEmitter {
     static func header(_ d: TopologyDraft, _ out: inout String) {
         out += "# Imported by `iotopo import` from \(d.sourceFormat == "lspci" ? "lspci -vvnn text" : "a sysfs snapshot"): \(comment(baseName(d.sourcePath)))\n"
         out += "# Kernel: \(d.kernel.map(comment) ?? "unknown")\n"
+        if !d.commandLine.isEmpty { out += "# Kernel command line (its IOMMU words): \(comment(d.commandLine.joined(separator: " ")))\n" }
         if !d.assumptions.isEmpty {
             out += "#\n# Assumptions:\n"
             for a in d.assumptions { wrap("- " + comment(a), indent: "#   ", first: "# ", &out) }

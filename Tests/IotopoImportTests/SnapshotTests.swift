@@ -130,6 +130,20 @@ final class SnapshotTests: XCTestCase {
         XCTAssertNotNil(compiled.model)
     }
 
+    func testTheCommandLinesOverrideIsSaidNotApplied() throws {
+        let root = host()
+        root.write("proc/cmdline", "quiet pcie_acs_override=downstream,multifunction amd_iommu=on\n")
+        var c = SnapshotCollector(root: root.path)
+        let out = FakeRoot()
+        let folder = out.path + "/snap"
+        guard case .success = c.collect().write(folder: folder) else { return XCTFail("write failed") }
+        let r = Importer.run(paths: [folder])
+        let text = try XCTUnwrap(r.text)
+        XCTAssertTrue(text.contains("# Kernel command line (its IOMMU words): pcie_acs_override=downstream,multifunction amd_iommu=on"), text)
+        XCTAssertTrue(text.contains("`iotopo groups --acs-override downstream,multifunction`"), text)
+        XCTAssertFalse(text.contains("quiet"), "only the IOMMU words are kept")
+    }
+
     func testASnapshotHoldingALinkIsRefused() throws {
         let root = host()
         var c = SnapshotCollector(root: root.path)
