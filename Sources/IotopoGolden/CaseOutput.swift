@@ -72,6 +72,8 @@ public enum CaseOutput {
             text += CommandText.check([(c.input, Compiler.check(path: c.input, options: options))], style: .plain)
         case .import:
             text = CommandText.importCase(c.input)
+        case .machine:
+            text = MachineCase.texts(c.input).predicted
         }
         if let target = Self.injectedNondeterminism, target == c.name {
             text += "nondeterminism injected for iotopo's own tests: \(UInt64.random(in: 0 ... .max))\n"

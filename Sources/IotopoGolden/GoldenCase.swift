@@ -23,6 +23,10 @@ public enum CaseKind: String, Sendable, CaseIterable {
     /// A machine description under `topologies/import/` (lspci text, a snapshot folder)
     /// against what `iotopo import` writes, `iotopo check` says of it, and its groups.
     case `import`
+    /// A real machine under `topologies/machines/` (lspci text, a snapshot folder) whose own
+    /// recorded IOMMU groups are the expected output: iotopo's groups must partition its
+    /// functions as the kernel did. No golden file (MachineCase.swift).
+    case machine
 }
 
 /// One golden case: an input under `topologies/` and the golden file its output must equal.
@@ -75,6 +79,8 @@ public struct DiscoveryError: Error, CustomStringConvertible, Sendable {
 /// - `topologies/P/variants/V.yaml`: the diff case `P/variants/V` (the platform against V);
 /// - `topologies/import/M.txt` (lspci text) or `topologies/import/M/` (a snapshot folder):
 ///   the import case `import/M`;
+/// - `topologies/machines/M.txt` or `topologies/machines/M/` (a snapshot folder): the
+///   machine case `machines/M`, checked against its own recorded groups (no golden);
 /// - `topologies/invalid/C/F.yaml`, F starting with `fires` or `passes`: the fixture case
 ///   `invalid/C/F`; a JSON fixture `F.json` is the case `invalid/C/F.json`.
 /// Everything is listed in byte order of names, so the list never depends on the file system.
@@ -87,13 +93,14 @@ public enum CaseDiscovery {
         }
         var cases: [GoldenCase] = []
         for p in entries(topologies) where isDirectory(join(topologies, p)) {
-            if p == "import" {
+            if p == "import" || p == "machines" {
+                let kind: CaseKind = p == "import" ? .import : .machine
                 for f in entries(join(topologies, p)) {
                     let path = join(topologies, p, f)
                     if let stem = stem(f, [".txt"]), isFile(path) {
-                        cases.append(GoldenCase(name: "import/\(stem)", kind: .import, input: "topologies/import/\(f)"))
+                        cases.append(GoldenCase(name: "\(p)/\(stem)", kind: kind, input: "topologies/\(p)/\(f)"))
                     } else if isDirectory(path), isFile(join(path, "iotopo-snapshot")) {
-                        cases.append(GoldenCase(name: "import/\(f)", kind: .import, input: "topologies/import/\(f)"))
+                        cases.append(GoldenCase(name: "\(p)/\(f)", kind: kind, input: "topologies/\(p)/\(f)"))
                     }
                 }
                 continue

@@ -78,7 +78,9 @@ public struct CaseOutcome: Sendable {
     /// The diff as text, its sides named (empty when there is none).
     public func renderDiff(style: TextStyle = .plain, maxHunks: Int = .max) -> String {
         guard let d = diff else { return "" }
-        let names = status == .nondeterministic ? ("first run", "a later run") : (self.case.golden, "output of " + self.case.input)
+        let names = status == .nondeterministic ? ("first run", "a later run")
+            : self.case.kind == .machine ? ("the kernel's groups recorded in " + self.case.input, "iotopo's groups")
+            : (self.case.golden, "output of " + self.case.input)
         return d.render(oldName: names.0, newName: names.1, style: style, maxHunks: maxHunks)
     }
 }
@@ -199,6 +201,7 @@ public struct GoldenRunner: Sendable {
 
     /// Compares one case with its golden, writing the golden if the mode says so.
     func compare(_ c: GoldenCase, _ output: String, options: GoldenRunOptions, mayWrite: Bool) -> CaseOutcome {
+        if c.kind == .machine { return compareMachine(c, output) }
         var o = CaseOutcome(case: c, status: .passed, output: output, diff: nil, message: "matches \(c.golden)")
         let golden: String
         // Compared as bytes, never as Strings (ExactText says why).
@@ -238,6 +241,24 @@ public struct GoldenRunner: Sendable {
             o.status = .failed
             o.message = "output differs from \(c.golden)\(why)" + (options.update == .none ? "; if the change is right, --update=failed rewrites it" : "")
         }
+        return o
+    }
+
+    /// A machine case against the kernel's groups its source records; never writes.
+    func compareMachine(_ c: GoldenCase, _ output: String) -> CaseOutcome {
+        let t = MachineCase.texts(c.input)
+        var o = CaseOutcome(case: c, status: .passed, output: output, diff: nil, message: "iotopo's groups are the kernel's recorded in \(c.input)")
+        guard let observed = t.observed else {
+            o.status = .error
+            o.message = t.problem ?? "\(c.input) cannot be compared"
+            return o
+        }
+        guard !observed.utf8.elementsEqual(output.utf8) else { return o }
+        o.diff = TextDiff(old: observed, new: output)
+        o.status = .failed
+        o.message = "iotopo's groups differ from the kernel's recorded in \(c.input); `iotopo groups --why --compare recorded \(c.input)` gives iotopo's reasons"
+            + (t.explained.map { "; --acs-override \($0.text) reproduces the kernel's (give it in index.tsv's acs-override column if the kernel runs the out-of-tree patch)" } ?? "")
+            + " (machine cases have no golden: --update never writes one)"
         return o
     }
 
