@@ -15,8 +15,11 @@ Two parts:
 - analysis: `iotopo groups`, `reach` and `graph` against `check` at each size;
 - golden: `iotopo test` on the bundled project, on a heavy generated project with one and
   with every core, and the cost of a diff on a large golden.
+- import: `iotopo fleet` over the corpus of real lspci reports beside the project (when it is
+  there), and `iotopo import` and `groups --compare recorded` of generated server reports
+  (bench/gen_lspci.py) of about 2k, 20k and 100k functions.
 
-    bench/run.py [--sizes 2000,20000,200000] [--runs N] [--quick] [--only compile|engine|golden|analysis]
+    bench/run.py [--sizes 2000,20000,200000] [--runs N] [--quick] [--only compile|engine|golden|analysis|mistakes|import]
 """
 import argparse
 import os
@@ -293,13 +296,45 @@ def mistakes_bench(runs):
     return "\n".join(lines) + "\n"
 
 
+CORPUS = os.path.join(ROOT, "..", "shared", "corpus", "lspci")
+
+
+def import_bench(runs, quick):
+    """The corpus of real machines through `iotopo fleet` (import, check, groups with each
+    kernel's quirks, compare), and generated servers through import and compare."""
+    out = ""
+    if os.path.isdir(CORPUS):
+        n = len([f for f in os.listdir(CORPUS) if f.endswith(".txt")])
+        print("== import, the corpus (%d reports), %d runs" % (n, max(runs, 5)), file=sys.stderr)
+        t, m = measure([IOTOPO, "fleet", CORPUS], max(runs, 5))
+        out += "| corpus | reports | fleet (import, check, groups, compare) | per report | peak memory |\n| --- | ---: | ---: | ---: | ---: |\n"
+        out += "| ../shared/corpus/lspci | %d | %.3f s | %.1f ms | %.0f MB |\n\n" % (n, t, t / n * 1000, m / 1024)
+    else:
+        out += "(the corpus is absent: %s)\n\n" % CORPUS
+    lines = ["| functions | lspci text | import -o | groups --compare recorded | peak memory (compare) |",
+             "| ---: | ---: | ---: | ---: | ---: |"]
+    for domains in ([20] if quick else [2, 20, 100]):
+        txt = os.path.join(OUT, "lspci-%d.txt" % domains)
+        gen = os.path.join(HERE, "gen_lspci.py")
+        if not os.path.exists(txt) or os.path.getmtime(txt) < os.path.getmtime(gen):
+            subprocess.check_call([sys.executable, gen, str(domains), txt])
+        with open(txt) as f:
+            functions = sum(1 for line in f if line[:1] != "\t" and line.strip())
+        r = 3 if domains >= 100 else runs
+        print("== import, %d functions, %d runs each" % (functions, r), file=sys.stderr)
+        ti = measure([IOTOPO, "import", "--max-file-size", "512MiB", txt, "-o", os.path.join(OUT, "imported.yaml")], r)
+        tc = measure([IOTOPO, "groups", "--max-file-size", "512MiB", "--compare", "recorded", txt], r)
+        lines.append("| %d | %.1f MB | %.2f s | %.2f s | %.0f MB |" % (functions, os.path.getsize(txt) / 1e6, ti[0], tc[0], tc[1] / 1024))
+    return out + "\n".join(lines) + "\n"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="2000,20000,200000")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--quick", action="store_true", help="one size (20000), three runs")
     ap.add_argument("--full", action="store_true", help="also run dtc with labels at 200k devices (about 20 minutes: it is quadratic)")
-    ap.add_argument("--only", choices=["compile", "engine", "golden", "analysis", "mistakes"], help="run one part")
+    ap.add_argument("--only", choices=["compile", "engine", "golden", "analysis", "mistakes", "import"], help="run one part")
     args = ap.parse_args()
     sizes = [20000] if args.quick else [int(s) for s in args.sizes.split(",")]
     runs = 3 if args.quick else args.runs
@@ -317,6 +352,8 @@ def main():
         report += "## Isolation analysis\n\n" + analysis_bench(sizes, runs) + "\n"
     if args.only in (None, "mistakes"):
         report += "## Mistakes at scale\n\n" + mistakes_bench(runs) + "\n"
+    if args.only in (None, "import"):
+        report += "## Import\n\n" + import_bench(runs, args.quick) + "\n"
     with open(os.path.join(OUT, "results.md"), "w") as f:
         f.write(report)
     print(report)

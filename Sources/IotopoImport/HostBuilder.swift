@@ -25,6 +25,9 @@ public struct HostBuilder {
     private var vmdOfSegment: [UInt32: Int] = [:]
     /// Names chosen, by function index.
     var names: [Int: String] = [:]
+    /// The functions on each bus, in address order (built once: per-bus scans of every
+    /// function made large imports quadratic).
+    private var onBus: [BusKey: [Int]] = [:]
 
     struct BusKey: Hashable, Comparable {
         var segment: UInt32
@@ -51,6 +54,7 @@ public struct HostBuilder {
         draft.name = options.name
         let fns = host.functions
         let order = fns.indices.sorted { fns[$0].address < fns[$1].address }
+        for i in order { onBus[BusKey(segment: fns[i].address.segment, bus: fns[i].address.bus), default: []].append(i) }
         for i in order {
             guard let b = fns[i].buses, bridgeOwns(i, b) else { continue }
             let k = BusKey(segment: fns[i].address.segment, bus: b.secondary)
@@ -146,7 +150,7 @@ public struct HostBuilder {
 
     /// The PF's bus when bus `k` holds only VFs of PFs on a lower bus.
     private func virtualBusParent(_ k: BusKey) -> BusKey? {
-        let on = host.functions.indices.filter { host.functions[$0].address.segment == k.segment && host.functions[$0].address.bus == k.bus }
+        let on = onBus[k] ?? []
         guard !on.isEmpty, let first = physfn[on[0]] else { return nil }
         let pf = host.functions[first.pf].address
         guard on.allSatisfy({ physfn[$0] != nil }), pf.bus < k.bus else { return nil }
@@ -188,7 +192,7 @@ public struct HostBuilder {
         }
         var n = 0
         for (bridge, segment, bus) in draft.rootComplexes {
-            let onBus = order.filter { host.functions[$0].address.segment == segment && host.functions[$0].address.bus == bus }
+            let onBus = self.onBus[BusKey(segment: segment, bus: bus)] ?? []
             let vendor = onBus.first.map { host.functions[$0].vendor }
             let iommuFunction = onBus.first { host.functions[$0].baseSubclass == 0x0806 }
             var kind: String?

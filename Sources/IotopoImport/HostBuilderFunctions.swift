@@ -13,6 +13,9 @@ extension HostBuilder {
             slotCount[a, default: 0] += 1
         }
         let unreadable = host.functions.contains { !$0.capabilitiesRead }
+        // Bridges placed before this pass (VMD endpoints), by function.
+        var placed: [Int: Int] = [:]
+        for (b, br) in draft.bridges.enumerated() { if let f = br.function, placed[f] == nil { placed[f] = b } }
         for i in order {
             let f = host.functions[i]
             var slot = f.address
@@ -27,7 +30,7 @@ extension HostBuilder {
                 pci.vfIndex = v
             }
             let busName = Self.busName(BusKey(segment: f.address.segment, bus: f.address.bus))
-            if let b = draft.bridges.firstIndex(where: { $0.function == i }) {
+            if let b = placed[i] {
                 // A VMD endpoint, already placed as the bridge to its domain.
                 draft.bridges[b].rid = f.address
                 draft.bridges[b].pci = pci
@@ -109,10 +112,15 @@ extension HostBuilder {
     /// The groups the kernel formed, by member name.
     mutating func buildObservedGroups(_ order: [Int]) {
         var groups: [Int: [String]] = [:]
+        // Names by function and by address, looked up once each (a linear search per
+        // function made a 100,000-function import quadratic).
+        var bridgeName: [Int: String] = [:]
+        for b in draft.bridges { if let f = b.function, bridgeName[f] == nil { bridgeName[f] = b.name } }
+        var deviceName: [PCIAddress: String] = [:]
+        for d in draft.devices where deviceName[d.rid] == nil { deviceName[d.rid] = d.name }
         for i in order {
             guard let g = host.functions[i].observedGroup else { continue }
-            let n = draft.bridges.first(where: { $0.function == i })?.name ?? draft.devices.first(where: { $0.rid == host.functions[i].address })?.name
-            if let n { groups[g, default: []].append(n) }
+            if let n = bridgeName[i] ?? deviceName[host.functions[i].address] { groups[g, default: []].append(n) }
         }
         draft.observedGroups = groups.keys.sorted().map { (number: $0, members: groups[$0] ?? [], type: host.groupTypes[$0]) }
     }

@@ -1,5 +1,7 @@
 import ArgumentParser
+import IotopoCompiler
 import IotopoImport
+import IotopoQuirks
 import IotopoReport
 import IotopoSource
 
@@ -27,14 +29,23 @@ struct Import: ParsableCommand {
     @Option(help: ArgumentHelp("The platform's name (default: from the source's file name).", valueName: "name"))
     var name: String?
 
+    @Option(name: .customLong("max-file-size"), help: ArgumentHelp("Largest source file accepted (default 32MiB).", valueName: "size"))
+    var maxFileSize: String?
+
     @OptionGroup var styleOptions: StyleOptions
 
     func validate() throws {
         if sources.isEmpty { throw ValidationError("give at least one source") }
+        if let k = kernel, KernelRelease(parsing: k) == nil { throw ValidationError("--kernel '\(k)' is not a release (e.g. 6.8 or 6.8.0-45-generic)") }
+        if let s = maxFileSize, case .failure = IntegerSyntax.evaluate(s) {
+            throw ValidationError("--max-file-size '\(s)' is not a size (e.g. 64MiB)")
+        }
     }
 
     func run() throws {
-        let r = Importer.run(paths: sources, format: from, options: ImportOptions(kernel: kernel, name: name))
+        var limit = 32 << 20
+        if let s = maxFileSize, case let .success(v) = IntegerSyntax.evaluate(s) { limit = Int(clamping: v) }
+        let r = Importer.run(paths: sources, format: from, options: ImportOptions(kernel: kernel, name: name), limit: limit)
         var renderer = DiagnosticTextRenderer(files: r.files, style: styleOptions.style(fd: 2))
         Output.err(renderer.render(r.diagnostics))
         guard let text = r.text else {
