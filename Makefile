@@ -24,9 +24,10 @@ build: deps
 release: deps
 	$(SWIFT) build -c release
 
-# Check and compile every bundled platform, then run every bundled workload. Warnings are
-# expected on some platforms (the embedded SoC has no IOMMU); errors, and workload
-# expectations that fail, fail the run.
+# Check and compile every bundled platform, run every bundled workload, then show this
+# machine's IOMMU groups with their reasons (docs/import.md). Warnings are expected on some
+# platforms (the embedded SoC has no IOMMU); errors, and workload expectations that fail,
+# fail the run.
 run: build
 	@for p in $(PLATFORMS); do \
 	  echo "== check and compile $$p"; \
@@ -37,6 +38,8 @@ run: build
 	  echo "== run $$w"; \
 	  $(BIN) run $$w || exit 1; \
 	done
+	@echo "== this machine: iotopo groups --host --why"
+	@$(BIN) groups --host --why
 
 # Benchmarks (bench/run.py): iotopo check vs libyaml's bare event parse vs dtc at 2k, 20k
 # and 200k devices; then ten million DMAs through the engine, IOTLB-hit and page-walk

@@ -309,8 +309,10 @@ public struct HostBuilder {
 
     static func isNetwork(_ f: HostFunction) -> Bool { f.classCode >> 16 == 0x02 }
 
-    /// A short name for a function's class (PCI Code and ID Assignment spec, class codes).
+    /// A short name for a function's class (PCI Code and ID Assignment spec, class codes); a
+    /// virtio function by its virtio device type.
     static func baseName(_ f: HostFunction) -> String {
+        if let v = virtioName(f) { return v }
         switch f.baseSubclass {
         case 0x0100: return "scsi"
         case 0x0101: return "ide"
@@ -361,10 +363,43 @@ public struct HostBuilder {
     }
 
     /// The free-form `kind` of a device.
+    /// Virtio over PCI (vendor 1af4): modern devices are 1040 plus the virtio device ID
+    /// (Virtio 1.2, 4.1.2.1 and 5); transitional ones 1000-103f carry it in the subsystem
+    /// device ID. Their class codes say little (a balloon or vsock is class ff).
+    static func virtioName(_ f: HostFunction) -> String? {
+        guard f.vendor == 0x1AF4 else { return nil }
+        let type: UInt16
+        if (0x1040 ... 0x107F).contains(f.device) {
+            type = f.device - 0x1040
+        } else if (0x1000 ... 0x103F).contains(f.device), let sub = f.subsystem?.device {
+            type = sub
+        } else {
+            return nil
+        }
+        switch type {
+        case 1: return "virtio-net"
+        case 2: return "virtio-blk"
+        case 3: return "virtio-console"
+        case 4: return "virtio-rng"
+        case 5: return "virtio-balloon"
+        case 8: return "virtio-scsi"
+        case 9: return "virtio-9p"
+        case 16: return "virtio-gpu"
+        case 18: return "virtio-input"
+        case 19: return "virtio-vsock"
+        case 20: return "virtio-crypto"
+        case 26: return "virtio-fs"
+        case 27: return "virtio-pmem"
+        case 41: return "virtio-sound"
+        default: return "virtio"
+        }
+    }
+
     static func kind(_ f: HostFunction) -> String {
         switch baseName(f) {
         case "raid", "sata", "sas", "scsi", "ide", "storage": return "storage"
-        case "nic", "wifi", "net": return "nic"
+        case "nic", "wifi", "net", "virtio-net": return "nic"
+        case "virtio-blk", "virtio-scsi": return "storage"
         default: return baseName(f)
         }
     }

@@ -145,3 +145,28 @@ final class LspciReaderTests: XCTestCase {
         XCTAssertFalse(LspciReader.looksLikeLspci([0xFF, 0x00]))
     }
 }
+
+/// What the builder names functions, from their class or their virtio type.
+final class NamingTests: XCTestCase {
+    func testVirtioFunctionsAreNamedByTheirVirtioType() throws {
+        let text = """
+        00:00.0 Host bridge [0600]: Intel Corporation 440FX - 82441FX PMC [Natoma] [8086:1237] (rev 02)
+
+        00:01.0 Unclassified device [00ff]: Red Hat, Inc. Virtio 1.0 memory balloon [1af4:1045] (rev 01)
+
+        00:02.0 SCSI storage controller [0100]: Red Hat, Inc. Virtio block device [1af4:1001]
+        \tSubsystem: Red Hat, Inc. Device [1af4:0002]
+
+        00:03.0 Ethernet controller [0200]: Red Hat, Inc. Virtio 1.0 network device [1af4:1041] (rev 01)
+
+        00:04.0 Unclassified device [00ff]: Red Hat, Inc. Virtio 1.0 socket [1af4:1053] (rev 01)
+
+        """
+        let path = NSTemporaryDirectory() + "iotopo-virtio-\(UUID().uuidString).txt"
+        try text.write(toFile: path, atomically: false, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let draft = try XCTUnwrap(Importer.run(paths: [path]).draft)
+        XCTAssertEqual(draft.devices.map(\.name), ["host0", "virtio-balloon0", "virtio-blk0", "virtio-net0", "virtio-vsock0"])
+        XCTAssertEqual(draft.devices.map(\.kind), ["host", "virtio-balloon", "storage", "nic", "virtio-vsock"])
+    }
+}
