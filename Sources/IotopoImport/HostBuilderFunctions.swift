@@ -72,6 +72,8 @@ extension HostBuilder {
                 d.comment = "the AMD IOMMU's own PCI function"
             }
             if unreadable, f.portType == nil { d.pci.portTypeAssumed = true }
+            // The kernel's word for the group's default domain, where the snapshot has it.
+            if let g = f.observedGroup, let t = host.groupTypes[g], DefaultDomainType(rawValue: t) != nil { d.defaultDomain = t }
             draft.devices.append(d)
         }
     }

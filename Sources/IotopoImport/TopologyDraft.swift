@@ -102,6 +102,8 @@ public struct DraftDevice: Sendable {
     public var rid: PCIAddress
     public var pci: DraftPCI
     public var dma = true
+    /// The type of its IOMMU group's default domain, as the kernel reported it.
+    public var defaultDomain: String?
     public var comment: String?
 
     init(name: String, kind: String, bus: String, rid: PCIAddress, pci: DraftPCI) {

@@ -84,6 +84,7 @@ public enum TopologyEmitter {
         out += "  - name: \(d.name)\n    kind: \(d.kind)\n    bus: \(d.bus)\n    rid: \(ridText(d.rid))\n"
         if !d.dma { out += "    dma: false\n" }
         pci(d.pci, bridge: false, &out)
+        if let t = d.defaultDomain { out += "    default-domain: \(t)\n" }
     }
 
     /// The keys every PCI function has.

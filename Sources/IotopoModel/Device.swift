@@ -75,7 +75,7 @@ public struct Device: NamedEntity, Hashable {
     public var physfn: DeviceID?
     /// The kernel quirks that match it, for the release the model was compiled for.
     public var quirks: [AppliedQuirk] = []
-    /// Its default domain type as the kernel reported it (`dma`, `dma-fq`, `identity`...).
+    /// Its default domain type as the kernel reported it (a `DefaultDomainType` word).
     public var defaultDomain: String?
 
     /// Creates a device.
@@ -99,4 +99,15 @@ public struct Device: NamedEntity, Hashable {
 
     /// The highest address it can emit.
     @inlinable public var dmaLimit: UInt64 { dmaBits >= 64 ? .max : (UInt64(1) << UInt64(dmaBits)) - 1 }
+}
+
+/// The types `/sys/kernel/iommu_groups/N/type` reports (drivers/iommu/iommu.c,
+/// `iommu_group_show_type`): the group's default domain, or `unmanaged` while a driver such
+/// as VFIO owns the group.
+public enum DefaultDomainType: String, Sendable, CaseIterable {
+    case dma = "DMA"
+    case dmaFQ = "DMA-FQ"
+    case identity
+    case blocked
+    case unmanaged
 }

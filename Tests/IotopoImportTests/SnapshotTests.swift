@@ -124,6 +124,8 @@ final class SnapshotTests: XCTestCase {
         XCTAssertEqual(draft.bridges.last?.pci?.function.acs?.control, [.sv, .rr, .cr])
         XCTAssertEqual(draft.observedGroups.map(\.members), [["host0"], ["rp-00-1c-0"], ["nvme0"]])
         XCTAssertEqual(draft.observedGroups.first?.type, "DMA-FQ")
+        XCTAssertEqual(draft.devices.first { $0.name == "nvme0" }?.defaultDomain, "DMA-FQ", "the group's type is the device's default domain")
+        XCTAssertTrue((r.text ?? "").contains("    default-domain: DMA-FQ\n"))
         // The topology it writes compiles, and its groups are the kernel's.
         let compiled = Compiler.compile(path: "snap (imported)", bytes: Array((r.text ?? "").utf8))
         XCTAssertEqual(compiled.diagnostics.filter { $0.severity == .error }, [])

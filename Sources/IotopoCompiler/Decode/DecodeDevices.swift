@@ -37,7 +37,7 @@ extension Decoder {
             }
         }
         if let v = optional(&f, "physfn") { d.physfn = name(v, "physfn") }
-        if let v = optional(&f, "default-domain") { d.defaultDomain = string(v, "default domain type") }
+        if let v = optional(&f, "default-domain") { d.defaultDomain = word(v, "default domain type", DefaultDomainType.self)?.rawValue }
         finish(f)
         return nm == nil ? nil : d
     }
