@@ -19,6 +19,8 @@ public struct LspciReader {
     let file: FileID
     public var sink = DiagnosticSink()
     private var functions: [HostFunction] = []
+    /// Indented lines read (`lspci` and `lspci -nn` print none).
+    private var detailLines = 0
     /// The capability whose indented lines follow.
     private var capability: Capability = .other
     private var seen: [PCIAddress: Int] = [:]
@@ -55,6 +57,14 @@ public struct LspciReader {
             }
             return nil
         }
+        // Without -v lspci prints headers only: no bridge bus numbers, no capabilities, no
+        // groups. With a PCI bridge among them, what import would build from that is not the
+        // machine (every bus below a bridge would look like a root bus), so it stops here.
+        if detailLines == 0, !sink.hasErrors, functions.contains(where: { $0.classCode >> 8 == 0x0604 }) {
+            sink.error(ImportCheck.syntax, "'\(path)' has \(functions.count) function header\(functions.count == 1 ? "" : "s") and no detail lines: it is the output of lspci or lspci -nn, which shows neither bridges' bus numbers nor capabilities nor IOMMU groups; run lspci -vvnn (as root, so capabilities are decoded)",
+                       at: at(line: 1, column: 1))
+            return nil
+        }
         return HostDescription(format: "lspci", sourcePath: path, functions: functions)
     }
 
@@ -72,6 +82,7 @@ public struct LspciReader {
                        at: at(line: number, column: 1))
             return
         }
+        detailLines += 1
         let depth = line.prefix { $0 == "\t" }.count
         let body = line.drop { $0 == "\t" || $0 == " " }
         if depth <= 1 {
