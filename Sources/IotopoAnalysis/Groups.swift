@@ -70,6 +70,19 @@ public struct GroupAnalysis: Sendable {
     /// DMA-capable devices with no IOMMU on their path: Linux gives them no group, and
     /// nothing isolates them.
     public var ungrouped: [DeviceID]
+    /// PCI functions an SMMUv3 refused: one of their stream IDs was already another's, and
+    /// `arm_smmu_insert_master` (drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.c) fails the
+    /// probe, so Linux gives them no group.
+    public var refused: [RefusedFunction]
+
+    /// A function an SMMUv3 refused.
+    public struct RefusedFunction: Sendable {
+        public var function: PCIFunctionRef
+        public var streamID: UInt32
+        /// The function that holds the stream ID.
+        public var holder: PCIFunctionRef
+        public var iommu: IOMMUID
+    }
 
     /// The `pcie_acs_override` what-if the groups were computed with, if any.
     public var override: ACSOverride?
@@ -85,6 +98,7 @@ public struct GroupAnalysis: Sendable {
         groups = builder.groups
         groupOf = builder.groupOf
         ungrouped = builder.ungrouped
+        refused = builder.refused
     }
 }
 
@@ -97,6 +111,7 @@ struct GroupBuilder {
     var groups: [IOMMUGroup] = []
     var groupOf: [GroupMember: Int] = [:]
     var ungrouped: [DeviceID] = []
+    var refused: [GroupAnalysis.RefusedFunction] = []
     /// Groups whose whole downstream hierarchy belongs to them (egress rules:
     /// `BUS_DATA_PCI_NON_ISOLATED`).
     var nonIsolated = Set<Int>()
@@ -178,17 +193,50 @@ struct GroupBuilder {
     }
 
     mutating func run() {
+        var holders: [IOMMUID: [UInt32: Int]] = [:]
         for i in fns.functions.indices {
             guard let io = iommu(for: fns.functions[i]) else { continue }
+            // arm-smmu-v3 keeps one master per stream ID: a function presenting a stream ID an
+            // earlier-probed function holds is refused ("stream %u already in tree",
+            // arm_smmu_insert_master returns -EINVAL), so it gets no group. Functions probe in
+            // bus-scan order, this loop's order. (SMMUv2 shares the stream-map entry and the
+            // group instead; VT-d and AMD-Vi alias freely.)
+            if m.iommus[io].kind == .armSMMUv3 {
+                let sids = streamIDs(i, io)
+                if let (sid, holder) = sids.lazy.compactMap({ s in holders[io]?[s].map { (s, $0) } }).first(where: { $0.1 != i }) {
+                    refused.append(GroupAnalysis.RefusedFunction(function: fns.functions[i].ref, streamID: sid,
+                                                                 holder: fns.functions[holder].ref, iommu: io))
+                    continue
+                }
+                for s in sids where holders[io]?[s] == nil { holders[io, default: [:]][s] = i }
+            }
             switch policy {
             case .classic: assignPCI(i, iommu: io)
             case .egress: assignPCIEgress(i, iommu: io)
             }
         }
         assignPlatform()
-        for d in m.devices.ids(Device.self) where m.devices[d].dmaCapable && groupOf[.pci(.device(d))] == nil && groupOf[.platform(d)] == nil {
+        let refusedSet = Set(refused.map(\.function))
+        for d in m.devices.ids(Device.self) where m.devices[d].dmaCapable && groupOf[.pci(.device(d))] == nil && groupOf[.platform(d)] == nil
+            && !refusedSet.contains(.device(d)) {
             ungrouped.append(d)
         }
+    }
+
+    /// The stream IDs a PCI function presents to `io`: its requester ID, its quirk aliases and
+    /// the IDs bridges above substitute (`pci_for_each_dma_alias`, as iort_pci_iommu_init
+    /// and of_pci_iommu_init collect them), each through the IOMMU's ID map.
+    func streamIDs(_ i: Int, _ io: IOMMUID) -> [UInt32] {
+        let f = fns.functions[i]
+        if case let .device(d) = f.ref, !m.devices[d].streamIDs.isEmpty { return m.devices[d].streamIDs }
+        var rids = [f.rid]
+        for a in f.fixedAliases { rids.append(RequesterID(raw: UInt16(f.rid.bus) << 8 | UInt16(a))) }
+        for (owner, rid) in aliasOwners(i) where owner != i { rids.append(rid) }
+        var out: [UInt32] = []
+        for r in rids {
+            if let s = m.iommus[io].streamID(forRequester: UInt32(r.raw)), !out.contains(s) { out.append(s) }
+        }
+        return out
     }
 
     // MARK: PCI (drivers/iommu/iommu.c `pci_device_group`)

@@ -15,6 +15,9 @@ public struct Passthrough: Sendable {
         case shared(group: Int, with: [DeviceID])
         /// No IOMMU on its path: it cannot be isolated at all.
         case noIOMMU
+        /// Its SMMUv3 refused it (a stream ID another function holds): Linux gives it no
+        /// group, so VFIO cannot take it.
+        case refused
     }
 
     public struct Verdict: Sendable {
@@ -27,9 +30,10 @@ public struct Passthrough: Sendable {
 
     public init(_ g: GroupAnalysis, _ m: SystemModel) {
         var out: [Verdict] = []
+        let refused = Set(g.refused.map(\.function))
         for d in m.devices.ids(Device.self) where m.devices[d].dmaCapable {
             guard let n = g.groupOf[.pci(.device(d))] ?? g.groupOf[.platform(d)] else {
-                out.append(Verdict(device: d, status: .noIOMMU))
+                out.append(Verdict(device: d, status: refused.contains(.device(d)) ? .refused : .noIOMMU))
                 continue
             }
             let others: [DeviceID] = g.groups[n].members.compactMap {

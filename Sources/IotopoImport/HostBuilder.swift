@@ -35,6 +35,9 @@ public struct HostBuilder {
         static func < (a: BusKey, b: BusKey) -> Bool { (a.segment, a.bus) < (b.segment, b.bus) }
     }
 
+    /// The bridge function whose secondary bus is `bus`, if any.
+    func bridgeAbove(segment: UInt32, bus: UInt8) -> Int? { bridgeBySecondary[BusKey(segment: segment, bus: bus)] }
+
     /// The PF of a VF, and which VF of it it is.
     func vf(_ i: Int) -> (pf: Int, index: Int)? { physfn[i] }
 
@@ -66,6 +69,7 @@ public struct HostBuilder {
         buildIOMMUs(order)
         nameFunctions(order)
         buildFunctions(order)
+        markRefusedStreamIDs(order)
         buildMemory()
         buildObservedGroups(order)
         noteAssumptions()
@@ -201,11 +205,29 @@ public struct HostBuilder {
             let amdFunction = iommuFunction.map { [0x1022, 0x1002].contains(host.functions[$0].vendor) } ?? false
             if host.iommuHints.contains("amd-vi") || amdFunction || vendor == 0x1022 { kind = "amd-vi" }
             if host.iommuHints.contains("intel-vtd") || vendor == 0x8086 { kind = kind ?? "intel-vtd" }
+            // Neither Intel's nor AMD's: an Arm server (its root ports often sit at 00:00.0,
+            // with no host bridge function) or another architecture. The kernel's groups, or
+            // the snapshot's /sys/class/iommu, prove that an IOMMU translates here; its kind
+            // comes from /sys/class/iommu (smmu3.* is arm-smmu-v3, smmu.* arm-smmu) or from
+            // an Arm server vendor, and its stream IDs are taken as the requester IDs (the
+            // IORT's ID mappings are not in lspci).
+            let where_ = Self.addressText(BusKey(segment: segment, bus: bus))
+            if kind == nil {
+                let arm = host.iommuHints.first { $0 == "arm-smmuv3" || $0 == "arm-smmu" }
+                let grouped = host.functions.contains { $0.address.segment == segment && $0.observedGroup != nil }
+                if arm != nil || grouped {
+                    let v = vendor ?? 0
+                    kind = arm ?? (Self.armServerVendors.contains(v) ? "arm-smmuv3" : "generic")
+                    draft.assumptions.append("root bus \(where_) has neither an Intel nor an AMD host bridge, yet "
+                        + (arm != nil ? "the kernel lists an Arm SMMU" : "the kernel formed IOMMU groups there")
+                        + ": an IOMMU of kind \(kind ?? "generic") is placed at it, with stream IDs equal to requester IDs (the firmware's ID mappings are not in the source)")
+                }
+            }
             guard let kind else {
-                draft.assumptions.append("root bus \(Self.addressText(BusKey(segment: segment, bus: bus))) has no Intel or AMD host bridge; no IOMMU is placed at it")
+                draft.assumptions.append("root bus \(where_) has no Intel or AMD host bridge and the source shows no IOMMU groups there; no IOMMU is placed at it")
                 continue
             }
-            let name = (kind == "amd-vi" ? "amdvi" : "dmar") + String(n)
+            let name = (kind == "amd-vi" ? "amdvi" : kind == "intel-vtd" ? "dmar" : kind.hasPrefix("arm") ? "smmu" : "iommu") + String(n)
             n += 1
             var io = DraftIOMMU(name: name, kind: kind, at: draft.bridges[bridge].name)
             if kind == "amd-vi" {
@@ -217,15 +239,23 @@ public struct HostBuilder {
                 io.scope = [(first, RequesterID(raw: 0xFFFF))]
                 if let f = iommuFunction { io.function = f }
                 io.comment = "AMD-Vi; the IVHD scope assumed from \(first) on (the root complex and the IOMMU's own function are outside it)"
-            } else {
+            } else if kind == "intel-vtd" {
                 io.comment = "Intel VT-d; one DRHD unit with INCLUDE_PCI_ALL assumed for the segment"
+            } else {
+                io.comment = kind == "generic" ? "an IOMMU of unknown architecture, assumed from the kernel's groups"
+                    : "Arm SMMU\(kind == "arm-smmuv3" ? "v3" : "v2") assumed; stream IDs taken as the requester IDs"
             }
             draft.iommus.append(io)
         }
         if draft.iommus.isEmpty {
-            draft.assumptions.append("no IOMMU could be placed: the host bridges are neither Intel's nor AMD's")
+            draft.assumptions.append("no IOMMU could be placed: the host bridges are neither Intel's nor AMD's, and the source shows no IOMMU groups")
         }
     }
+
+    /// Vendors of Arm server root complexes whose IOMMU is an SMMUv3 (PCI-SIG vendor IDs):
+    /// Ampere, Amazon (Graviton), Cavium/Marvell ThunderX, HiSilicon, Huawei, Qualcomm
+    /// Centriq, NVIDIA (Grace), Arm, Phytium.
+    static let armServerVendors: Set<UInt16> = [0x1DEF, 0x1D0F, 0x1C36, 0x177D, 0x19E5, 0x17CB, 0x10DE, 0x13B5, 0x1DB7]
 
     // MARK: Names
 

@@ -150,4 +150,49 @@ extension HostBuilder {
     }
 
     func isVF(_ i: Int) -> Bool { vf(i) != nil }
+
+    /// Below an SMMUv3 placed by the import, the devices Linux refuses: arm-smmu-v3 keeps one
+    /// master per stream ID (arm_smmu_insert_master), and a device presenting a stream ID an
+    /// earlier-probed function holds (behind a PCIe-to-PCI bridge, every device but the first
+    /// aliases to the bridge's secondary bus, 00.0) fails its probe and gets no group. The
+    /// topology describes the machine as it is, so each such device carries a suppression of
+    /// `stream-id-alias` saying why; `groups` shows it refused. Stream IDs are the requester
+    /// IDs, as the import assumes for an SMMU.
+    mutating func markRefusedStreamIDs(_ order: [Int]) {
+        let smmuSegments = Set(draft.iommus.filter { $0.kind == "arm-smmuv3" }.compactMap { io in
+            draft.rootComplexes.first { draft.bridges[$0.0].name == io.at }?.1
+        })
+        guard !smmuSegments.isEmpty else { return }
+        var deviceIndex: [PCIAddress: Int] = [:]
+        for (k, d) in draft.devices.enumerated() { deviceIndex[d.rid] = k }
+        var holder: [UInt32: [UInt16: PCIAddress]] = [:]
+        for i in order {
+            let f = host.functions[i]
+            guard smmuSegments.contains(f.address.segment) else { continue }
+            var rids: [UInt16] = [f.address.rid.raw]
+            var bus = f.address.bus
+            var hops = 0
+            while let b = bridgeAbove(segment: f.address.segment, bus: bus), hops < 256 {
+                let bf = host.functions[b]
+                switch bf.portType {
+                case .pcieToPCI?: if let s = bf.buses?.secondary { rids.append(UInt16(s) << 8) }
+                case .conventional?: rids.append(bf.address.rid.raw)
+                default: break
+                }
+                bus = bf.address.bus
+                hops += 1
+            }
+            var seen: [UInt16] = []
+            for r in rids where !seen.contains(r) { seen.append(r) }
+            if let clash = seen.first(where: { holder[f.address.segment]?[$0].map { $0 != f.address } ?? false }),
+               let other = holder[f.address.segment]?[clash] {
+                if let k = deviceIndex[f.address] {
+                    let who = deviceIndex[other].map { "'\(draft.devices[$0].name)'" } ?? other.description
+                    draft.devices[k].suppress.append(("stream-id-alias", "Linux refuses this device: stream ID \(hex4(UInt32(clash))) (requester ID \(RequesterID(raw: clash))) is already held by \(who) (arm_smmu_insert_master), so it has no IOMMU group"))
+                }
+                continue
+            }
+            for r in seen where holder[f.address.segment]?[r] == nil { holder[f.address.segment, default: [:]][r] = f.address }
+        }
+    }
 }

@@ -67,7 +67,8 @@ public struct SnapshotReader {
         for u in t.children("sys/class/iommu") {
             if u.hasPrefix("dmar") { add("intel-vtd", &h) }
             if u.hasPrefix("ivhd") { add("amd-vi", &h) }
-            if u.hasPrefix("smmu") { add("arm-smmuv3", &h) }
+            // arm-smmu-v3 registers its units as smmu3.0x<base>, arm-smmu as smmu.0x<base>.
+            if u.hasPrefix("smmu3.") { add("arm-smmuv3", &h) } else if u.hasPrefix("smmu") { add("arm-smmu", &h) }
         }
         if t["sys/firmware/acpi/tables/DMAR"] != nil { add("intel-vtd", &h) }
         if t["sys/firmware/acpi/tables/IVRS"] != nil { add("amd-vi", &h) }

@@ -104,6 +104,8 @@ public struct DraftDevice: Sendable {
     public var dma = true
     /// The type of its IOMMU group's default domain, as the kernel reported it.
     public var defaultDomain: String?
+    /// Checks silenced on it, with the reason: (check ID, reason).
+    public var suppress: [(String, String)] = []
     public var comment: String?
 
     init(name: String, kind: String, bus: String, rid: PCIAddress, pci: DraftPCI) {

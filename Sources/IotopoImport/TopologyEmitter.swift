@@ -85,6 +85,10 @@ public enum TopologyEmitter {
         if !d.dma { out += "    dma: false\n" }
         pci(d.pci, bridge: false, &out)
         if let t = d.defaultDomain { out += "    default-domain: \(t)\n" }
+        if !d.suppress.isEmpty {
+            out += "    suppress:\n"
+            for (id, why) in d.suppress { out += "      \(id): \(quote(why))\n" }
+        }
     }
 
     /// The keys every PCI function has.

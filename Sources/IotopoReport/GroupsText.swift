@@ -58,6 +58,15 @@ public enum GroupsText {
                 out += "  \(pad(addr, 12)) \(dev.name) (\(dev.kind.isEmpty ? "device" : dev.kind))\n"
             }
         }
+        if !g.refused.isEmpty {
+            out += "\nrefused by their SMMUv3 (no group: the stream ID is another's; Linux fails their probe)\n"
+            for r in g.refused {
+                out += "  \(pad(address(.pci(r.function), m), 12)) \(name(.pci(r.function), m)) (\(kind(.pci(r.function), m)))\n"
+                if why {
+                    out += "      why: stream ID \(hex(UInt64(r.streamID))) at '\(m.iommus[r.iommu].name)' is already held by '\(name(.pci(r.holder), m))'; arm-smmu-v3 keeps one master per stream ID (arm_smmu_insert_master)\n"
+                }
+            }
+        }
         if let p = passthrough {
             out += "\npassthrough (VFIO assigns whole groups; bridges may stay behind)\n"
             for v in p.verdicts {
@@ -69,6 +78,8 @@ public enum GroupsText {
                     out += "  \(dev.name): no, group \(n) also holds \(others.map { "'\(m.devices[$0].name)'" }.joined(separator: ", "))\n"
                 case .noIOMMU:
                     out += "  \(dev.name): no, no IOMMU translates its DMA\n"
+                case .refused:
+                    out += "  \(dev.name): no, its SMMUv3 refused it (no group)\n"
                 }
             }
         }
@@ -98,6 +109,12 @@ public enum GroupsText {
         var top: [(String, JSON)] = [("platform", .string(m.platform.name)), ("policy", .string(g.policy.rawValue)),
                                      ("groups", .array(groups)),
                                      ("ungrouped", .array(g.ungrouped.map { .string(m.devices[$0].name) }))]
+        if !g.refused.isEmpty {
+            top.append(("refused", .array(g.refused.map { r in
+                .object([("name", .string(name(.pci(r.function), m))), ("stream-id", .int(Int64(r.streamID))),
+                         ("held-by", .string(name(.pci(r.holder), m))), ("iommu", .string(m.iommus[r.iommu].name))])
+            })))
+        }
         if let p = passthrough {
             top.append(("passthrough", .array(p.verdicts.map { v in
                 var f: [(String, JSON)] = [("device", .string(m.devices[v.device].name))]
@@ -105,6 +122,7 @@ public enum GroupsText {
                 case let .alone(n): f += [("alone", .bool(true)), ("group", .int(Int64(n)))]
                 case let .shared(n, others): f += [("alone", .bool(false)), ("group", .int(Int64(n))), ("shares-with", .array(others.map { .string(m.devices[$0].name) }))]
                 case .noIOMMU: f += [("alone", .bool(false)), ("group", .null)]
+                case .refused: f += [("alone", .bool(false)), ("group", .null), ("refused", .bool(true))]
                 }
                 return .object(f)
             })))

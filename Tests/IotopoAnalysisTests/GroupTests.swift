@@ -332,3 +332,57 @@ final class DiffTests: XCTestCase {
         XCTAssertEqual(PlatformDiff(open, small).groupChanges.map(\.merged), [false])
     }
 }
+
+/// arm-smmu-v3 keeps one master per stream ID: a second function presenting a held stream
+/// ID is refused and gets no group; VT-d groups the same functions together.
+final class SMMURefusalTests: XCTestCase {
+    static func platform(_ kind: String) -> String {
+        """
+        platform: {name: bmc}
+        memory:
+          - {name: dram, base: 0, size: 4GiB, kind: ram}
+        iommus:
+          - {name: io0, kind: \(kind), at: rc0}
+        buses:
+          - {name: system, kind: system}
+          - {name: pcie0, kind: pcie, number: 0}
+          - {name: pcie1, kind: pcie, number: 1}
+          - {name: pci2, kind: pci, number: 2}
+        bridges:
+          - {name: rc0, kind: root-complex, upstream: system, downstream: pcie0}
+          - {name: rp0, kind: root-port, upstream: pcie0, downstream: pcie1, rid: 00:00.0,
+             acs: {capability: [sv, rr, cr, uf], control: [sv, rr, cr, uf]}}
+          - {name: ast, kind: pcie-to-pci, upstream: pcie1, downstream: pci2, rid: 01:00.0}
+        devices:
+          - {name: vga, kind: gpu, bus: pci2, rid: 02:00.0}
+          - name: usb
+            kind: usb
+            bus: pci2
+            rid: 02:02.0
+            suppress: {stream-id-alias: "the machine is so: Linux refuses it"}
+
+        """
+    }
+
+    func testTheSecondMasterOfAStreamIDIsRefused() throws {
+        let m = try model(Self.platform("arm-smmuv3"))
+        let g = GroupAnalysis(m)
+        XCTAssertEqual(groups(m), [["rp0"], ["ast", "vga"]])
+        XCTAssertEqual(g.refused.count, 1)
+        let r = try XCTUnwrap(g.refused.first)
+        XCTAssertEqual(r.streamID, 0x200)
+        guard case let .device(d) = r.function, case let .device(h) = r.holder else { return XCTFail("devices expected") }
+        XCTAssertEqual(m.devices[d].name, "usb")
+        XCTAssertEqual(m.devices[h].name, "vga")
+        XCTAssertTrue(g.ungrouped.isEmpty, "refused is not 'no IOMMU on the path'")
+        XCTAssertEqual(Passthrough(g, m).verdicts.first { m.devices[$0.device].name == "usb" }?.status, .refused)
+    }
+
+    func testVTdAliasesFreely() throws {
+        var text = Self.platform("intel-vtd")
+        text = text.replacingOccurrences(of: "\n    suppress: {stream-id-alias: \"the machine is so: Linux refuses it\"}", with: "")
+        let m = try model(text)
+        XCTAssertEqual(groups(m), [["rp0"], ["ast", "vga", "usb"]])
+        XCTAssertTrue(GroupAnalysis(m).refused.isEmpty)
+    }
+}
