@@ -60,19 +60,22 @@ public struct ConfigSpace {
         guard status & 0x10 != 0 else { return .success(f) }   // no capability list
         let pointerAt = headerType & 0x7F == 2 ? 0x14 : 0x34
         var ptr = Int(u8(pointerAt) ?? 0) & ~3
+        // Problems with a pointer are reported where the pointer is (`from`), which is always
+        // inside the bytes, not at the offset it points to.
+        var from = pointerAt
         // Linux gives up after 48 capabilities (PCI_FIND_CAP_TTL); a loop is seen sooner.
         var seen = Set<Int>()
         while ptr != 0 {
             guard ptr >= 0x40 else {
-                return .failure(Problem(offset: ptr, message: "capability pointer \(hexByte(ptr)) points into the header"))
+                return .failure(Problem(offset: from, message: "capability pointer \(hexByte(ptr)) points into the header"))
             }
             guard ptr + 1 < bytes.count else {
                 // A user's 64-byte read: the list is there but cannot be read.
                 if bytes.count <= 64 { f.capabilitiesRead = false; f.portType = nil; return .success(f) }
-                return .failure(Problem(offset: ptr, message: "capability pointer \(hexByte(ptr)) points past the end of config space (\(bytes.count) bytes)"))
+                return .failure(Problem(offset: from, message: "capability pointer \(hexByte(ptr)) points past the end of config space (\(bytes.count) bytes)"))
             }
             guard seen.insert(ptr).inserted, seen.count <= 48 else {
-                return .failure(Problem(offset: ptr, message: "the capability list loops back to \(hexByte(ptr))"))
+                return .failure(Problem(offset: from, message: "the capability list loops back to \(hexByte(ptr))"))
             }
             let id = u8(ptr) ?? 0
             if id == 0x10 {
@@ -84,6 +87,7 @@ public struct ConfigSpace {
             } else if id == 0x0D, headerType & 0x7F == 1, let sv = u16(ptr + 4), let sd = u16(ptr + 6) {
                 f.subsystem = (sv, sd)   // a bridge's subsystem ID capability
             }
+            from = ptr + 1
             ptr = Int(u8(ptr + 1) ?? 0) & ~3
         }
         return extended(&f).map { f }
@@ -93,13 +97,15 @@ public struct ConfigSpace {
     func extended(_ f: inout HostFunction) -> Result<Void, Problem> {
         guard bytes.count >= 0x104, f.portType?.isPCIe == true else { return .success(()) }
         var at = 0x100
+        // Where the pointer to `at` is: bits 31:20 of the previous header, at its byte 2.
+        var from = 0x100
         var seen = Set<Int>()
         while at != 0 {
             guard at >= 0x100, at + 4 <= bytes.count else {
-                return .failure(Problem(offset: at, message: "extended capability pointer \(hexWord(at)) points outside extended config space"))
+                return .failure(Problem(offset: from, message: "extended capability pointer \(hexWord(at)) points outside extended config space"))
             }
             guard seen.insert(at).inserted else {
-                return .failure(Problem(offset: at, message: "the extended capability list loops back to \(hexWord(at))"))
+                return .failure(Problem(offset: from, message: "the extended capability list loops back to \(hexWord(at))"))
             }
             let header = u32(at) ?? 0
             if header == 0 || header == 0xFFFF_FFFF { break }   // no extended capabilities
@@ -120,6 +126,7 @@ public struct ConfigSpace {
             default:
                 break
             }
+            from = at + 2
             at = Int(header >> 20) & ~3
         }
         return .success(())

@@ -23,6 +23,8 @@ public struct HostBuilder {
     var physfn: [Int: (pf: Int, index: Int)] = [:]
     /// VMD endpoints by the domain they host.
     private var vmdOfSegment: [UInt32: Int] = [:]
+    /// The root bus of each VMD domain, the one the `vmd` bridge leads to.
+    private var vmdRootBus: [UInt32: BusKey] = [:]
     /// Names chosen, by function index.
     var names: [Int: String] = [:]
     /// The functions on each bus, in address order (built once: per-bus scans of every
@@ -58,8 +60,12 @@ public struct HostBuilder {
         let fns = host.functions
         let order = fns.indices.sorted { fns[$0].address < fns[$1].address }
         for i in order { onBus[BusKey(segment: fns[i].address.segment, bus: fns[i].address.bus), default: []].append(i) }
+        // The first bridge (in address order) to claim a secondary bus owns it; a later one
+        // claiming the same number leads nowhere of its own and is imported as a function. A
+        // VMD endpoint is an endpoint (class 0104, vmd.c), whatever bus numbers it shows: the
+        // domain below it is reached through it, not through a secondary bus.
         for i in order {
-            guard let b = fns[i].buses, bridgeOwns(i, b) else { continue }
+            guard let b = fns[i].buses, claimsBus(i, b), !Self.isVMD(fns[i]) else { continue }
             let k = BusKey(segment: fns[i].address.segment, bus: b.secondary)
             if bridgeBySecondary[k] == nil { bridgeBySecondary[k] = i }
         }
@@ -84,7 +90,10 @@ public struct HostBuilder {
         for i in order { at[host.functions[i].address] = i }
         for i in order {
             let f = host.functions[i]
-            guard let sr = f.sriov, sr.enabledVFs > 0, sr.stride >= 0 else { continue }
+            // A bridge header with an SR-IOV capability is no PF: its VFs would be functions
+            // whose physfn is a bridge. Only endpoints' VFs are linked (PCIe Base 6.0, 9.1:
+            // SR-IOV is a capability of endpoints).
+            guard let sr = f.sriov, sr.enabledVFs > 0, sr.stride >= 0, !isBridge(i) else { continue }
             for v in 0 ..< min(sr.enabledVFs, 65_536) {
                 guard let rid = sr.vfRID(v, pf: f.address.rid),
                       let a = PCIAddress(segment: f.address.segment, bus: Int(rid.bus), device: Int(rid.device), function: Int(rid.function)),
@@ -119,9 +128,9 @@ public struct HostBuilder {
     private mutating func buildBuses(_ order: [Int]) {
         draft.buses.append(DraftBus(name: "system", kind: "system", segment: 0, number: nil, comment: "memory and the root complexes"))
         var keys = Set<BusKey>()
-        for f in host.functions {
+        for (i, f) in host.functions.enumerated() {
             keys.insert(BusKey(segment: f.address.segment, bus: f.address.bus))
-            if let b = f.buses, b.secondary > f.address.bus, b.secondary <= b.subordinate {
+            if let b = f.buses, bridgeOwns(i, b) {
                 keys.insert(BusKey(segment: f.address.segment, bus: b.secondary))
             }
         }
@@ -141,6 +150,18 @@ public struct HostBuilder {
                                                  downstream: draft.buses[b].name, function: nil,
                                                  comment: "the VFs' virtual bus hangs off their PF's bus, with no bridge of its own"))
             } else if let v = vmdOfSegment[k.segment], let up = busIndex[BusKey(segment: host.functions[v].address.segment, bus: host.functions[v].address.bus)] {
+                // vmd.c gives its domain one root bus (vmd_enable_domain: busn_start 0, 128 or
+                // 224); everything else in it is below that bus's root ports. A second root
+                // bus in the domain (the source shows no bridge leading to it) is taken as
+                // hanging off the first, so its DMA still leaves through the VMD endpoint.
+                if let first = vmdRootBus[k.segment], let firstIndex = busIndex[first] {
+                    draft.buses[b].comment = "no bridge in the source leads here; taken as part of VMD domain \(String(k.segment, radix: 16))"
+                    draft.bridges.append(DraftBridge(name: "vbus-" + Self.addressName(k), kind: "bus-bridge", upstream: draft.buses[firstIndex].name,
+                                                     downstream: draft.buses[b].name, function: nil,
+                                                     comment: "a second root bus in a VMD domain, joined to its first root bus (no bridge of its own)"))
+                    continue
+                }
+                vmdRootBus[k.segment] = k
                 draft.bridges.append(DraftBridge(name: "vmd" + String(vmdOfSegment.keys.sorted().firstIndex(of: k.segment) ?? 0), kind: "vmd", upstream: draft.buses[up].name,
                                                  downstream: draft.buses[b].name, function: v,
                                                  comment: "Intel VMD: the domain's DMA reaches the IOMMU as the VMD endpoint's requester ID"))
@@ -301,8 +322,11 @@ public struct HostBuilder {
             guard let (pf, v) = physfn[i], let p = names[pf] else { continue }
             names[i] = p + "-vf" + String(v)
         }
-        // Names are unique by construction except in odd inputs; make sure.
-        var used = Set<String>()
+        // Names are unique by construction except in odd inputs; make sure. The language
+        // has one namespace for every entity, so the names already given to IOMMUs (a
+        // generic one is `iommu0`, the name of an IOMMU function too), buses and the
+        // bridges no function stands for (root complexes, virtual buses) are taken.
+        var used = Set(draft.iommus.map(\.name) + draft.buses.map(\.name) + draft.bridges.filter { $0.function == nil }.map(\.name))
         for i in order {
             guard var n = names[i] else { continue }
             if !used.insert(n).inserted {

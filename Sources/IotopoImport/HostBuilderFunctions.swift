@@ -21,6 +21,17 @@ extension HostBuilder {
             var slot = f.address
             slot.function = 0
             var pci = DraftPCI(function: f)
+            // ACS control bits of features the capability does not implement are hardwired to
+            // 0 (PCIe Base spec, ACS Control Register: each bit "must be hardwired to
+            // 0b" when its capability bit is clear), so a source showing one set was not read
+            // from the hardware as it is. It is reported and taken as off, so that the
+            // topology says what the hardware does.
+            if let acs = pci.function.acs, !acs.control.subtracting(acs.capability).isEmpty {
+                let extra = acs.control.subtracting(acs.capability)
+                sink.warning(ImportCheck.conflict, "function \(f.address): ACS control enables \(extra.nameList.joined(separator: ", ")), which its ACS capability does not implement; such control bits are hardwired to 0, so they are taken as off",
+                             at: f.range)
+                pci.function.acs?.control = acs.control.intersection(acs.capability)
+            }
             // Linux reads `multifunction` from the header type's bit 7 (pci_setup_device); lspci
             // does not print it, so a slot with more than one function is taken as
             // multifunction. VFs never are (pci_iov_add_virtfn clears it).
@@ -61,8 +72,23 @@ extension HostBuilder {
                 continue
             }
             var d = DraftDevice(name: name(i) ?? "fn-" + Self.addressSuffix(f.address), kind: Self.kind(f), bus: busName, rid: f.address, pci: pci)
-            if f.buses != nil {
-                d.comment = "a bridge header whose secondary bus (\(hex2(f.buses?.secondary ?? 0))) is not above its own: unconfigured, imported as a function"
+            if let b = f.buses {
+                if Self.isVMD(f) {
+                    d.comment = "a VMD endpoint showing bridge bus numbers, which are ignored"
+                } else if claimsBus(i, b), let owner = bridgeAbove(segment: f.address.segment, bus: b.secondary) {
+                    d.comment = "a bridge header claiming secondary bus \(hex2(b.secondary)), which \(host.functions[owner].address) claims first: imported as a function"
+                } else {
+                    d.comment = "a bridge header whose secondary bus (\(hex2(b.secondary))) is not above its own: unconfigured, imported as a function"
+                }
+            }
+            // A bridge's port type on a function that leads to no bus (no `Bus:` line, or bus
+            // numbers that lead nowhere of its own) is not written: the language keeps those
+            // types for bridges. For its group it changes nothing: pci_acs_enabled asks a root
+            // or downstream port's ACS as it asks a multifunction endpoint's, and a function
+            // with no bus below it has nothing downstream to isolate.
+            if let t = f.portType, [.rootPort, .upstreamPort, .downstreamPort, .pcieToPCI, .pciToPCIe].contains(t) {
+                d.pci.function.portType = nil
+                d.comment = (d.comment.map { $0 + "; " } ?? "") + "its Express capability says \(t.rawValue), but no bus of its own is below it: imported as a function"
             }
             if f.baseSubclass == 0x0600 {
                 d.dma = false
@@ -78,10 +104,22 @@ extension HostBuilder {
         }
     }
 
-    /// Whether a bridge function leads to a bus of its own: its secondary number is above its
-    /// bus's (`pci_scan_bridge` refuses anything else) and it is the first to claim it.
-    func bridgeOwns(_ i: Int, _ b: BridgeBuses) -> Bool {
+    /// Whether a bridge function's bus numbers are configured: its secondary number is above
+    /// its bus's and not above its subordinate (`pci_scan_bridge_extend` reconfigures
+    /// anything else).
+    func claimsBus(_ i: Int, _ b: BridgeBuses) -> Bool {
         b.secondary > host.functions[i].address.bus && b.secondary <= b.subordinate
+    }
+
+    /// Whether a bridge function leads to a bus of its own: it claims the bus and is the
+    /// first to (see `build`).
+    func bridgeOwns(_ i: Int, _ b: BridgeBuses) -> Bool {
+        bridgeAbove(segment: host.functions[i].address.segment, bus: b.secondary) == i
+    }
+
+    /// Whether function `i` is imported as a bridge.
+    func isBridge(_ i: Int) -> Bool {
+        host.functions[i].buses.map { bridgeOwns(i, $0) } ?? false
     }
 
     /// lspci without root: a bridge on a root bus is taken as a root port; one below a root or
@@ -89,16 +127,9 @@ extension HostBuilder {
     /// downstream port.
     func inferredPortKind(_ f: HostFunction) -> String {
         // Bus numbers only grow downward, so the recursion ends at a root bus.
-        guard let parent = parentBridge(segment: f.address.segment, bus: f.address.bus),
+        guard let parent = bridgeAbove(segment: f.address.segment, bus: f.address.bus),
               host.functions[parent].address.bus < f.address.bus else { return "root-port" }
         return inferredPortKind(host.functions[parent]) == "switch-upstream" ? "switch-downstream" : "switch-upstream"
-    }
-
-    func parentBridge(segment: UInt32, bus: UInt8) -> Int? {
-        host.functions.indices.first {
-            let f = host.functions[$0]
-            return f.address.segment == segment && f.buses?.secondary == bus && bridgeOwns($0, f.buses ?? BridgeBuses(primary: 0, secondary: 0, subordinate: 0))
-        }
     }
 
     /// System RAM from /proc/iomem, or one assumed region.

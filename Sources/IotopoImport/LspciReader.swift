@@ -371,11 +371,14 @@ public struct LspciReader {
     }
 
     func lineOf(byte offset: Int, in bytes: [UInt8]) -> Int {
-        1 + bytes[..<min(offset, bytes.count)].reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+        Int(LineBreaks.position(ofByte: offset, in: bytes).line)
     }
 }
 
-/// The lines of a byte buffer, split at LF, numbered from 1.
+/// The lines of a byte buffer, numbered from 1, split where the renderer of diagnostics
+/// splits them (`LineBreaks`: LF, CR LF, a lone CR, NEL, LS, PS), so that the line a
+/// diagnostic names is the line shown under it. lspci ends lines with LF; a file that went
+/// through Windows has CR LF, and the CR is not part of the line.
 struct Lines: Sequence {
     let bytes: [UInt8]
     init(_ bytes: [UInt8]) { self.bytes = bytes }
@@ -387,8 +390,13 @@ struct Lines: Sequence {
 
         mutating func next() -> (text: ArraySlice<UInt8>, number: Int)? {
             guard start < bytes.count else { return nil }
-            let end = bytes[start...].firstIndex(of: 0x0A) ?? bytes.count
-            defer { start = end + 1 }
+            var end = start
+            var breakLength = 0
+            while end < bytes.count {
+                if let n = LineBreaks.breakLength(bytes, at: end) { breakLength = n; break }
+                end += 1
+            }
+            defer { start = end + breakLength }
             number += 1
             return (bytes[start ..< end], number)
         }

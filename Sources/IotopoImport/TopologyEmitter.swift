@@ -157,13 +157,16 @@ public enum TopologyEmitter {
     }
 
     /// Comment text on one line: control characters (a newline would end the comment, an
-    /// ESC would reach the terminal) shown as `\xNN`, bidi controls as `<U+202E>`.
+    /// ESC would reach the terminal) shown as `\xNN`; bidi controls, and the line and
+    /// paragraph separators that YAML 1.1 takes as line breaks (U+2028, U+2029: they would
+    /// end the comment too), as `<U+202E>`.
     static func comment(_ s: String) -> String {
         var out = ""
         for u in s.unicodeScalars {
             if u.value < 0x20 || (0x7F ... 0x9F).contains(u.value) {
                 out += "\\x" + hex2(UInt8(truncatingIfNeeded: u.value))
-            } else if (0x202A ... 0x202E).contains(u.value) || (0x2066 ... 0x2069).contains(u.value) || u.value == 0x200E || u.value == 0x200F {
+            } else if (0x202A ... 0x202E).contains(u.value) || (0x2066 ... 0x2069).contains(u.value) || u.value == 0x200E || u.value == 0x200F
+                        || u.value == 0x2028 || u.value == 0x2029 {
                 out += "<U+" + String(u.value, radix: 16, uppercase: true) + ">"
             } else {
                 out.unicodeScalars.append(u)
@@ -180,7 +183,8 @@ public enum TopologyEmitter {
             case "\"": out += "\\\""
             case "\\": out += "\\\\"
             default:
-                if u.value < 0x20 || (0x7F ... 0x9F).contains(u.value) || (0x202A ... 0x202E).contains(u.value) || (0x2066 ... 0x2069).contains(u.value) {
+                if u.value < 0x20 || (0x7F ... 0x9F).contains(u.value) || (0x202A ... 0x202E).contains(u.value) || (0x2066 ... 0x2069).contains(u.value)
+                    || u.value == 0x2028 || u.value == 0x2029 || u.value == 0x200E || u.value == 0x200F {
                     out += "\\u" + String(repeating: "0", count: 4 - String(u.value, radix: 16).count) + String(u.value, radix: 16)
                 } else {
                     out.unicodeScalars.append(u)

@@ -120,8 +120,9 @@ final class ConfigSpaceTests: XCTestCase {
         c.capabilities([(0x40, 0x01, 0), (0x50, 0x05, 0)])
         c.bytes[0x51] = 0x40   // 0x50 points back to 0x40
         guard case let .failure(p) = parse(c) else { return XCTFail("a loop was accepted") }
-        XCTAssertEqual(p.offset, 0x40)
-        XCTAssertTrue(p.message.contains("loops"))
+        // Reported where the looping pointer is, 0x51, not where it points.
+        XCTAssertEqual(p.offset, 0x51)
+        XCTAssertTrue(p.message.contains("loops back to 0x40"))
     }
 
     func testALoopingExtendedListIsAnError() {
@@ -130,7 +131,9 @@ final class ConfigSpaceTests: XCTestCase {
         c.extended([(0x100, 0x000D), (0x140, 0x000E)])
         c.put32(0x140, 0x000E | 1 << 16 | 0x100 << 20)
         guard case let .failure(p) = parse(c) else { return XCTFail("a loop was accepted") }
-        XCTAssertEqual(p.offset, 0x100)
+        // The next pointer is bits 31:20 of the header at 0x140: byte 0x142.
+        XCTAssertEqual(p.offset, 0x142)
+        XCTAssertTrue(p.message.contains("loops back to 0x100"))
     }
 
     func testPointersIntoTheHeaderOrPastTheEnd() {
@@ -138,12 +141,15 @@ final class ConfigSpaceTests: XCTestCase {
         c.capabilities([(0x40, 0x01, 0)])
         c.bytes[0x41] = 0x20
         guard case let .failure(p) = parse(c) else { return XCTFail("a pointer into the header was accepted") }
-        XCTAssertEqual(p.offset, 0x20)
+        XCTAssertEqual(p.offset, 0x41)
+        XCTAssertTrue(p.message.contains("0x20"))
         var d = ConfigImage(size: 128)
         d.capabilities([(0x40, 0x01, 0)])
         d.bytes[0x41] = 0xF0
         guard case let .failure(q) = parse(d) else { return XCTFail("a pointer past the end was accepted") }
-        XCTAssertEqual(q.offset, 0xF0)
+        // Where the pointer is, inside the 128 bytes, not 0xF0 past them.
+        XCTAssertEqual(q.offset, 0x41)
+        XCTAssertTrue(q.message.contains("0xf0") && q.message.contains("128 bytes"), q.message)
     }
 
     func testAUsersSixtyFourBytesLeaveTheCapabilitiesUnread() throws {
