@@ -10,7 +10,8 @@
 # The import harness (FuzzImport) reads its input as lspci -vvnn text and as a sysfs config
 # file; its seeds are the lspci fixtures, the import checks' fixtures and, when it is beside
 # the checkout, the corpus of real lspci reports (../shared/corpus/lspci, as `make corpus`);
-# its dictionary is Fuzz/lspci.dict. Its regressions go under Tests/IotopoImportTests/Regressions/.
+# its dictionary is Fuzz/lspci.dict. Its findings are reduced by hand to unit tests in
+# Tests/IotopoImportTests/ImportFuzzRegressionTests.swift (RELIABILITY.md, "Fuzzing the importer").
 #
 # Crashes and timeouts land in Fuzz/out/findings/, and make the script exit 1; minimise one with
 #   Fuzz/.build/release/FuzzCompile -minimize_crash=1 -runs=20000 FILE

@@ -22,7 +22,7 @@ public struct HostBuilder {
     /// The PF of each VF, by function index.
     var physfn: [Int: (pf: Int, index: Int)] = [:]
     /// VMD endpoints by the domain they host.
-    private var vmdOfSegment: [UInt32: Int] = [:]
+    var vmdOfSegment: [UInt32: Int] = [:]
     /// The root bus of each VMD domain, the one the `vmd` bridge leads to.
     private var vmdRootBus: [UInt32: BusKey] = [:]
     /// Names chosen, by function index.

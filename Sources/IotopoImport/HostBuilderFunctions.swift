@@ -199,31 +199,44 @@ extension HostBuilder {
         var holder: [UInt32: [UInt16: PCIAddress]] = [:]
         for i in order {
             let f = host.functions[i]
-            guard smmuSegments.contains(f.address.segment) else { continue }
+            // The requester IDs the function's DMA presents, and the segment where they reach
+            // the IOMMU: up through the bridges (a PCIe-to-PCI bridge presents its secondary
+            // bus, 00.0; a conventional one its own ID), and out of a VMD domain as the VMD
+            // endpoint's ID, from the endpoint's place (pci_real_dma_dev).
+            var segment = f.address.segment
             var rids: [UInt16] = [f.address.rid.raw]
             var bus = f.address.bus
             var hops = 0
-            while let b = bridgeAbove(segment: f.address.segment, bus: bus), hops < 256 {
-                let bf = host.functions[b]
-                switch bf.portType {
-                case .pcieToPCI?: if let s = bf.buses?.secondary { rids.append(UInt16(s) << 8) }
-                case .conventional?: rids.append(bf.address.rid.raw)
-                default: break
+            while hops < 512 {
+                while let b = bridgeAbove(segment: segment, bus: bus), hops < 512 {
+                    let bf = host.functions[b]
+                    switch bf.portType {
+                    case .pcieToPCI?: if let s = bf.buses?.secondary { rids.append(UInt16(s) << 8) }
+                    case .conventional?: rids.append(bf.address.rid.raw)
+                    default: break
+                    }
+                    bus = bf.address.bus
+                    hops += 1
                 }
-                bus = bf.address.bus
+                guard let v = vmdOfSegment[segment], v != i else { break }
+                let vf = host.functions[v].address
+                rids = [vf.rid.raw]
+                segment = vf.segment
+                bus = vf.bus
                 hops += 1
             }
+            guard smmuSegments.contains(segment) else { continue }
             var seen: [UInt16] = []
             for r in rids where !seen.contains(r) { seen.append(r) }
-            if let clash = seen.first(where: { holder[f.address.segment]?[$0].map { $0 != f.address } ?? false }),
-               let other = holder[f.address.segment]?[clash] {
+            if let clash = seen.first(where: { holder[segment]?[$0].map { $0 != f.address } ?? false }),
+               let other = holder[segment]?[clash] {
                 if let k = deviceIndex[f.address] {
                     let who = deviceIndex[other].map { "'\(draft.devices[$0].name)'" } ?? other.description
                     draft.devices[k].suppress.append(("stream-id-alias", "Linux refuses this device: stream ID \(hex4(UInt32(clash))) (requester ID \(RequesterID(raw: clash))) is already held by \(who) (arm_smmu_insert_master), so it has no IOMMU group"))
                 }
                 continue
             }
-            for r in seen where holder[f.address.segment]?[r] == nil { holder[f.address.segment, default: [:]][r] = f.address }
+            for r in seen where holder[segment]?[r] == nil { holder[segment, default: [:]][r] = f.address }
         }
     }
 }

@@ -156,4 +156,29 @@ final class ImportFuzzRegressionTests: XCTestCase {
         XCTAssertEqual(d.devices.map(\.name), ["host0", "iommu0", "host1", "iommu1-40-00-2"])
         XCTAssertNotNil(c.model)
     }
+
+    /// L: below an SMMUv3, the functions of a VMD domain all present the VMD endpoint's
+    /// requester ID, and the import's refusal of shared stream IDs looked only at their own
+    /// segment, so the compiler found the aliasing (stream-id-alias) the import had not marked.
+    func testFunctionsOfAVMDDomainShareItsStreamIDBelowAnSMMU() throws {
+        let text = """
+            0000:00:00.0 PCI bridge [0604]: Ampere Computing, LLC Altra PCI Express Root Complex A [1def:e100] (rev 04)
+            \tIOMMU group: 0
+            \tBus: primary=00, secondary=01, subordinate=01, sec-latency=0
+            \tCapabilities: [40] Express (v2) Root Port (Slot+), MSI 00
+            0000:00:0e.0 RAID bus controller [0104]: Intel Corporation Volume Management Device NVMe RAID Controller [8086:9a0b]
+            \tIOMMU group: 1
+            \tKernel driver in use: vmd
+            10000:e0:17.0 SATA controller [0106]: Intel Corporation Device [8086:7ae2] (rev 11) (prog-if 01 [AHCI 1.0])
+            \tIOMMU group: 1
+            10000:e0:18.0 Non-Volatile memory controller [0108]: Samsung Electronics Co Ltd Device [144d:a80a] (prog-if 02 [NVM Express])
+            \tIOMMU group: 1
+
+            """
+        let (r, _) = try importAndCompile(text)
+        let d = try XCTUnwrap(r.draft)
+        XCTAssertEqual(d.iommus.map(\.kind), ["arm-smmuv3"])
+        let refused = d.devices.filter { !$0.suppress.isEmpty }.map(\.name)
+        XCTAssertEqual(refused, ["sata0", "nvme0"], "the VMD endpoint holds its own ID; every function of its domain presents it")
+    }
 }

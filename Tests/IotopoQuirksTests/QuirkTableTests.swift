@@ -110,6 +110,60 @@ final class QuirkTableTests: XCTestCase {
         XCTAssertEqual(QuirkTable.applying(to: ast, release: KernelRelease(7, 0)).map(\.effect), [.bridgeNoAlias])
     }
 
+    /// One device for every kernel function the table mirrors: the quirk applies to it with
+    /// its effect from the release that added it, and not in the release before. (The
+    /// Intel PCH, Sunrise Point, AMD southbridge, RCiEP, ASPEED and fixed-alias entries,
+    /// whose conditions are richer, have tests of their own above.)
+    func testOneDevicePerQuirkFunction() {
+        let isolating: ACSFlags = [.sv, .rr, .cr, .uf]
+        let mf: ACSFlags = [.sv, .tb, .rr, .cr, .uf, .dt]
+        let cases: [(String, QuirkSubject, AppliedQuirk.Effect, KernelRelease)] = [
+            ("pci_quirk_mf_endpoint_acs", subject(0x8086, 0x1521, .endpoint, multifunction: true), .acs(provides: mf), KernelRelease(3, 18)),
+            ("pci_quirk_qcom_rp_acs", subject(0x17CB, 0x0400, .rootPort), .acs(provides: isolating), KernelRelease(4, 16)),
+            ("pci_quirk_qcom_rp_acs", subject(0x1DBF, 0x0401, .rootPort), .acs(provides: isolating), KernelRelease(4, 19)),
+            ("pci_quirk_cavium_acs", subject(0x177D, 0xA100, .rootPort), .acs(provides: isolating), KernelRelease(4, 6)),
+            ("pci_quirk_cavium_acs", subject(0x177D, 0xAF84, .rootPort), .acs(provides: isolating), KernelRelease(5, 7)),
+            ("pci_quirk_xgene_acs", subject(0x10E8, 0xE004, .rootPort), .acs(provides: isolating), KernelRelease(4, 16)),
+            ("pci_quirk_xgene_acs", subject(0x1DEF, 0xE00A, .rootPort), .acs(provides: isolating), KernelRelease(5, 14)),
+            ("pci_quirk_brcm_acs", subject(0x14E4, 0xD714, .rootPort), .acs(provides: isolating), KernelRelease(5, 6)),
+            ("pci_quirk_loongson_acs", subject(0x0014, 0x7A09, .rootPort), .acs(provides: isolating), KernelRelease(6, 0)),
+            ("pci_quirk_loongson_acs", subject(0x0014, 0x7A39, .rootPort), .acs(provides: isolating), KernelRelease(6, 3)),
+            ("pci_quirk_al_acs", subject(0x1C36, 0x0031, .rootPort), .acs(provides: isolating), KernelRelease(5, 5)),
+            ("pci_quirk_nxp_rp_acs", subject(0x1957, 0x8D81, .rootPort), .acs(provides: isolating), KernelRelease(5, 10)),
+            ("pci_quirk_zhaoxin_pcie_ports_acs", subject(0x1D17, 0x0715, .downstreamPort), .acs(provides: isolating), KernelRelease(5, 10)),
+            ("pci_quirk_zhaoxin_pcie_ports_acs", subject(0x1D17, 0x0722, .rootPort), .acs(provides: []), KernelRelease(5, 10)),
+            ("pci_quirk_wangxun_nic_acs", subject(0x8088, 0x1001, .endpoint), .acs(provides: isolating), KernelRelease(6, 1)),
+            ("pci_quirk_wangxun_nic_acs", subject(0x8088, 0x5025, .endpoint), .acs(provides: isolating), KernelRelease(6, 13)),
+            ("quirk_dma_func0_alias", subject(0x1180, 0xE832, .endpoint, devfn: 1, multifunction: true), .dmaAliases([0]), KernelRelease(3, 15)),
+            ("quirk_dma_func1_alias", subject(0x1B4B, 0x9230, .endpoint), .dmaAliases([1]), KernelRelease(3, 15)),
+            ("quirk_dma_func1_alias", subject(0x1B4B, 0x9215, .endpoint), .dmaAliases([1]), KernelRelease(4, 1)),
+            ("quirk_use_pcie_bridge_dma_alias", subject(0x1B21, 0x1080, .conventional), .pcieBridgeAlias, KernelRelease(3, 17)),
+            ("quirk_mic_x200_dma_alias", subject(0x8086, 0x2260, .endpoint), .dmaAliases([0x80, 0x88, 0x93]), KernelRelease(4, 5)),
+            ("quirk_plx_ntb_dma_alias", subject(0x10B5, 0x87B0, .endpoint), .dmaAliases((1 ... 255).map { UInt8($0) }), KernelRelease(5, 6)),
+            ("quirk_bridge_cavm_thrx2_pcie_root", subject(0x14E4, 0x9084, .rootPort), .translationRoot, KernelRelease(4, 12)),
+        ]
+        for (function, s, effect, since) in cases {
+            let id = "\(function) on \(s.id)"
+            let now = QuirkTable.applying(to: s, release: since)
+            XCTAssertEqual(now.first?.function, function, id)
+            XCTAssertEqual(now.first?.effect, effect, id)
+            let before = KernelRelease(since.major, since.minor - 1)
+            // Before it the entry is absent (a catch-all of the same function, answering 'not
+            // isolated', may apply instead: Wangxun's).
+            XCTAssertFalse(QuirkTable.applying(to: s, release: before).contains { $0.function == function && $0.effect == effect }, "\(id) before \(since)")
+        }
+        // The VCA alias gives functions 0 to 4 of every slot (its own devfn, 00.0, aside; as
+        // for the PLX NTB above).
+        let vca = QuirkTable.applying(to: subject(0x8086, 0x2954, .endpoint), release: QuirkTable.newest)
+        XCTAssertEqual(vca.first?.function, "quirk_pex_vca_alias")
+        if case let .dmaAliases(list)? = vca.first?.effect {
+            XCTAssertEqual(list.count, 159)
+            XCTAssertTrue(list.contains(0xFC) && !list.contains(0x05))
+        } else {
+            XCTFail("no VCA alias")
+        }
+    }
+
     func testEveryEntryIsWellFormed() {
         for q in QuirkTable.entries {
             if q.function != "quirk_aspeed_pci_bridge_no_aliases" { XCTAssertLessThanOrEqual(q.since, QuirkTable.newest, q.function) }
