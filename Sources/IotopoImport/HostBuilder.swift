@@ -268,6 +268,11 @@ public struct HostBuilder {
             }
             draft.iommus.append(io)
         }
+        // lspci prints `IOMMU group:` where the kernel put a function in a group; none at
+        // all means the kernel ran without an IOMMU (off, or absent as in most VMs).
+        if host.format == "lspci", !draft.iommus.isEmpty, !host.functions.contains(where: { $0.observedGroup != nil }) {
+            draft.assumptions.append("the text has no 'IOMMU group' lines, so the kernel ran with no IOMMU on (turned off, or none, as in most VMs): the IOMMUs above are the ones the host bridges' vendors imply, and the groups iotopo shows are those the kernel would form with them on")
+        }
         if draft.iommus.isEmpty {
             draft.assumptions.append("no IOMMU could be placed: the host bridges are neither Intel's nor AMD's, and the source shows no IOMMU groups")
         }

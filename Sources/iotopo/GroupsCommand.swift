@@ -60,7 +60,8 @@ struct Groups: ParsableCommand {
         if let o = acsOverride, case let .success(v) = ACSOverride.parse(o) { override = v }
         let g = GroupAnalysis(model, policy: acsPolicy, override: override)
         if let compare {
-            guard let (observed, name, functions) = observedGroups(compare, model) else { throw ExitCode(1) }
+            // 2, not 1: nothing could be compared, which is not a difference.
+            guard let (observed, name, functions) = observedGroups(compare, model) else { throw ExitCode(2) }
             let c = GroupComparison(g, model, observed: observed, observedFunctions: functions)
             let explained = c.same || override != nil ? nil : GroupComparison.explainingOverride(model, policy: acsPolicy, observed: observed, functions: functions)
             Output.out(GroupsCompareText.render(c, g, model, observedName: name, explained: explained))
@@ -78,7 +79,13 @@ struct Groups: ParsableCommand {
     func observedGroups(_ what: String, _ m: SystemModel) -> ([FunctionKey: Int], String, Set<FunctionKey>?)? {
         if what == "recorded" {
             guard !m.observedGroups.isEmpty else {
-                Output.err("error: the topology records no groups (observed-groups); compare with lspci text or a snapshot instead\n")
+                if m.iommus.isEmpty {
+                    // An import of a host whose kernel runs no IOMMU (this VM, say): the kernel
+                    // formed no groups, so there is nothing to hold iotopo's against.
+                    Output.err("error: the topology records no groups (observed-groups) and describes no IOMMU: the kernel it comes from formed none, so there is nothing to compare\n")
+                } else {
+                    Output.err("error: the topology records no groups (observed-groups); compare with lspci text or a snapshot instead\n")
+                }
                 return nil
             }
             return (GroupComparison.recorded(m), "the groups recorded in the topology", nil)
