@@ -7,7 +7,7 @@ let package = Package(
     products: [
         .executable(name: "iotopo", targets: ["iotopo"]),
         // For the libFuzzer harnesses in Fuzz/ (a package of their own).
-        .library(name: "IotopoFuzzable", targets: ["IotopoSource", "IotopoModel", "IotopoQuirks", "IotopoImport", "IotopoCompiler", "IotopoEngine", "IotopoWorkload", "IotopoGolden"]),
+        .library(name: "IotopoFuzzable", targets: ["IotopoSource", "IotopoModel", "IotopoQuirks", "IotopoFirmware", "IotopoImport", "IotopoCompiler", "IotopoEngine", "IotopoWorkload", "IotopoGolden"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -22,7 +22,10 @@ let package = Package(
         .target(name: "IotopoYAML", dependencies: ["CYAML", "IotopoSource"]),
         .target(name: "IotopoModel", dependencies: ["IotopoSource"]),
         .target(name: "IotopoQuirks", dependencies: ["IotopoModel"]),
-        .target(name: "IotopoImport", dependencies: ["IotopoSource", "IotopoModel", "IotopoQuirks"]),
+        // Readers of firmware tables and blobs (ACPI DMAR, IVRS, IORT; flattened device trees):
+        // bytes in, typed tables and located problems out. Depends on nothing.
+        .target(name: "IotopoFirmware"),
+        .target(name: "IotopoImport", dependencies: ["IotopoSource", "IotopoModel", "IotopoQuirks", "IotopoFirmware"]),
         .target(name: "IotopoAnalysis", dependencies: ["IotopoSource", "IotopoModel"]),
         .target(name: "IotopoCompiler", dependencies: ["IotopoSource", "IotopoYAML", "IotopoModel", "IotopoQuirks", "IotopoImport", "IotopoAnalysis"]),
         .target(name: "IotopoEngine", dependencies: ["IotopoSource", "IotopoModel"]),
@@ -40,6 +43,7 @@ let package = Package(
         .testTarget(name: "IotopoYAMLTests", dependencies: ["IotopoYAML", "IotopoSource"]),
         .testTarget(name: "IotopoModelTests", dependencies: ["IotopoModel"]),
         .testTarget(name: "IotopoQuirksTests", dependencies: ["IotopoQuirks", "IotopoModel"]),
+        .testTarget(name: "IotopoFirmwareTests", dependencies: ["IotopoFirmware"]),
         .testTarget(name: "IotopoImportTests", dependencies: ["IotopoImport", "IotopoQuirks", "IotopoModel", "IotopoSource", "IotopoCompiler", "IotopoAnalysis"]),
         .testTarget(name: "IotopoCompilerTests", dependencies: ["IotopoCompiler", "IotopoWorkload", "IotopoModel", "IotopoSource"], exclude: ["Regressions"]),
         .testTarget(name: "IotopoEngineTests", dependencies: ["IotopoEngine", "IotopoModel", "IotopoCompiler", "IotopoWorkload", "IotopoSource"]),
