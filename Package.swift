@@ -27,7 +27,7 @@ let package = Package(
         .target(name: "IotopoFirmware"),
         .target(name: "IotopoImport", dependencies: ["IotopoSource", "IotopoModel", "IotopoQuirks", "IotopoFirmware"]),
         .target(name: "IotopoAnalysis", dependencies: ["IotopoSource", "IotopoModel"]),
-        .target(name: "IotopoCompiler", dependencies: ["IotopoSource", "IotopoYAML", "IotopoModel", "IotopoQuirks", "IotopoImport", "IotopoAnalysis"]),
+        .target(name: "IotopoCompiler", dependencies: ["IotopoSource", "IotopoYAML", "IotopoModel", "IotopoQuirks", "IotopoFirmware", "IotopoImport", "IotopoAnalysis"]),
         .target(name: "IotopoEngine", dependencies: ["IotopoSource", "IotopoModel"]),
         .target(name: "IotopoWorkload", dependencies: ["IotopoSource", "IotopoYAML", "IotopoModel", "IotopoCompiler", "IotopoEngine"]),
         .target(name: "IotopoReport", dependencies: ["IotopoSource", "IotopoModel", "IotopoImport", "IotopoCompiler", "IotopoWorkload", "IotopoEngine", "IotopoAnalysis"]),

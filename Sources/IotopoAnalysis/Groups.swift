@@ -128,13 +128,14 @@ struct GroupBuilder {
     /// The first IOMMU on the path from a bus.
     func iommu(onPathFrom bus: BusID) -> IOMMUID? { topo.busPaths[bus].iommus.first }
 
-    /// The IOMMU that manages a PCI function: the first on its path, when the function's
-    /// requester ID is in its scope (an AMD-Vi IVHD's device entries: Linux probes only the
-    /// device IDs the IVRS lists, `check_device`). Nil: no IOMMU, so no group.
+    /// The IOMMU that manages a PCI function: the first on its path whose scope takes it (an
+    /// AMD-Vi IVHD's device entries: Linux probes only the device IDs the IVRS lists,
+    /// `check_device`; a DMAR unit's device scope, else its segment's INCLUDE_PCI_ALL unit,
+    /// `dmar_find_matched_drhd_unit`). Nil: no IOMMU, so no group.
     func iommu(for f: PCIFunction) -> IOMMUID? {
-        guard let io = iommu(onPathFrom: f.bus) else { return nil }
-        if let scope = m.iommus[io].scope, !scope.contains(where: { $0.contains(f.rid) }) { return nil }
-        return io
+        var bridge: BridgeID?
+        if case let .bridge(b) = f.ref { bridge = b }
+        return topo.path(from: f.bus, rid: f.rid, bridge: bridge).iommus.first
     }
 
     /// `pci_acs_enabled` for a function, with the what-if override.
@@ -232,9 +233,12 @@ struct GroupBuilder {
         var rids = [f.rid]
         for a in f.fixedAliases { rids.append(RequesterID(raw: UInt16(f.rid.bus) << 8 | UInt16(a))) }
         for (owner, rid) in aliasOwners(i) where owner != i { rids.append(rid) }
+        var bridge: BridgeID?
+        if case let .bridge(b) = f.ref { bridge = b }
+        let path = topo.path(from: f.bus, rid: f.rid, bridge: bridge)
         var out: [UInt32] = []
         for r in rids {
-            if let s = m.iommus[io].streamID(forRequester: UInt32(r.raw)), !out.contains(s) { out.append(s) }
+            if let s = m.streamID(forRequester: UInt32(r.raw), at: io, path: path), !out.contains(s) { out.append(s) }
         }
         return out
     }

@@ -84,7 +84,7 @@ public struct Reachability: Sendable {
         let dev = m.devices[d]
         if let first = dev.streamIDs.first { return first }
         guard let rid = m.effectiveRID(of: d, path: path, at: k) else { return nil }
-        return m.iommus[io].streamID(forRequester: UInt32(rid.rid.raw))
+        return m.streamID(forRequester: UInt32(rid.rid.raw), at: io, path: path)
     }
 
     /// A segment on its way: device addresses and where they are now (linear in between).

@@ -89,7 +89,7 @@ extension DevicePlan {
                     if let first = dev.streamIDs.first {
                         sid = first
                     } else if let rid {
-                        sid = m.iommus[u].streamID(forRequester: UInt32(rid.raw))
+                        sid = m.streamID(forRequester: UInt32(rid.raw), at: u, path: path)
                     }
                     let slot = sid.map { slots.slot(iommu: u, stream: $0) } ?? -1
                     ops.append(PlanOp(kind: .iommu, index: u.raw, slot: slot, streamID: sid ?? 0, rid: rid?.raw ?? 0))

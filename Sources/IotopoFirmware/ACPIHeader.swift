@@ -84,6 +84,6 @@ public enum ChecksumPolicy {
             ? "Linux's AMD-Vi driver refuses such a table and runs without an IOMMU (check_ivrs_checksum)"
             : "Linux warns and still uses the table (ACPICA acpi_tb_verify_checksum)"
         return FirmwareProblem(FirmwareCheck.checksum, severity(signature: h.signature), table: h.signature, offset: 9,
-                               "checksum is 0x\(hex(UInt64(h.checksum), width: 2)) but the bytes need 0x\(hex(UInt64(want), width: 2)) to sum to 0: \(consequence)")
+                               "checksum is 0x\(hexDigits(UInt64(h.checksum), width: 2)) but the bytes need 0x\(hexDigits(UInt64(want), width: 2)) to sum to 0: \(consequence)")
     }
 }

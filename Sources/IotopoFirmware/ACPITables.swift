@@ -31,9 +31,11 @@ public enum ACPITable: Hashable, Sendable {
     }
 
     /// Whether bytes start like one of our tables: a known signature and a length field that
-    /// is at least a header.
+    /// is at least a header, and not acpidump text (`DMAR @ 0x...` starts with a signature
+    /// too).
     public static func looksLikeTable(_ bytes: [UInt8]) -> Bool {
         let b = TableBytes(bytes)
+        if b.u8(4) == 0x20, b.u8(5) == 0x40 { return false }
         guard let sig = b.text(0, count: 4), signatures.contains(sig), let len = b.u32(4) else { return false }
         return len >= UInt32(ACPIHeader.size)
     }
@@ -51,12 +53,20 @@ public struct ACPIDumpText: Sendable {
         public var line: Int
         /// Line of each 16-byte row, by row index (`offset / 16`).
         public var rowLines: [Int]
+        /// The 1-based column of each row's first hex byte.
+        public var rowColumns: [Int] = []
 
         /// The line holding byte `offset`, or the header line.
         public func line(of offset: Int?) -> Int {
             guard let offset, offset >= 0 else { return line }
             let row = offset / 16
             return row < rowLines.count ? rowLines[row] : (rowLines.last ?? line)
+        }
+
+        /// The column of byte `offset`'s two hex digits on its line (1 for the header line).
+        public func column(of offset: Int?) -> Int {
+            guard let offset, offset >= 0, offset / 16 < rowColumns.count else { return 1 }
+            return rowColumns[offset / 16] + 3 * (offset % 16)
         }
     }
 
@@ -132,7 +142,7 @@ public struct ACPIDumpText: Sendable {
                 continue
             }
             guard offset == t.bytes.count else {
-                problems.append((lineNo, "the row is at offset \(hex(UInt64(offset), width: 4)) but the \(t.signature) table so far has \(t.bytes.count) bytes (0x\(hex(UInt64(t.bytes.count), width: 4)))"))
+                problems.append((lineNo, "the row is at offset \(hexDigits(UInt64(offset), width: 4)) but the \(t.signature) table so far has \(t.bytes.count) bytes (0x\(hexDigits(UInt64(t.bytes.count), width: 4)))"))
                 current = t
                 continue
             }
@@ -148,9 +158,12 @@ public struct ACPIDumpText: Sendable {
                 row.append(v)
             }
             if row.isEmpty {
-                problems.append((lineNo, "the row at offset \(hex(UInt64(offset), width: 4)) holds no hex bytes"))
+                problems.append((lineNo, "the row at offset \(hexDigits(UInt64(offset), width: 4)) holds no hex bytes"))
             }
             t.rowLines.append(lineNo)
+            // Column of the first hex digit: after the leading blanks, the offset and ": ".
+            let lead = text.prefix { $0 == " " || $0 == "\t" }.count
+            t.rowColumns.append(lead + trimmed.distance(from: trimmed.startIndex, to: colon) + 3)
             t.bytes += row
             current = t
         }

@@ -51,7 +51,7 @@ public struct DeviceScope: Hashable, Sendable {
 
     /// `00:1f.0` for a one-hop path; longer paths as `00:1c.0/00.0`.
     public var pathText: String {
-        "\(hex(UInt64(startBus), width: 2)):" + path.map { "\(hex(UInt64($0.device), width: 2)).\($0.function)" }.joined(separator: "/")
+        "\(hexDigits(UInt64(startBus), width: 2)):" + path.map { "\(hexDigits(UInt64($0.device), width: 2)).\($0.function)" }.joined(separator: "/")
     }
 
     /// What the entry names, in words: `endpoint 00:02.0`, `IOAPIC 2 at f0:1f.0`.

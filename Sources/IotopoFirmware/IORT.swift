@@ -49,9 +49,9 @@ public struct IORTNode: Hashable, Sendable {
         case let .itsGroup(ids): return "ITS group \(ids.map(String.init).joined(separator: ","))"
         case let .namedComponent(_, _, _, name): return "named component \(name)"
         case let .rootComplex(_, _, seg, _): return "root complex, segment \(seg)"
-        case let .smmuV1V2(base, _, model, _): return "SMMUv1/v2 (model \(model)) at 0x\(hex(base))"
-        case let .smmuV3(base, _, model, _): return "SMMUv3 (model \(model)) at 0x\(hex(base))"
-        case let .pmcg(base, _): return "PMCG at 0x\(hex(base))"
+        case let .smmuV1V2(base, _, model, _): return "SMMUv1/v2 (model \(model)) at 0x\(hexDigits(base))"
+        case let .smmuV3(base, _, model, _): return "SMMUv3 (model \(model)) at 0x\(hexDigits(base))"
+        case let .pmcg(base, _): return "PMCG at 0x\(hexDigits(base))"
         case let .rmr(_, ranges): return "RMR, \(ranges.count) range\(ranges.count == 1 ? "" : "s")"
         case .unknown: return "node type \(type)"
         }

@@ -203,9 +203,9 @@ extension IVRSTable {
                 fail(at, "a block header is cut off (\(b.count - at) bytes left, 4 needed)")
                 break
             }
-            guard length != 0 else { fail(at + 2, "a block of type \(hex(UInt64(type), width: 2))h has length 0"); break }
+            guard length != 0 else { fail(at + 2, "a block of type \(hexDigits(UInt64(type), width: 2))h has length 0"); break }
             guard b.contains(at, length: length) else {
-                fail(at + 2, "a block of type \(hex(UInt64(type), width: 2))h is \(length) bytes and runs past the table's end (\(b.count))")
+                fail(at + 2, "a block of type \(hexDigits(UInt64(type), width: 2))h is \(length) bytes and runs past the table's end (\(b.count))")
                 break
             }
             let end = at + length
@@ -213,7 +213,7 @@ extension IVRSTable {
             case 0x10, 0x11, 0x40:
                 let fixed = type == 0x10 ? 24 : 40
                 guard length >= fixed else {
-                    fail(at + 2, "an IVHD block of type \(hex(UInt64(type)))h is \(length) bytes, shorter than its \(fixed)-byte header")
+                    fail(at + 2, "an IVHD block of type \(hexDigits(UInt64(type)))h is \(length) bytes, shorter than its \(fixed)-byte header")
                     break
                 }
                 t.hardware.append(IVHD(type: type, flags: flags, deviceID: b.u16(at + 4) ?? 0, capabilityOffset: b.u16(at + 6) ?? 0,
@@ -229,7 +229,7 @@ extension IVRSTable {
                                      start: b.u64(at + 16) ?? 0, length: b.u64(at + 24) ?? 0, offset: at))
             default:
                 problems.append(FirmwareProblem(FirmwareCheck.unknown, .warning, table: "IVRS", offset: at,
-                                                "block type \(hex(UInt64(type), width: 2))h is not an IVHD (10h, 11h, 40h) or IVMD (20h-22h); skipped"))
+                                                "block type \(hexDigits(UInt64(type), width: 2))h is not an IVHD (10h, 11h, 40h) or IVMD (20h-22h); skipped"))
                 t.skipped.append(SkippedEntry(type: UInt32(type), offset: at))
             }
             at = end
@@ -257,11 +257,11 @@ extension IVRSTable {
         while at < end {
             let type = b.u8(at) ?? 0
             guard let len = entryLength(b, at) else {
-                fail(at, "device entry type \(hex(UInt64(type), width: 2))h has no length the reader can know (variable-length types other than F0h); the rest of this IVHD cannot be read")
+                fail(at, "device entry type \(hexDigits(UInt64(type), width: 2))h has no length the reader can know (variable-length types other than F0h); the rest of this IVHD cannot be read")
                 break
             }
             guard at + len <= end else {
-                fail(at, "a device entry of type \(hex(UInt64(type), width: 2))h (\(len) bytes) runs past its IVHD's end")
+                fail(at, "a device entry of type \(hexDigits(UInt64(type), width: 2))h (\(len) bytes) runs past its IVHD's end")
                 break
             }
             var e = IVHDEntry(type: type, deviceID: b.u16(at + 1) ?? 0, setting: b.u8(at + 3) ?? 0, offset: at, length: len)
@@ -279,7 +279,7 @@ extension IVRSTable {
                 e.uid = n == 0 ? nil : ((b.u8(at + 20) == 1) ? b.u64(at + 22).map { String($0) } : b.text(at + 22, count: n))
             case .unknown:
                 problems.append(FirmwareProblem(FirmwareCheck.unknown, .warning, table: "IVRS", offset: at,
-                                                "device entry type \(hex(UInt64(type), width: 2))h is not one the spec defines; skipped"))
+                                                "device entry type \(hexDigits(UInt64(type), width: 2))h is not one the spec defines; skipped"))
             default: break
             }
             switch e.kind {
@@ -295,7 +295,7 @@ extension IVRSTable {
                                                     "a range end (04h) with no range start before it; ignored"))
                 } else if let s = out.last(where: { [.rangeStart, .aliasRangeStart, .extendedRangeStart].contains($0.kind) }), s.deviceID > e.deviceID {
                     problems.append(FirmwareProblem(FirmwareCheck.malformed, .error, table: "IVRS", offset: at,
-                                                    "a range ends at device ID \(hex(UInt64(e.deviceID), width: 4)), before its start \(hex(UInt64(s.deviceID), width: 4))"))
+                                                    "a range ends at device ID \(hexDigits(UInt64(e.deviceID), width: 4)), before its start \(hexDigits(UInt64(s.deviceID), width: 4))"))
                 }
                 openRange = nil
             default: break

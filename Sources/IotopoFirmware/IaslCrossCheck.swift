@@ -172,17 +172,17 @@ public struct IaslDecode: Sendable {
         for f in ours {
             if let v = theirs[f.offset]?[f.name] {
                 if v == f.value { c.agreed += 1 } else {
-                    c.disagreements.append("\(signature) at byte \(offsetText(f.offset)): \(f.name) is \(hex(f.value)) here, \(hex(v)) in iasl's decode")
+                    c.disagreements.append("\(signature) at byte \(offsetText(f.offset)): \(f.name) is \(hexDigits(f.value)) here, \(hexDigits(v)) in iasl's decode")
                 }
             } else if f.offset > last {
                 c.beyondIasl += 1
             } else {
-                c.disagreements.append("\(signature) at byte \(offsetText(f.offset)): \(f.name) \(hex(f.value)) read here, not in iasl's decode")
+                c.disagreements.append("\(signature) at byte \(offsetText(f.offset)): \(f.name) \(hexDigits(f.value)) read here, not in iasl's decode")
             }
         }
         for (offset, byName) in theirs.sorted(by: { $0.key < $1.key }) {
             for (name, v) in byName.sorted(by: { $0.key < $1.key }) where mine[offset]?[name] == nil {
-                c.disagreements.append("\(signature) at byte \(offsetText(offset)): iasl decodes \(name) \(hex(v)), not read here")
+                c.disagreements.append("\(signature) at byte \(offsetText(offset)): iasl decodes \(name) \(hexDigits(v)), not read here")
             }
         }
         return c

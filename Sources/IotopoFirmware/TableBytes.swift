@@ -56,7 +56,7 @@ public struct TableBytes: Sendable {
         var s = ""
         for b in bytes[at ..< at + count] {
             if b == 0 { break }
-            if b >= 0x20 && b < 0x7F { s.unicodeScalars.append(Unicode.Scalar(b)) } else { s += "\\x" + hex(UInt64(b), width: 2) }
+            if b >= 0x20 && b < 0x7F { s.unicodeScalars.append(Unicode.Scalar(b)) } else { s += "\\x" + hexDigits(UInt64(b), width: 2) }
         }
         return s
     }
@@ -75,13 +75,13 @@ public struct TableBytes: Sendable {
 }
 
 /// `v` in lowercase hex, zero-padded to `width` digits.
-public func hex(_ v: UInt64, width: Int = 0) -> String {
+public func hexDigits(_ v: UInt64, width: Int = 0) -> String {
     let s = String(v, radix: 16)
     return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
 }
 
 /// `0x48`-style offset text used in every firmware diagnostic.
-public func offsetText(_ at: Int) -> String { "0x" + hex(UInt64(max(0, at)), width: 2) }
+public func offsetText(_ at: Int) -> String { "0x" + hexDigits(UInt64(max(0, at)), width: 2) }
 
 /// A problem found in firmware bytes, at a byte offset of the table (or a node path of a
 /// device tree). Readers collect them, they never throw: one bad subtable is reported and the

@@ -77,8 +77,8 @@ public struct DiscoveryError: Error, CustomStringConvertible, Sendable {
 ///   `P/platform.reach`;
 /// - `topologies/P/workloads/W.yaml`: the workload case `P/workloads/W`;
 /// - `topologies/P/variants/V.yaml`: the diff case `P/variants/V` (the platform against V);
-/// - `topologies/import/M.txt` (lspci text) or `topologies/import/M/` (a snapshot folder):
-///   the import case `import/M`;
+/// - `topologies/import/M.txt` (lspci text, acpidump text) or `topologies/import/M/` (a
+///   snapshot folder, or a folder of sources imported together): the import case `import/M`;
 /// - `topologies/machines/M.txt` or `topologies/machines/M/` (a snapshot folder): the
 ///   machine case `machines/M`, checked against its own recorded groups (no golden);
 /// - `topologies/invalid/C/F.yaml`, F starting with `fires` or `passes`: the fixture case
@@ -99,7 +99,9 @@ public enum CaseDiscovery {
                     let path = join(topologies, p, f)
                     if let stem = stem(f, [".txt"]), isFile(path) {
                         cases.append(GoldenCase(name: "\(p)/\(stem)", kind: kind, input: "topologies/\(p)/\(f)"))
-                    } else if isDirectory(path), isFile(join(path, "iotopo-snapshot")) {
+                    } else if isDirectory(path), isFile(join(path, "iotopo-snapshot")) || p == "import" {
+                        // An import case may be a folder of sources imported together
+                        // (lspci text with firmware tables): every file in it.
                         cases.append(GoldenCase(name: "\(p)/\(f)", kind: kind, input: "topologies/\(p)/\(f)"))
                     }
                 }

@@ -27,6 +27,8 @@ public struct HostBuilder {
     private var vmdRootBus: [UInt32: BusKey] = [:]
     /// Names chosen, by function index.
     var names: [Int: String] = [:]
+    /// Function index by address.
+    var byAddress: [PCIAddress: Int] = [:]
     /// The functions on each bus, in address order (built once: per-bus scans of every
     /// function made large imports quadratic).
     private var onBus: [BusKey: [Int]] = [:]
@@ -59,7 +61,10 @@ public struct HostBuilder {
         draft.name = options.name
         let fns = host.functions
         let order = fns.indices.sorted { fns[$0].address < fns[$1].address }
-        for i in order { onBus[BusKey(segment: fns[i].address.segment, bus: fns[i].address.bus), default: []].append(i) }
+        for i in order {
+            onBus[BusKey(segment: fns[i].address.segment, bus: fns[i].address.bus), default: []].append(i)
+            if byAddress[fns[i].address] == nil { byAddress[fns[i].address] = i }
+        }
         // The first bridge (in address order) to claim a secondary bus owns it; a later one
         // claiming the same number leads nowhere of its own and is imported as a function. A
         // VMD endpoint is an endpoint (class 0104, vmd.c), whatever bus numbers it shows: the
@@ -75,6 +80,11 @@ public struct HostBuilder {
         buildIOMMUs(order)
         nameFunctions(order)
         buildFunctions(order)
+        resolveFirmwareScopes()
+        if let (t, src) = host.dmar { applyRMRRs(t, src) }
+        if let (t, src) = host.ivrs { applyIVMDs(t, src) }
+        if let (t, src) = host.iort { applyIORTRMRs(t, src) }
+        explainIdleIOMMUs()
         markRefusedStreamIDs(order)
         buildMemory()
         buildObservedGroups(order)
@@ -215,6 +225,14 @@ public struct HostBuilder {
         if host.format == "snapshot", !host.iommuActive {
             draft.assumptions.append("the firmware describes an IOMMU but the kernel runs it off (no IOMMU groups): the groups iotopo shows are the ones the kernel would form with it on")
         }
+        // Firmware tables, where given, decide (the kernel builds its IOMMUs from them).
+        if host.dmar != nil || host.ivrs != nil || host.iort != nil {
+            if let (t, src) = host.dmar { buildDMARIOMMUs(t, src) }
+            if let (t, src) = host.ivrs { buildIVRSIOMMUs(t, src) }
+            if let (t, src) = host.iort { buildIORTIOMMUs(t, src) }
+            if draft.iommus.isEmpty { draft.assumptions.append("the firmware tables describe no IOMMU unit") }
+            return
+        }
         var n = 0
         for (bridge, segment, bus) in draft.rootComplexes {
             let onBus = self.onBus[BusKey(segment: segment, bus: bus)] ?? []
@@ -257,7 +275,7 @@ public struct HostBuilder {
                 // the IOMMU's own device ID from its lookup table (init_iommu_one): the root
                 // complex and the IOMMU function get no IOMMU group.
                 let first = RequesterID(raw: UInt16(bus) << 8 | 0x03)
-                io.scope = [(first, RequesterID(raw: 0xFFFF))]
+                io.scope = [.rids(first, RequesterID(raw: 0xFFFF))]
                 if let f = iommuFunction { io.function = f }
                 io.comment = "AMD-Vi; the IVHD scope assumed from \(first) on (the root complex and the IOMMU's own function are outside it)"
             } else if kind == "intel-vtd" {

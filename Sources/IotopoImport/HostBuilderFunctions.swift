@@ -139,7 +139,7 @@ extension HostBuilder {
             return
         }
         draft.memory.append(DraftRegion(name: "system-ram", base: 0, size: 1 << 32, comment: "assumed: the source does not describe memory"))
-        draft.assumptions.append("memory is one 4 GiB RAM region at 0: \(host.format == "lspci" ? "lspci does not describe memory" : "the snapshot has no readable /proc/iomem")")
+        draft.assumptions.append("memory is one 4 GiB RAM region at 0: \(host.format == "lspci" ? "lspci does not describe memory" : host.format == "acpi" ? "the ACPI tables do not describe RAM" : "the snapshot has no readable /proc/iomem")")
     }
 
     /// The groups the kernel formed, by member name.

@@ -153,6 +153,8 @@ public struct HostDescription: Sendable {
     public var iommuHints: [String] = []
     /// Whether the kernel runs an IOMMU (a snapshot's /sys/class/iommu or groups).
     public var iommuActive = false
+    /// ACPI tables (DMAR, IVRS, IORT) the sources gave.
+    public var firmware: [FirmwareSource] = []
 
     public init(format: String, sourcePath: String, functions: [HostFunction]) {
         self.format = format

@@ -1,3 +1,4 @@
+import IotopoFirmware
 import IotopoModel
 import IotopoSource
 
@@ -7,6 +8,9 @@ public enum ImportFormat: String, Sendable, CaseIterable {
     case lspci
     /// A folder written by `iotopo snapshot`.
     case snapshot
+    /// ACPI tables: a binary DMAR, IVRS or IORT (`/sys/firmware/acpi/tables/*`, `acpidump -b`
+    /// files) or `acpidump` text.
+    case acpi
 }
 
 /// The result of importing: the topology text, and what was found on the way.
@@ -29,7 +33,14 @@ public enum Importer {
     public static func detect(path: String, limit: Int = 32 << 20) -> ImportFormat? {
         if SnapshotLayout.isSnapshot(path) { return .snapshot }
         guard let bytes = FileReader.readPrefix(path, count: 1 << 16) else { return nil }
-        return LspciReader.looksLikeLspci(bytes) ? .lspci : nil
+        return format(of: bytes)
+    }
+
+    /// The format of bytes, from their content.
+    static func format(of bytes: [UInt8]) -> ImportFormat? {
+        if LspciReader.looksLikeLspci(bytes) { return .lspci }
+        if FirmwareReader.looksLikeACPI(bytes) { return .acpi }
+        return nil
     }
 
     /// Imports the sources (one host: several sources are joined).
@@ -67,7 +78,7 @@ public enum Importer {
         for path in paths {
             var stdin: [UInt8]?
             if path == "-", case let .success(b) = FileReader.read(path, limit: limit) { stdin = b }
-            let format = forced ?? (stdin.map { LspciReader.looksLikeLspci($0) ? .lspci : nil } ?? detect(path: path, limit: limit))
+            let format = forced ?? (stdin.map { Importer.format(of: $0) } ?? detect(path: path, limit: limit))
             switch format {
             case .lspci?:
                 switch stdin.map({ .success($0) }) ?? FileReader.read(path, limit: limit) {
@@ -76,6 +87,14 @@ public enum Importer {
                     var r = LspciReader(file: id)
                     if let h = r.read(bytes, path: path) { hosts.append(h) }
                     sink.absorb(r.sink)
+                case let .failure(f):
+                    sink.error(ImportCheck.unreadable, "cannot read '\(path)': \(f.reason)", at: nil)
+                }
+            case .acpi?:
+                switch stdin.map({ .success($0) }) ?? FileReader.read(path, limit: limit) {
+                case let .success(bytes):
+                    let id = files.add(path: path == "-" ? "<stdin>" : path, bytes: ACPITable.looksLikeTable(bytes) ? nil : bytes)
+                    if let h = FirmwareReader.read(bytes, path: path, file: id, sink: &sink) { hosts.append(h) }
                 case let .failure(f):
                     sink.error(ImportCheck.unreadable, "cannot read '\(path)': \(f.reason)", at: nil)
                 }
@@ -90,12 +109,15 @@ public enum Importer {
                 } else if case let .failure(f) = FileReader.read(path, limit: limit) {
                     sink.error(ImportCheck.unreadable, "cannot read '\(path)': \(f.reason)", at: nil)
                 } else {
-                    sink.error(ImportCheck.unreadable, "'\(path)' is neither lspci -vvnn text nor a snapshot folder (pass --from to say which)", at: nil)
+                    sink.error(ImportCheck.unreadable, "'\(path)' is neither lspci -vvnn text, an ACPI DMAR, IVRS or IORT table (binary or acpidump text), nor a snapshot folder (pass --from to say which)", at: nil)
                 }
             }
         }
-        guard !sink.hasErrors, var host = hosts.first else { return (nil, files, sink.diagnostics) }
-        for other in hosts.dropFirst() { host = join(host, other, &sink) }
+        guard !sink.hasErrors, !hosts.isEmpty else { return (nil, files, sink.diagnostics) }
+        // The PCI functions come from lspci or a snapshot; tables alone describe a host too.
+        let first = hosts.firstIndex { !$0.functions.isEmpty } ?? 0
+        var host = hosts[first]
+        for (i, other) in hosts.enumerated() where i != first { host = join(host, other, &sink) }
         return (host, files, sink.diagnostics)
     }
 
@@ -131,6 +153,13 @@ public enum Importer {
         out.ram = out.ram ?? b.ram
         if out.groupTypes.isEmpty { out.groupTypes = b.groupTypes }
         out.iommuHints += b.iommuHints.filter { !out.iommuHints.contains($0) }
+        for s in b.firmware {
+            if out.firmware.contains(where: { $0.table.header.signature == s.table.header.signature }) {
+                sink.warning(ImportCheck.conflict, "a second \(s.table.header.signature) table is ignored: the first given is used", at: s.range(of: nil))
+            } else {
+                out.firmware.append(s)
+            }
+        }
         out.sourcePath += " + " + b.sourcePath
         return out
     }

@@ -1,3 +1,4 @@
+import IotopoFirmware
 import IotopoModel
 import IotopoSource
 
@@ -72,6 +73,13 @@ public struct SnapshotReader {
         }
         if t["sys/firmware/acpi/tables/DMAR"] != nil { add("intel-vtd", &h) }
         if t["sys/firmware/acpi/tables/IVRS"] != nil { add("amd-vi", &h) }
+        // The tables themselves, read as `iotopo import TABLE` reads them.
+        for sig in ["DMAR", "IVRS", "IORT"] {
+            let rel = "sys/firmware/acpi/tables/" + sig
+            guard let bytes = t[rel] else { continue }
+            let file = files.add(path: display(rel), bytes: nil)
+            if let fw = FirmwareReader.read(bytes, path: display(rel), file: file, sink: &sink) { h.firmware += fw.firmware }
+        }
         if let iomem = t.text("proc/iomem") { h.ram = Self.systemRAM(iomem) }
         return h
     }

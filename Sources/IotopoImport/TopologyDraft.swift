@@ -19,6 +19,10 @@ public struct TopologyDraft: Sendable {
     public var bridges: [DraftBridge] = []
     public var iommus: [DraftIOMMU] = []
     public var devices: [DraftDevice] = []
+    /// Platform masters the firmware names (IORT named components), with stream IDs.
+    public var platformDevices: [DraftPlatformDevice] = []
+    /// What each firmware table said, one line each, for the header.
+    public var firmwareNotes: [String] = []
     public var observedGroups: [(number: Int, members: [String], type: String?)] = []
     /// Bridge index, segment and bus of each root complex.
     var rootComplexes: [(Int, UInt32, UInt8)] = []
@@ -50,6 +54,8 @@ public struct DraftPCI: Sendable {
     public var vfIndex: Int?
     /// The port type could not be read and was assumed.
     public var portTypeAssumed = false
+    /// False for a function only firmware names: its IDs and class are unknown.
+    public var identityKnown = true
 
     init(function: HostFunction) { self.function = function }
 }
@@ -64,6 +70,8 @@ public struct DraftBridge: Sendable {
     public var rid: PCIAddress?
     public var pci: DraftPCI?
     public var comment: String?
+    /// A host bridge's ID map (IORT root complex mappings, a DT `iommu-map`).
+    public var idMap: [DraftHostMap] = []
 
     init(name: String, kind: String, upstream: String, downstream: String, function: Int?, rid: PCIAddress? = nil,
          pci: DraftPCI? = nil, comment: String?) {
@@ -82,17 +90,69 @@ public struct DraftIOMMU: Sendable {
     public var name: String
     public var kind: String
     public var at: String
-    /// Requester-ID ranges it manages, inclusive; nil: everything below it.
-    public var scope: [(RequesterID, RequesterID)]?
+    /// Further places it intercepts DMA (an INCLUDE_PCI_ALL unit on every root bus).
+    public var alsoAt: [String] = []
+    /// What it manages; nil: everything below it.
+    public var scope: [DraftScope]?
+    /// DMAR INCLUDE_PCI_ALL.
+    public var includeAll = false
+    /// Output address width (DMAR's host address width).
+    public var outputBits: Int?
     /// Its own PCI function (AMD-Vi).
     var function: Int?
     public var comment: String?
+    /// Comments on single scope entries, by entry index.
+    public var scopeComments: [Int: String] = [:]
+    /// Checks silenced on it, with the reason.
+    public var suppress: [(String, String)] = []
 
     init(name: String, kind: String, at: String) {
         self.name = name
         self.kind = kind
         self.at = at
     }
+}
+
+/// One entry of a host bridge's ID map.
+public struct DraftHostMap: Sendable {
+    public var ridBase: UInt32
+    public var iommu: String
+    public var outputBase: UInt32
+    public var length: UInt32
+    public var comment: String?
+}
+
+/// A platform master (not a PCI function): its bus and stream IDs.
+public struct DraftPlatformDevice: Sendable {
+    public var name: String
+    public var bus: String
+    public var streamIDs: [UInt32]
+    public var dmaBits: Int?
+    public var comment: String?
+    public var reserved: [DraftReserved] = []
+
+    init(name: String, bus: String, streamIDs: [UInt32]) {
+        self.name = name
+        self.bus = bus
+        self.streamIDs = streamIDs
+    }
+}
+
+/// One entry of an IOMMU's scope in a draft.
+public enum DraftScope: Sendable {
+    /// Requester IDs, inclusive.
+    case rids(RequesterID, RequesterID)
+    /// A function and, when `subtree`, everything below it; written as the bridge's name, or
+    /// the function's requester ID, once names are chosen.
+    case function(Int, subtree: Bool)
+    case bridge(String)
+}
+
+/// A range a device must keep identity-mapped (RMRR, IVMD, RMR), and where it comes from.
+public struct DraftReserved: Sendable {
+    public var base: UInt64
+    public var size: UInt64
+    public var comment: String
 }
 
 public struct DraftDevice: Sendable {
@@ -106,6 +166,8 @@ public struct DraftDevice: Sendable {
     public var defaultDomain: String?
     /// Checks silenced on it, with the reason: (check ID, reason).
     public var suppress: [(String, String)] = []
+    /// Ranges firmware reserves for it.
+    public var reserved: [DraftReserved] = []
     public var comment: String?
 
     init(name: String, kind: String, bus: String, rid: PCIAddress, pci: DraftPCI) {

@@ -12,7 +12,7 @@ public enum TopologyEmitter {
         header(d, &out)
         out += "platform:\n"
         out += "  name: \(platformName(d))\n"
-        out += "  description: \(quote("Imported from \(d.sourceFormat) (\(baseName(d.sourcePath)))"))\n"
+        out += "  description: \(quote("Imported from \(d.sourceFormat) (\(sourceNames(d.sourcePath)))"))\n"
         if let k = d.kernel { out += "  kernel: \(quote(k))\n" }
         if let u = d.unverified { out += "  unverified: \(quote(u))\n" }
         out += "\nmemory:\n"
@@ -36,6 +36,7 @@ public enum TopologyEmitter {
         }
         out += "\ndevices:\n"
         for dev in d.devices { device(dev, &out) }
+        for dev in d.platformDevices { platformDevice(dev, &out) }
         if !d.observedGroups.isEmpty {
             out += "\n# The IOMMU groups the kernel formed, as the source recorded them; `iotopo groups FILE\n"
             out += "# --compare recorded` holds iotopo's groups against them. Functions not listed had none.\n"
@@ -50,8 +51,11 @@ public enum TopologyEmitter {
     }
 
     static func header(_ d: TopologyDraft, _ out: inout String) {
-        out += "# Imported by `iotopo import` from \(d.sourceFormat == "lspci" ? "lspci -vvnn text" : "a sysfs snapshot"): \(comment(baseName(d.sourcePath)))\n"
+        var from = d.sourceFormat == "lspci" ? "lspci -vvnn text" : d.sourceFormat == "acpi" ? "ACPI tables" : "a sysfs snapshot"
+        if d.sourceFormat != "acpi", !d.firmwareNotes.isEmpty { from += " and ACPI tables" }
+        out += "# Imported by `iotopo import` from \(from): \(comment(sourceNames(d.sourcePath)))\n"
         out += "# Kernel: \(d.kernel.map(comment) ?? "unknown")\n"
+        for n in d.firmwareNotes { wrap("Firmware: " + comment(n), indent: "#   ", first: "# ", &out) }
         if !d.commandLine.isEmpty { out += "# Kernel command line (its IOMMU words): \(comment(d.commandLine.joined(separator: " ")))\n" }
         if !d.assumptions.isEmpty {
             out += "#\n# Assumptions:\n"
@@ -67,33 +71,76 @@ public enum TopologyEmitter {
         out += "  - name: \(b.name)\n    kind: \(b.kind)\n    upstream: \(b.upstream)\n    downstream: \(b.downstream)\n"
         if let r = b.rid { out += "    rid: \(ridText(r))\n" }
         if let p = b.pci { pci(p, bridge: true, &out) }
+        if !b.idMap.isEmpty {
+            out += "    id-map:\n"
+            for e in b.idMap {
+                if let c = e.comment { out += "      # \(comment(c))\n" }
+                out += "      - {rid-base: 0x\(String(e.ridBase, radix: 16)), iommu: \(e.iommu), output-base: 0x\(String(e.outputBase, radix: 16)), length: 0x\(String(e.length, radix: 16))}\n"
+            }
+        }
     }
 
     static func iommu(_ io: DraftIOMMU, _ out: inout String) {
         if let c = io.comment { out += "  # \(comment(c))\n" }
-        out += "  - name: \(io.name)\n    kind: \(io.kind)\n    at: \(io.at)\n"
+        out += "  - name: \(io.name)\n    kind: \(io.kind)\n"
+        out += io.alsoAt.isEmpty ? "    at: \(io.at)\n" : "    at: [\(([io.at] + io.alsoAt).joined(separator: ", "))]\n"
+        if let b = io.outputBits { out += "    output-bits: \(b)\n" }
+        if io.includeAll { out += "    include-all: true\n" }
         if let s = io.scope {
-            out += "    scope:\n"
-            for (a, b) in s { out += "      - {from: \(a), to: \(b)}\n" }
+            out += s.isEmpty ? "    scope: []\n" : "    scope:\n"
+            for (i, e) in s.enumerated() {
+                if let c = io.scopeComments[i] { out += "      # \(comment(c))\n" }
+                switch e {
+                case let .rids(a, b): out += a == b ? "      - {rid: \(a)}\n" : "      - {from: \(a), to: \(b)}\n"
+                case let .bridge(n): out += "      - {bridge: \(n)}\n"
+                case .function: break   // resolved to a name or an ID before emitting
+                }
+            }
+        }
+        if !io.suppress.isEmpty {
+            out += "    suppress:\n"
+            for (id, why) in io.suppress { out += "      \(id): \(quote(why))\n" }
         }
     }
 
     static func device(_ d: DraftDevice, _ out: inout String) {
-        out += "  # \(describe(d.pci.function))\n"
+        out += d.pci.identityKnown ? "  # \(describe(d.pci.function))\n" : "  # \(d.rid.description): a function only the firmware tables name; its IDs are unknown\n"
         if let c = d.comment { out += "  # \(comment(c))\n" }
         out += "  - name: \(d.name)\n    kind: \(d.kind)\n    bus: \(d.bus)\n    rid: \(ridText(d.rid))\n"
         if !d.dma { out += "    dma: false\n" }
         pci(d.pci, bridge: false, &out)
         if let t = d.defaultDomain { out += "    default-domain: \(t)\n" }
+        if !d.reserved.isEmpty {
+            out += "    reserved:\n"
+            for r in d.reserved {
+                out += "      # \(comment(r.comment))\n"
+                out += "      - {base: 0x\(String(r.base, radix: 16)), size: 0x\(String(r.size, radix: 16))}\n"
+            }
+        }
         if !d.suppress.isEmpty {
             out += "    suppress:\n"
             for (id, why) in d.suppress { out += "      \(id): \(quote(why))\n" }
         }
     }
 
+    static func platformDevice(_ d: DraftPlatformDevice, _ out: inout String) {
+        if let c = d.comment { out += "  # \(comment(c))\n" }
+        out += "  - name: \(d.name)\n    bus: \(d.bus)\n"
+        if !d.streamIDs.isEmpty { out += "    stream-ids: [\(d.streamIDs.map { "0x" + String($0, radix: 16) }.joined(separator: ", "))]\n" }
+        if let b = d.dmaBits { out += "    dma-bits: \(b)\n" }
+        if !d.reserved.isEmpty {
+            out += "    reserved:\n"
+            for r in d.reserved {
+                out += "      # \(comment(r.comment))\n"
+                out += "      - {base: 0x\(String(r.base, radix: 16)), size: 0x\(String(r.size, radix: 16))}\n"
+            }
+        }
+    }
+
     /// The keys every PCI function has.
     static func pci(_ p: DraftPCI, bridge: Bool, _ out: inout String) {
         let f = p.function
+        guard p.identityKnown else { return }
         out += "    pci-id: \(hex4(UInt32(f.vendor))):\(hex4(UInt32(f.device)))\n"
         if let s = f.subsystem { out += "    subsystem: \(hex4(UInt32(s.vendor))):\(hex4(UInt32(s.device)))\n" }
         if let r = f.revision { out += "    revision: 0x\(hex2(r))\n" }
@@ -130,7 +177,7 @@ public enum TopologyEmitter {
     static func platformName(_ d: TopologyDraft) -> String {
         if let n = d.name, isName(n) { return n }
         if d.sourcePath == "<host>" { return "this-host" }
-        var base = baseName(d.sourcePath)
+        var base = baseName(sourceList(d.sourcePath).first ?? d.sourcePath)
         if let dot = base.lastIndex(of: "."), dot != base.startIndex { base = String(base[..<dot]) }
         var out = ""
         for ch in base.unicodeScalars {
@@ -154,6 +201,30 @@ public enum TopologyEmitter {
     static func baseName(_ path: String) -> String {
         let trimmed = path.hasSuffix("/") ? String(path.dropLast()) : path
         return trimmed.split(separator: "/").last.map(String.init) ?? trimmed
+    }
+
+    /// The sources' file names, `lspci.txt + acpidump.txt` for several joined.
+    static func sourceNames(_ path: String) -> String {
+        sourceList(path).map(baseName).joined(separator: " + ")
+    }
+
+    /// The paths of joined sources (`a + b`, as `Importer.join` records them).
+    static func sourceList(_ path: String) -> [String] {
+        let u = Array(path.utf8)
+        var out: [String] = []
+        var start = 0
+        var i = 0
+        while i + 2 < u.count {
+            if u[i] == 0x20, u[i + 1] == 0x2B, u[i + 2] == 0x20 {
+                out.append(String(decoding: u[start ..< i], as: UTF8.self))
+                i += 3
+                start = i
+            } else {
+                i += 1
+            }
+        }
+        out.append(String(decoding: u[start...], as: UTF8.self))
+        return out
     }
 
     /// Comment text on one line: control characters (a newline would end the comment, an

@@ -78,6 +78,31 @@ public struct DMAWindow: Hashable, Sendable {
     @inlinable public func translate(_ a: UInt64) -> UInt64 { parentBase &+ (a &- child.base) }
 }
 
+/// One entry of a host bridge's ID map: `m = rid & mask`; `rid-base <= m < rid-base +
+/// length` gives stream ID `m - rid-base + output-base` at `iommu` (drivers/of/base.c
+/// `of_map_id`; an IORT ID mapping, `iort_id_map`, with its inclusive count made a length).
+public struct HostIDMapEntry: Hashable, Sendable {
+    public var ridBase: UInt32
+    public var iommu: IOMMUID
+    public var outputBase: UInt32
+    public var length: UInt32
+    public var origin: Origin
+
+    public init(ridBase: UInt32, iommu: IOMMUID, outputBase: UInt32, length: UInt32, origin: Origin) {
+        self.ridBase = ridBase
+        self.iommu = iommu
+        self.outputBase = outputBase
+        self.length = length
+        self.origin = origin
+    }
+
+    /// The output for a masked input ID, or nil when the entry does not match it.
+    @inlinable public func map(_ masked: UInt32) -> UInt32? {
+        guard masked >= ridBase, UInt64(masked) < UInt64(ridBase) + UInt64(length) else { return nil }
+        return outputBase &+ (masked &- ridBase)
+    }
+}
+
 /// A bridge between an upper bus and a lower bus.
 public struct Bridge: NamedEntity, Hashable {
     /// Unique name.
@@ -109,6 +134,12 @@ public struct Bridge: NamedEntity, Hashable {
     public var quirks: [AppliedQuirk] = []
     /// `PCI_DEV_FLAGS_PCI_BRIDGE_NO_ALIAS` (a quirk): it forwards requester IDs unchanged.
     public var noAlias = false
+    /// A host bridge's ID map (the device tree's `iommu-map` on the PCIe controller node, an
+    /// IORT root complex's ID mappings): requester IDs of the functions below it become
+    /// stream IDs at the IOMMU each entry names. Empty: the IOMMUs' own `id-map`s apply.
+    public var idMap: [HostIDMapEntry] = []
+    /// `iommu-map-mask`.
+    public var idMapMask: UInt32 = .max
 
     /// Creates a bridge.
     public init(name: String, kind: BridgeKind, upstream: BusID, downstream: BusID, windows: [DMAWindow],

@@ -18,6 +18,16 @@ public enum Placement: Hashable, Sendable {
     case bus(BusID)
 }
 
+/// One entry of an IOMMU's scope.
+public enum IOMMUScopeEntry: Hashable, Sendable {
+    /// The functions with these requester IDs (a DMAR endpoint scope; an IVHD select or range).
+    case rids(RIDRange)
+    /// The bridge and every function below it (a DMAR bridge scope: the PCI sub-hierarchy).
+    case bridge(BridgeID)
+    /// Every function on the bus and below it.
+    case bus(BusID)
+}
+
 /// What an IOMMU does with a stream that no ID-map entry matches.
 public enum UnmatchedPolicy: String, Sendable, CaseIterable {
     /// The transaction is aborted.
@@ -130,9 +140,16 @@ public struct IOMMU: NamedEntity, Hashable {
     public var idMapMask: UInt32
     /// What an unmatched stream does.
     public var unmatched: UnmatchedPolicy
-    /// The requester IDs whose functions it manages (an IVHD's device entries); nil: every
-    /// function below it. A function outside gets no IOMMU from it, and so no group.
-    public var scope: [RIDRange]?
+    /// The PCI functions it manages (a DMAR unit's device scope, an IVHD's device entries);
+    /// nil: every function below it. A function outside gets no IOMMU from it (another unit on
+    /// its path may manage it), and with none, no group.
+    public var scope: [IOMMUScopeEntry]?
+    /// A catch-all (DMAR INCLUDE_PCI_ALL): it manages every PCI function on its paths that no
+    /// IOMMU with a `scope` on the same path manages.
+    public var includeAll = false
+    /// Places it intercepts DMA besides `placement` (an INCLUDE_PCI_ALL unit serves every root
+    /// bus of its segment).
+    public var alsoAt: [Placement] = []
     /// Where it was declared.
     public var origin: Origin
 
@@ -157,6 +174,9 @@ public struct IOMMU: NamedEntity, Hashable {
         self.unmatched = unmatched
         self.origin = origin
     }
+
+    /// Every place it intercepts DMA.
+    public var placements: [Placement] { [placement] + alsoAt }
 
     /// The page-table shape derived from the input width and granule.
     public var geometry: PageTableGeometry {

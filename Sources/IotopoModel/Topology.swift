@@ -44,8 +44,16 @@ public struct Topology: Sendable {
     public let iommusAtBus: [[IOMMUID]]
     /// IOMMUs placed at each bridge.
     public let iommusAtBridge: [[IOMMUID]]
-    /// The DMA path from each bus.
+    /// The DMA path from each bus, with every IOMMU placed on it (before scopes).
     public let busPaths: [DMAPath]
+    /// Each IOMMU's scope and INCLUDE_PCI_ALL flag, by IOMMU index.
+    public let iommuScopes: [[IOMMUScopeEntry]?]
+    public let iommuIncludeAll: [Bool]
+    /// Whether any IOMMU has a scope or is a catch-all; when none has, a function's IOMMUs are
+    /// its bus's.
+    public let anyScoped: Bool
+    /// Each bridge's upstream bus.
+    let bridgeUpstream: [BusID]
 
     /// Derives the topology of a model.
     public init(_ m: SystemModel) {
@@ -59,12 +67,22 @@ public struct Topology: Sendable {
         for d in m.devices.ids(Device.self) { devs[m.devices[d].bus].append(d) }
         var atBus = [[IOMMUID]](repeating: [], count: m.buses.count)
         var atBridge = [[IOMMUID]](repeating: [], count: m.bridges.count)
+        var scopes: [[IOMMUScopeEntry]?] = []
+        var includeAll: [Bool] = []
         for i in m.iommus.ids(IOMMU.self) {
-            switch m.iommus[i].placement {
-            case let .bus(b): atBus[b].append(i)
-            case let .bridge(b): atBridge[b].append(i)
+            for p in m.iommus[i].placements {
+                switch p {
+                case let .bus(b): if !atBus[b].contains(i) { atBus[b].append(i) }
+                case let .bridge(b): if !atBridge[b].contains(i) { atBridge[b].append(i) }
+                }
             }
+            scopes.append(m.iommus[i].scope)
+            includeAll.append(m.iommus[i].includeAll)
         }
+        iommuScopes = scopes
+        iommuIncludeAll = includeAll
+        anyScoped = scopes.contains { $0 != nil } || includeAll.contains(true)
+        bridgeUpstream = m.bridges.map(\.upstream)
         upstreamBridges = up
         downstreamBridges = down
         devicesOnBus = devs
@@ -78,8 +96,48 @@ public struct Topology: Sendable {
         busPaths = paths
     }
 
-    /// The path of a device's DMA.
-    @inlinable public func path(of device: Device) -> DMAPath { busPaths[device.bus] }
+    /// The path of a device's DMA: its bus's, keeping the IOMMUs that manage it.
+    @inlinable public func path(of device: Device) -> DMAPath {
+        anyScoped ? path(from: device.bus, rid: device.rid, bridge: nil) : busPaths[device.bus]
+    }
+
+    /// The path of DMA from a PCI function on `bus` (a bridge's own function: `bridge`), with
+    /// only the IOMMUs that manage it.
+    public func path(from bus: BusID, rid: RequesterID?, bridge: BridgeID?) -> DMAPath {
+        var p = busPaths[bus]
+        guard anyScoped else { return p }
+        p.steps = p.steps.filter { s in
+            if case let .iommu(i) = s { return manages(i, on: busPaths[bus], bus: bus, rid: rid, bridge: bridge) }
+            return true
+        }
+        return p
+    }
+
+    /// Whether IOMMU `i` manages a PCI function on `bus` with requester ID `rid` (a bridge's
+    /// own function: `bridge`), given the path from its bus. A scoped IOMMU manages what its
+    /// scope names (VT-d 8.3.1: an endpoint, or a bridge and its sub-hierarchy); a catch-all
+    /// (INCLUDE_PCI_ALL, VT-d 8.3) what no scoped IOMMU on the path manages
+    /// (`dmar_find_matched_drhd_unit` tries the scoped units first); one with neither,
+    /// everything below it.
+    public func manages(_ i: IOMMUID, on path: DMAPath, bus: BusID, rid: RequesterID?, bridge: BridgeID?) -> Bool {
+        let k = Int(i.raw)
+        if let scope = iommuScopes[k] { return inScope(scope, path: path, bus: bus, rid: rid, bridge: bridge) }
+        guard iommuIncludeAll[k] else { return true }
+        for j in path.iommus where j != i {
+            if let s = iommuScopes[Int(j.raw)], inScope(s, path: path, bus: bus, rid: rid, bridge: bridge) { return false }
+        }
+        return true
+    }
+
+    func inScope(_ scope: [IOMMUScopeEntry], path: DMAPath, bus: BusID, rid: RequesterID?, bridge: BridgeID?) -> Bool {
+        scope.contains { e in
+            switch e {
+            case let .rids(r): return rid.map(r.contains) ?? false
+            case let .bridge(b): return bridge == b || path.bridges.contains(b)
+            case let .bus(b): return bus == b || path.bridges.contains { bridgeUpstream[Int($0.raw)] == b }
+            }
+        }
+    }
 
     /// Walks from `start` toward the root, taking the first upstream bridge of each bus.
     static func walk(from start: BusID, model m: SystemModel, up: [[BridgeID]],
@@ -167,6 +225,24 @@ extension SystemModel {
             ?? devices[d].rid.map { DMAAlias(rid: $0, bridge: nil) }
     }
 
+    /// The stream ID a requester ID becomes at IOMMU `i`, for DMA taking `path`. The first
+    /// bridge on the path with an ID map (a host bridge's `iommu-map`, an IORT root complex)
+    /// decides: its first entry matching the masked ID gives the stream ID, at the IOMMU that
+    /// entry names (`of_map_id`); no entry matching, or one naming another IOMMU, leaves the
+    /// ID unmatched here (Linux then gives the device no IOMMU: no fwspec). With no such
+    /// bridge, the IOMMU's own `id-map` applies.
+    public func streamID(forRequester rid: UInt32, at i: IOMMUID, path: DMAPath) -> UInt32? {
+        for b in path.bridges where !bridges[b].idMap.isEmpty {
+            let br = bridges[b]
+            let m = rid & br.idMapMask
+            for e in br.idMap {
+                if let out = e.map(m) { return e.iommu == i ? out : nil }
+            }
+            return nil
+        }
+        return iommus[i].streamID(forRequester: rid)
+    }
+
     /// The stream IDs a device presents at the IOMMU found at `stepIndex` of its path, and the
     /// requester IDs the IOMMU's ID map leaves unmatched. Platform masters use their listed
     /// stream IDs; PCI functions map every DMA alias through the ID map, as Linux does.
@@ -176,7 +252,7 @@ extension SystemModel {
         if !dev.streamIDs.isEmpty { return (dev.streamIDs, []) }
         var ids: [UInt32] = [], unmatched: [RequesterID] = []
         for a in dmaAliases(of: d, path: path, stepLimit: stepIndex) {
-            if let s = iommus[i].streamID(forRequester: UInt32(a.rid.raw)) {
+            if let s = streamID(forRequester: UInt32(a.rid.raw), at: i, path: path) {
                 if !ids.contains(s) { ids.append(s) }
             } else if !unmatched.contains(a.rid) {
                 unmatched.append(a.rid)

@@ -108,9 +108,11 @@ public enum GraphText {
             out += "  \(bridgeNode(b)) -> \(busNode(br.upstream))" + (br.windows.isEmpty ? "" : " [label=\(q("\(br.windows.count) window\(br.windows.count == 1 ? "" : "s")"))]") + ";\n"
         }
         for i in m.iommus.ids(IOMMU.self) {
-            switch m.iommus[i].placement {
-            case let .bridge(b): out += "  \(iommuNode(i)) -> \(bridgeNode(b)) [style=dashed, arrowhead=none, label=\"translates\"];\n"
-            case let .bus(b): out += "  \(iommuNode(i)) -> \(busNode(b)) [style=dashed, arrowhead=none, label=\"translates\"];\n"
+            for p in m.iommus[i].placements {
+                switch p {
+                case let .bridge(b): out += "  \(iommuNode(i)) -> \(bridgeNode(b)) [style=dashed, arrowhead=none, label=\"translates\"];\n"
+                case let .bus(b): out += "  \(iommuNode(i)) -> \(busNode(b)) [style=dashed, arrowhead=none, label=\"translates\"];\n"
+                }
             }
         }
         return out + "}\n"

@@ -41,11 +41,12 @@ public enum ModelSummary {
         }
         out += section("IOMMUs", m.iommus.count)
         for u in m.iommus {
-            let place: String
-            switch u.placement {
-            case let .bridge(b): place = "bridge \(m.bridges[b].name)"
-            case let .bus(b): place = "bus \(m.buses[b].name)"
-            }
+            let place = u.placements.map { p -> String in
+                switch p {
+                case let .bridge(b): return "bridge \(m.bridges[b].name)"
+                case let .bus(b): return "bus \(m.buses[b].name)"
+                }
+            }.joined(separator: ", ")
             let g = u.geometry
             out += "  \(pad(u.name, 16)) \(u.kind.rawValue) at \(place)\n"
             out += "    \(u.inputBits)-bit input, \(u.outputBits)-bit output, \(sizeText(UInt64(1) << UInt64(u.granuleShift))) granule, \(g.levels) levels, pages \(u.pageSizeList.map(sizeText).joined(separator: " "))\n"

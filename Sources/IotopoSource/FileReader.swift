@@ -76,6 +76,21 @@ public enum FileReader {
         return Array(out[..<got])
     }
 
+    /// The names in a folder, sorted by their bytes (never in readdir's order), without `.`
+    /// and `..`; empty when it cannot be read.
+    public static func list(_ dir: String) -> [String] {
+        guard let d = opendir(dir) else { return [] }
+        defer { closedir(d) }
+        var out: [String] = []
+        while let e = readdir(d) {
+            let name = withUnsafeBytes(of: e.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name != "." && name != ".." { out.append(name) }
+        }
+        return out.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+    }
+
     /// Whether `path` names a directory (following links).
     public static func isDirectory(_ path: String) -> Bool {
         var st = stat()

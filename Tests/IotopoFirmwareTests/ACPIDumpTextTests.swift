@@ -9,8 +9,8 @@ final class ACPIDumpTextTests: XCTestCase {
         var at = 0
         while at < bytes.count {
             let row = bytes[at ..< min(at + 16, bytes.count)]
-            var line = "    " + hex(UInt64(at), width: 4).uppercased() + ": "
-            for b in row { line += hex(UInt64(b), width: 2).uppercased() + " " }
+            var line = "    " + hexDigits(UInt64(at), width: 4).uppercased() + ": "
+            for b in row { line += hexDigits(UInt64(b), width: 2).uppercased() + " " }
             line += String(repeating: "   ", count: 16 - row.count)
             line += " " + String(row.map { $0 >= 0x20 && $0 < 0x7F ? Character(Unicode.Scalar($0)) : "." })
             s += line + "\n"

@@ -62,7 +62,7 @@ final class IVRSTests: XCTestCase {
         XCTAssertEqual(hid.length, 26)
         XCTAssertEqual(h.entries.first { $0.kind == .extendedSelect }?.extended, 0x8000_0000)
         let d = h.devices
-        XCTAssertEqual(d.map { "\(hex(UInt64($0.first), width: 4))-\(hex(UInt64($0.last), width: 4))" + ($0.alias.map { " as \(hex(UInt64($0), width: 4))" } ?? "") },
+        XCTAssertEqual(d.map { "\(hexDigits(UInt64($0.first), width: 4))-\(hexDigits(UInt64($0.last), width: 4))" + ($0.alias.map { " as \(hexDigits(UInt64($0), width: 4))" } ?? "") },
                        ["0008-fffe", "ff00-ffff as 00a4", "0010-0010", "0300-0300 as 0201", "0400-0400", "00a0-00a0", "00a0-00a0", "00a5-00a5"])
         XCTAssertEqual(t.memory.map(\.type), [0x21, 0x22])
         XCTAssertEqual(t.memory[0].devices, 0x10 ... 0x10)

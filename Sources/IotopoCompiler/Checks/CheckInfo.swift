@@ -1,3 +1,4 @@
+import IotopoFirmware
 import IotopoImport
 import IotopoSource
 import IotopoYAML
@@ -100,5 +101,13 @@ enum FrontEndChecks {
         CheckInfo(ImportCheck.linkOutside, .error, .source, "a snapshot folder holding a link, which could lead outside it"),
         CheckInfo(ImportCheck.config, .error, .source, "a config space shorter than its header, or whose capability list loops or leaves it"),
         CheckInfo(ImportCheck.conflict, .error, .source, "two import sources, or two entries of one, describe a function differently"),
+        CheckInfo(FirmwareCheck.malformed, .error, .source, "an ACPI table or device tree blob that is cut off, has a length that lies, a 0-length subtable, or a bad header"),
+        CheckInfo(FirmwareCheck.checksum, .warning, .source, "an ACPI table whose bytes do not sum to 0 (an error for IVRS, which Linux then refuses)"),
+        CheckInfo(FirmwareCheck.unknown, .warning, .source, "a firmware structure of a type the reader does not know, skipped as the kernel skips it"),
+        CheckInfo(FirmwareLint.scopeAbsent, .warning, .source, "a DMAR device scope, RMRR or IVRS entry naming a function the PCI source does not have"),
+        CheckInfo(FirmwareLint.includeAllDuplicate, .warning, .source, "more than one DMAR unit with INCLUDE_PCI_ALL on a segment"),
+        CheckInfo(FirmwareLint.badReference, .warning, .source, "an IORT ID mapping that points at no node, or at a node that maps no IDs"),
+        CheckInfo(FirmwareLint.mappingOverlap, .warning, .source, "IORT ID mappings of one node whose input ranges overlap"),
+        CheckInfo(FirmwareLint.badReserved, .warning, .source, "an RMRR or IVMD range that is not page-aligned, ends before it starts, or passes 2^64"),
     ]
 }

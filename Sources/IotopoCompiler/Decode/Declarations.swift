@@ -51,7 +51,19 @@ package struct BridgeDecl {
     package var translationRoot = false
     package var pcieAlias = false
     package var pci: PCIDecl?
+    /// A host bridge's `id-map` and `id-map-mask`.
+    package var idMap: [HostIDMapDecl] = []
+    package var idMapMask: UInt32 = .max
     package var complete = true
+    package var origin: Origin
+}
+
+/// A host bridge's ID-map entry as written: the IOMMU by name.
+package struct HostIDMapDecl {
+    package var ridBase: UInt32
+    package var iommu: Ref
+    package var outputBase: UInt32
+    package var length: UInt32
     package var origin: Origin
 }
 
@@ -67,6 +79,8 @@ package struct IOMMUDecl {
     package var name: Ref
     package var kind: IOMMUKind?
     package var at: Ref?
+    /// Further places (`at: [a, b]`).
+    package var alsoAt: [Ref] = []
     package var inputBits: UInt8 = 48
     package var outputBits: UInt8 = 48
     package var granuleShift: UInt8 = 12
@@ -78,9 +92,17 @@ package struct IOMMUDecl {
     package var idMap: [IDMapEntry] = []
     package var idMapMask: UInt32 = .max
     package var unmatched = UnmatchedPolicy.abort
-    package var scope: [RIDRange]?
+    package var scope: [ScopeDecl]?
+    package var includeAll = false
     package var complete = true
     package var origin: Origin
+}
+
+/// An IOMMU scope entry as written: requester IDs, or a bridge or bus by name.
+package enum ScopeDecl {
+    case rids(RIDRange)
+    case bridge(Ref)
+    case bus(Ref)
 }
 
 package struct DeviceDecl {

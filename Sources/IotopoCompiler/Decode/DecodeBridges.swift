@@ -33,10 +33,41 @@ extension Decoder {
                 error(CheckID.invalidValue, "'pcie-alias' applies to conventional PCI bridges (kind pci-bridge) only", v)
             }
         }
+        if let (k, v) = take(&f, "id-map") {
+            b.idMap = hostIDMap(v) ?? { b.complete = false; return [] }()
+            if let kind = b.kind, kind != .rootComplex {
+                error(CheckID.invalidValue, "'id-map' on a bridge belongs to a host bridge (kind root-complex), as the device tree's iommu-map and IORT's root complex nodes do; a \(kind.rawValue) has none", k)
+                b.complete = false
+            }
+        }
+        if let v = optional(&f, "id-map-mask"), let x = integer(v, "id-map-mask", in: 0 ... 0xFFFF_FFFF) { b.idMapMask = UInt32(x) }
         b.pci = pciIdentity(&f, entry: n)
         finish(f)
         if b.kind == nil || b.upstream == nil || b.downstream == nil || b.windows == nil { b.complete = false }
         return nm == nil ? nil : b
+    }
+
+    /// A host bridge's `id-map: [{rid-base, iommu, output-base, length}]`: the device tree's
+    /// `iommu-map = <rid-base &iommu output-base length>`, one entry per tuple.
+    package mutating func hostIDMap(_ n: YAMLNodeID) -> [HostIDMapDecl]? {
+        var ok = true
+        let out = entries(n, "id-map") { d, e -> HostIDMapDecl? in
+            guard var f = d.fields(e, "an id-map entry") else { ok = false; return nil }
+            let base = d.require(&f, "rid-base").flatMap { d.integer($0, "rid-base", in: 0 ... 0xFFFF_FFFF) }
+            let io = d.require(&f, "iommu").flatMap { d.name($0, "IOMMU") }
+            let out = d.require(&f, "output-base").flatMap { d.integer($0, "output-base", in: 0 ... 0xFFFF_FFFF) }
+            let lenNode = d.require(&f, "length")
+            let len = lenNode.flatMap { d.integer($0, "length", in: 1 ... 0xFFFF_FFFF) }
+            d.finish(f)
+            guard let base, let io, let out, let len, let lenNode else { ok = false; return nil }
+            if out + len - 1 > 0xFFFF_FFFF {
+                d.error(CheckID.valueOutOfRange, "output-base + length passes 2^32 (stream IDs are at most 32 bits)", lenNode)
+                ok = false
+                return nil
+            }
+            return HostIDMapDecl(ridBase: UInt32(base), iommu: io, outputBase: UInt32(out), length: UInt32(len), origin: d.origin(e))
+        }
+        return ok ? out : nil
     }
 
     /// `windows: [{child, parent, size}]`, dma-ranges entries (REFERENCE.md section 3).

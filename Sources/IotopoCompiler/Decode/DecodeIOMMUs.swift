@@ -27,7 +27,18 @@ extension Decoder {
         if let v = require(&f, "kind") { d.kind = word(v, "IOMMU kind", IOMMUKind.self) }
         let kind = d.kind ?? .generic
         Self.defaults(kind, into: &d)
-        if let v = require(&f, "at") { d.at = name(v, "placement ('at': a bridge or bus)") }
+        if let v = require(&f, "at") {
+            // `at: [a, b]`: one unit intercepting at several places (an INCLUDE_PCI_ALL unit
+            // serving every root bus of its segment).
+            if doc.kind(v) == .sequence {
+                let refs = (list(v, "'at'") ?? []).compactMap { name($0, "placement ('at': a bridge or bus)") }
+                if refs.isEmpty { error(CheckID.invalidValue, "'at' lists no place", v); d.complete = false }
+                d.at = refs.first
+                d.alsoAt = Array(refs.dropFirst())
+            } else {
+                d.at = name(v, "placement ('at': a bridge or bus)")
+            }
+        }
         let inputNode = optional(&f, "input-bits")
         if let v = inputNode {
             if let x = integer(v, "input-bits", in: 16 ... 64) { d.inputBits = UInt8(x) } else { d.complete = false }
@@ -56,7 +67,15 @@ extension Decoder {
         if let v = optional(&f, "id-map") { d.idMap = idMap(v) ?? { d.complete = false; return [] }() }
         if let v = optional(&f, "id-map-mask"), let x = integer(v, "id-map-mask", in: 0 ... 0xFFFF_FFFF) { d.idMapMask = UInt32(x) }
         if let v = optional(&f, "unmatched") { d.unmatched = word(v, "unmatched", UnmatchedPolicy.self) ?? .abort }
-        if let v = optional(&f, "scope") { d.scope = ridScope(v); if d.scope == nil { d.complete = false } }
+        let scopeNode = optional(&f, "scope")
+        if let v = scopeNode { d.scope = iommuScope(v); if d.scope == nil { d.complete = false } }
+        if let (k, v) = take(&f, "include-all") {
+            d.includeAll = bool(v, "include-all") ?? false
+            if d.includeAll, scopeNode != nil {
+                error(CheckID.invalidValue, "'include-all' and 'scope' exclude each other: an INCLUDE_PCI_ALL unit manages what no scoped unit does", k)
+                d.complete = false
+            }
+        }
         finish(f)
         if d.kind == nil || d.at == nil { d.complete = false }
         return nm == nil ? nil : d

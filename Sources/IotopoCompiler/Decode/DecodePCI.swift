@@ -71,15 +71,21 @@ extension Decoder {
         return s
     }
 
-    /// `scope: [{from: 00:00.3, to: ff:1f.7}]`, or `{rid: 00:14.0}` for one function.
-    package mutating func ridScope(_ n: YAMLNodeID) -> [RIDRange]? {
+    /// `scope: [{from: 00:00.3, to: ff:1f.7}]`, `{rid: 00:14.0}` for one function,
+    /// `{bridge: NAME}` for a bridge and everything below it, `{bus: NAME}` for a bus and
+    /// everything below it.
+    package mutating func iommuScope(_ n: YAMLNodeID) -> [ScopeDecl]? {
         guard let items = list(n, "'scope'") else { return nil }
-        var out: [RIDRange] = []
+        var out: [ScopeDecl] = []
         var ok = true
         for item in items {
             guard var f = fields(item, "a scope entry") else { ok = false; continue }
             if let one = optional(&f, "rid") {
-                if let r = rid(one, "requester ID") { out.append(RIDRange(first: r.rid, last: r.rid)) } else { ok = false }
+                if let r = rid(one, "requester ID") { out.append(.rids(RIDRange(first: r.rid, last: r.rid))) } else { ok = false }
+            } else if let v = optional(&f, "bridge") {
+                if let r = name(v, "bridge") { out.append(.bridge(r)) } else { ok = false }
+            } else if let v = optional(&f, "bus") {
+                if let r = name(v, "bus") { out.append(.bus(r)) } else { ok = false }
             } else {
                 let a = require(&f, "from").flatMap { rid($0, "requester ID") }, b = require(&f, "to").flatMap { rid($0, "requester ID") }
                 if let a, let b {
@@ -87,7 +93,7 @@ extension Decoder {
                         error(CheckID.invalidValue, "scope runs backwards: \(b.rid) is before \(a.rid)", item)
                         ok = false
                     } else {
-                        out.append(RIDRange(first: a.rid, last: b.rid))
+                        out.append(.rids(RIDRange(first: a.rid, last: b.rid)))
                     }
                 } else { ok = false }
             }

@@ -45,17 +45,42 @@ extension ModelJSON {
         return f
     }
 
-    static func bridgeExtras(_ b: Bridge) -> [(String, JSON)] {
+    static func bridgeExtras(_ b: Bridge, _ m: SystemModel) -> [(String, JSON)] {
         var f: [(String, JSON)] = []
+        if !b.idMap.isEmpty {
+            f.append(("idMap", .array(b.idMap.map { e in
+                .object([("ridBase", .uint(e.ridBase)), ("iommu", ref(e.iommu, m.iommus)), ("outputBase", .uint(e.outputBase)),
+                         ("length", .uint(e.length)), ("origin", origin(e.origin))])
+            })))
+            f.append(("idMapMask", .uint(b.idMapMask)))
+        }
         if let p = b.pci { f.append(("pci", pci(p))) }
         if !b.quirks.isEmpty { f.append(("quirks", quirks(b.quirks))) }
         if b.noAlias { f.append(("noAlias", .bool(true))) }
         return f
     }
 
-    static func iommuExtras(_ u: IOMMU) -> [(String, JSON)] {
-        guard let s = u.scope else { return [] }
-        return [("scope", .array(s.map { .object([("first", .string($0.first.description)), ("last", .string($0.last.description))]) }))]
+    static func iommuExtras(_ u: IOMMU, _ m: SystemModel) -> [(String, JSON)] {
+        var f: [(String, JSON)] = []
+        if let s = u.scope {
+            f.append(("scope", .array(s.map { e in
+                switch e {
+                case let .rids(r): return .object([("first", .string(r.first.description)), ("last", .string(r.last.description))])
+                case let .bridge(b): return .object([("bridge", ref(b, m.bridges))])
+                case let .bus(b): return .object([("bus", ref(b, m.buses))])
+                }
+            })))
+        }
+        if u.includeAll { f.append(("includeAll", .bool(true))) }
+        if !u.alsoAt.isEmpty {
+            f.append(("alsoAt", .array(u.alsoAt.map { p in
+                switch p {
+                case let .bridge(b): return .object([("bridge", ref(b, m.bridges))])
+                case let .bus(b): return .object([("bus", ref(b, m.buses))])
+                }
+            })))
+        }
+        return f
     }
 
     static func platformExtras(_ p: Platform) -> [(String, JSON)] {

@@ -94,6 +94,15 @@ extension ModelJSON {
                 if let p = r.field(o, "pci") { b.pci = r.pciIdentity(p) }
                 b.quirks = r.quirks(o) ?? []
                 if r.field(o, "noAlias") != nil { b.noAlias = r.bool(o, "noAlias") ?? false }
+                if r.field(o, "idMap") != nil, let list = r.array(o, "idMap") {
+                    for e in list {
+                        guard let base = r.integer(e, "ridBase", max: 0xFFFF_FFFF), let io = r.ref(e, "iommu", names.iommus, IOMMU.self),
+                              let out = r.integer(e, "outputBase", max: 0xFFFF_FFFF), let len = r.integer(e, "length", max: 0xFFFF_FFFF),
+                              let eo = r.origin(e, files: n) else { continue }
+                        b.idMap.append(HostIDMapEntry(ridBase: UInt32(base), iommu: io, outputBase: UInt32(out), length: UInt32(len), origin: eo))
+                    }
+                    b.idMapMask = r.integer(o, "idMapMask", max: 0xFFFF_FFFF).map { UInt32($0) } ?? .max
+                }
                 m.bridges.append(b)
             }
         }
@@ -101,9 +110,31 @@ extension ModelJSON {
             if var u = iommu(&r, o, i, names.bridges, names.buses, names.devices, files: n) {
                 u.name = names.iommus[i]
                 if r.field(o, "scope") != nil, let list = r.array(o, "scope") {
-                    u.scope = list.compactMap { x in
-                        guard let a = r.rid(x, "first"), let f = a, let b = r.rid(x, "last"), let l = b else { return nil }
-                        return RIDRange(first: f, last: l)
+                    var scope: [IOMMUScopeEntry] = []
+                    for x in list {
+                        if let b = r.field(x, "bridge") {
+                            guard let id = r.ref(b, names.bridges, Bridge.self) else { return nil }
+                            scope.append(.bridge(id))
+                        } else if let b = r.field(x, "bus") {
+                            guard let id = r.ref(b, names.buses, Bus.self) else { return nil }
+                            scope.append(.bus(id))
+                        } else {
+                            guard let a = r.rid(x, "first"), let f = a, let b = r.rid(x, "last"), let l = b else { return nil }
+                            scope.append(.rids(RIDRange(first: f, last: l)))
+                        }
+                    }
+                    u.scope = scope
+                }
+                if r.field(o, "includeAll") != nil { u.includeAll = r.bool(o, "includeAll") ?? false }
+                if r.field(o, "alsoAt") != nil, let list = r.array(o, "alsoAt") {
+                    for p in list {
+                        if let b = r.field(p, "bridge") {
+                            guard let id = r.ref(b, names.bridges, Bridge.self) else { return nil }
+                            u.alsoAt.append(.bridge(id))
+                        } else if let b = r.field(p, "bus") {
+                            guard let id = r.ref(b, names.buses, Bus.self) else { return nil }
+                            u.alsoAt.append(.bus(id))
+                        }
                     }
                 }
                 m.iommus.append(u)

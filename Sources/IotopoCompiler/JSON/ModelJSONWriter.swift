@@ -111,7 +111,7 @@ public enum ModelJSON {
                         ("upstream", ref(b.upstream, m.buses)), ("downstream", ref(b.downstream, m.buses)),
                         ("windows", .array(windows)), ("acs", acs(b.acs)), ("rid", b.rid.map { .string($0.description) } ?? .null),
                         ("multifunction", .bool(b.multifunction)), ("translationRoot", .bool(b.translationRoot)),
-                        ("pcieAlias", .bool(b.pcieAlias)), ("origin", origin(b.origin))] + bridgeExtras(b))
+                        ("pcieAlias", .bool(b.pcieAlias)), ("origin", origin(b.origin))] + bridgeExtras(b, m))
     }
 
     static func iommu(_ i: Int, _ u: IOMMU, _ m: SystemModel) -> JSON {
@@ -136,7 +136,7 @@ public enum ModelJSON {
             ("interruptRemapping", .bool(u.interruptRemapping)), ("remapTable", .array(remap)),
             ("streamIdBits", .uint(u.streamIDBits)), ("idMap", .array(idMap)), ("idMapMask", addr(UInt64(u.idMapMask))),
             ("unmatched", .string(u.unmatched.rawValue)), ("origin", origin(u.origin)),
-        ] + iommuExtras(u))
+        ] + iommuExtras(u, m))
     }
 
     static func device(_ i: Int, _ d: Device, _ m: SystemModel) -> JSON {

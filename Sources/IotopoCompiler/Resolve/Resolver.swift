@@ -36,6 +36,7 @@ struct Resolver {
         for (d, k) in zip(buses, keepBuses) where k { addBus(d) }
         for (d, k) in zip(bridges, keepBridges) where k { addBridge(d) }
         for (d, k) in zip(iommus, keepIOMMUs) where k { addIOMMU(d) }
+        resolveHostIDMaps(zip(bridges, keepBridges).filter { $0.1 }.map { $0.0 })
         for (d, k) in zip(devices, keepDevices) where k { addDevice(d) }
         for (d, k) in zip(regions, keepRegions) where k { addRegion(d) }
         for (d, k) in zip(domains, keepDomains) where k { addDomain(d) }
@@ -59,6 +60,20 @@ struct Resolver {
         guard let kind = d.kind, kept(d.name.name, usable: !(kind.isPCI && d.number == nil)) else { return }
         names.bind(d.name.name, id: model.buses.count)
         model.buses.append(Bus(name: d.name.name, kind: kind, segment: d.segment, number: kind.isPCI ? d.number : nil, origin: d.origin))
+    }
+
+    /// Host bridges' ID maps name IOMMUs, which are added after the bridges.
+    mutating func resolveHostIDMaps(_ decls: [BridgeDecl]) {
+        for d in decls where !d.idMap.isEmpty {
+            guard let r = model.bridges.firstIndex(where: { $0.name == d.name.name }) else { continue }
+            var map: [HostIDMapEntry] = []
+            for e in d.idMap {
+                guard let io = names.resolve(e.iommu, as: [.iommu], what: "id-map iommu") else { continue }
+                map.append(HostIDMapEntry(ridBase: e.ridBase, iommu: IOMMUID(io.id), outputBase: e.outputBase, length: e.length, origin: e.origin))
+            }
+            model.bridges[r].idMap = map
+            model.bridges[r].idMapMask = d.idMapMask
+        }
     }
 
     mutating func addBridge(_ d: BridgeDecl) {
@@ -89,7 +104,22 @@ struct Resolver {
                                   granuleShift: d.granuleShift, pageSizes: d.pageSizes, iotlb: d.iotlb,
                                   interruptRemapping: d.interruptRemapping, remapTable: [], streamIDBits: d.streamIDBits,
                                   idMap: d.idMap, idMapMask: d.idMapMask, unmatched: d.unmatched, origin: d.origin))
-        model.iommus[model.iommus.count - 1].scope = d.scope
+        var also: [Placement] = []
+        for r in d.alsoAt {
+            guard let x = names.resolve(r, as: [.bridge, .bus], what: "'at'") else { continue }
+            also.append(x.kind == .bridge ? .bridge(BridgeID(x.id)) : .bus(BusID(x.id)))
+        }
+        model.iommus[model.iommus.count - 1].alsoAt = also
+        model.iommus[model.iommus.count - 1].includeAll = d.includeAll
+        if let s = d.scope {
+            model.iommus[model.iommus.count - 1].scope = s.compactMap { e -> IOMMUScopeEntry? in
+                switch e {
+                case let .rids(r): return .rids(r)
+                case let .bridge(ref): return names.resolve(ref, as: [.bridge], what: "scope bridge").map { .bridge(BridgeID($0.id)) }
+                case let .bus(ref): return names.resolve(ref, as: [.bus], what: "scope bus").map { .bus(BusID($0.id)) }
+                }
+            }
+        }
     }
 
     mutating func addDevice(_ d: DeviceDecl) {

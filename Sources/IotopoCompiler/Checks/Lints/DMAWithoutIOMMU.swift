@@ -7,7 +7,13 @@ extension ModelCheck {
                                             after: ["bridge-cycle", "bus-multiple-upstream", "bus-no-path-to-memory"], needsCompleteModel: true) { c in
         let m = c.model
         for d in m.devices where d.dmaCapable && c.topology.path(of: d).iommus.isEmpty && c.topology.path(of: d).reachesMemory {
-            c.report("device '\(d.name)' can master DMA and no IOMMU is on its path: it can read and write all memory it can address", at: d.origin)
+            // IOMMUs on its bus's path whose scopes leave it out (a DMAR scope, IVHD entries).
+            let passed = c.topology.busPaths[d.bus].iommus.map { "'\(m.iommus[$0].name)'" }
+            if passed.isEmpty {
+                c.report("device '\(d.name)' can master DMA and no IOMMU is on its path: it can read and write all memory it can address", at: d.origin)
+            } else {
+                c.report("device '\(d.name)' can master DMA and no IOMMU manages it (\(passed.joined(separator: ", ")) on its path leave\(passed.count == 1 ? "s" : "") it out of scope): it can read and write all memory it can address", at: d.origin)
+            }
         }
     }
 }

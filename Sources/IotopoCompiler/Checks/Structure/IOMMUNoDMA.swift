@@ -11,12 +11,15 @@ extension ModelCheck {
             for i in c.topology.path(of: d).iommus { used[i] = true }
         }
         for i in m.iommus.ids(IOMMU.self) where !used[i] {
-            let place: String
-            switch m.iommus[i].placement {
-            case let .bridge(b): place = "bridge '\(m.bridges[b].name)'"
-            case let .bus(b): place = "bus '\(m.buses[b].name)'"
+            let places = m.iommus[i].placements.map { p -> String in
+                switch p {
+                case let .bridge(b): return "bridge '\(m.bridges[b].name)'"
+                case let .bus(b): return "bus '\(m.buses[b].name)'"
+                }
             }
-            c.report("IOMMU '\(m.iommus[i].name)' sits at \(place), where no DMA-capable device's path passes", at: m.iommus[i].origin)
+            let place = places.count == 1 ? places[0] : places.dropLast().joined(separator: ", ") + " and " + (places.last ?? "")
+            let why = m.iommus[i].scope != nil ? ", or no such device is in its scope" : m.iommus[i].includeAll ? ", or every such device is in another unit's scope" : ""
+            c.report("IOMMU '\(m.iommus[i].name)' sits at \(place), where no DMA-capable device's path passes\(why)", at: m.iommus[i].origin)
         }
     }
 }
