@@ -109,13 +109,24 @@ fuzz: deps
 # table, the accuracy line, and each mismatch with iotopo's reasons; fails when fewer than
 # CORPUS_MIN_EXACT machines match exactly under upstream rules. The corpus is data, not part
 # of the project: where it is absent, this says so and passes.
+#
+# Then every firmware table of the ACPI corpus (docs/firmware.md): each DMAR, IVRS and IORT
+# is read (checksum held), its fields held against iasl's decode beside it, its counts
+# against the corpus index, and it is imported and checked; the lints it sets off are
+# listed. Fails when one table does not hold.
 CORPUS          ?= ../shared/corpus/lspci
 CORPUS_MIN_EXACT ?= 29
+ACPI_CORPUS     ?= ../shared/corpus/acpi
 corpus: release
 	@if [ -d "$(CORPUS)" ]; then \
 	  $(RELEASE) fleet "$(CORPUS)" --min-exact $(CORPUS_MIN_EXACT); \
 	else \
 	  echo "corpus: $(CORPUS) is absent; skipped (the accuracy measure needs the corpus of real lspci reports)"; \
+	fi
+	@if [ -d "$(ACPI_CORPUS)" ]; then \
+	  echo; $(RELEASE) fleet "$(ACPI_CORPUS)"; \
+	else \
+	  echo "corpus: $(ACPI_CORPUS) is absent; skipped (the firmware measure needs the corpus of real ACPI tables)"; \
 	fi
 
 clean:

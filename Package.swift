@@ -30,12 +30,12 @@ let package = Package(
         .target(name: "IotopoCompiler", dependencies: ["IotopoSource", "IotopoYAML", "IotopoModel", "IotopoQuirks", "IotopoFirmware", "IotopoImport", "IotopoAnalysis"]),
         .target(name: "IotopoEngine", dependencies: ["IotopoSource", "IotopoModel"]),
         .target(name: "IotopoWorkload", dependencies: ["IotopoSource", "IotopoYAML", "IotopoModel", "IotopoCompiler", "IotopoEngine"]),
-        .target(name: "IotopoReport", dependencies: ["IotopoSource", "IotopoModel", "IotopoImport", "IotopoCompiler", "IotopoWorkload", "IotopoEngine", "IotopoAnalysis"]),
+        .target(name: "IotopoReport", dependencies: ["IotopoSource", "IotopoModel", "IotopoFirmware", "IotopoImport", "IotopoCompiler", "IotopoWorkload", "IotopoEngine", "IotopoAnalysis"]),
         .target(name: "IotopoGolden", dependencies: ["IotopoSource", "IotopoCompiler", "IotopoWorkload", "IotopoAnalysis", "IotopoReport"]),
         .executableTarget(
             name: "iotopo",
             dependencies: [
-                "IotopoSource", "IotopoModel", "IotopoQuirks", "IotopoImport", "IotopoCompiler", "IotopoEngine", "IotopoWorkload", "IotopoAnalysis", "IotopoReport", "IotopoGolden",
+                "IotopoSource", "IotopoModel", "IotopoQuirks", "IotopoFirmware", "IotopoImport", "IotopoCompiler", "IotopoEngine", "IotopoWorkload", "IotopoAnalysis", "IotopoReport", "IotopoGolden",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -270,7 +270,16 @@ extension HostBuilder {
                 }
             }
             io.scope = scope
-            if host.functions.isEmpty, rootComplexes(segment: seg).isEmpty { _ = ensureRootComplex(segment: seg) }
+            if host.functions.isEmpty {
+                // Tables alone: a select entry names a function the firmware knows is there.
+                for e in h.entries where e.kind == .select || e.kind == .aliasSelect || e.kind == .extendedSelect {
+                    let r = RequesterID(raw: e.deviceID)
+                    if let a = PCIAddress(segment: seg, bus: Int(r.bus), device: Int(r.device), function: Int(r.function)) {
+                        addFirmwareDevice(a, "named by IVHD \(io.name)'s select entry at IVRS byte \(offsetText(e.offset))")
+                    }
+                }
+                if rootComplexes(segment: seg).isEmpty { _ = ensureRootComplex(segment: seg) }
+            }
             var places = rootComplexes(segment: seg).filter { rc in
                 guard let bus = draft.rootComplexes.first(where: { $0.0 == rc })?.2 else { return false }
                 return devs.contains { UInt8($0.first >> 8) <= bus && bus <= UInt8($0.last >> 8) }
@@ -291,15 +300,7 @@ extension HostBuilder {
             if !specials.isEmpty {
                 notes.append("remaps the interrupts of " + specials.map { "\($0.specialKind ?? "") \($0.handle ?? 0) as \(RequesterID(raw: $0.usedDeviceID ?? 0))" }.joined(separator: ", "))
             }
-            if host.functions.isEmpty {
-                // Tables alone: a select entry names a function the firmware knows is there.
-                for e in h.entries where e.kind == .select || e.kind == .aliasSelect || e.kind == .extendedSelect {
-                    let r = RequesterID(raw: e.deviceID)
-                    if let a = PCIAddress(segment: seg, bus: Int(r.bus), device: Int(r.device), function: Int(r.function)) {
-                        addFirmwareDevice(a, "named by IVHD \(io.name)'s select entry at IVRS byte \(offsetText(e.offset))")
-                    }
-                }
-            } else {
+            if !host.functions.isEmpty {
                 for d in devs where d.first == d.last {
                     let present = host.functions.contains { $0.address.segment == seg && $0.address.rid.raw == d.first }
                     if !present, let e = h.entries.first(where: { $0.offset == d.entry }), e.kind == .select || e.kind == .aliasSelect || e.kind == .extendedSelect {
@@ -547,15 +548,22 @@ extension HostBuilder {
         for k in draft.iommus.indices {
             let io = draft.iommus[k]
             let at = Set([io.at] + io.alsoAt)
-            let busy = guarded.contains { d in
-                guard !at.isDisjoint(with: places(of: d.bus)) else { return false }
-                guard let scope = io.scope else { return true }
-                return scope.contains { e in
+            func inScope(_ scope: [DraftScope], _ d: (bus: String, rid: RequesterID?)) -> Bool {
+                scope.contains { e in
                     switch e {
                     case let .rids(a, b): return d.rid.map { a <= $0 && $0 <= b } ?? false
                     case let .bridge(n): return places(of: d.bus).contains(n)
                     case .function: return false
                     }
+                }
+            }
+            let busy = guarded.contains { d in
+                guard !at.isDisjoint(with: places(of: d.bus)) else { return false }
+                if let scope = io.scope { return inScope(scope, d) }
+                guard io.includeAll else { return true }
+                // A catch-all manages what no scoped unit on the way manages.
+                return !draft.iommus.contains { o in
+                    o.name != io.name && o.scope != nil && !Set([o.at] + o.alsoAt).isDisjoint(with: places(of: d.bus)) && inScope(o.scope ?? [], d)
                 }
             }
             guard !busy else { continue }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import IotopoCompiler
+import IotopoFirmware
 import IotopoImport
 import IotopoReport
 import IotopoSource
@@ -26,6 +27,11 @@ struct Fleet: ParsableCommand {
     @OptionGroup var input: InputOptions
 
     func run() throws {
+        // A corpus of firmware tables (machine folders holding DMAR.bin, IVRS.bin, IORT.bin).
+        if paths.count == 1, FileReader.isDirectory(paths[0]), FirmwareFleetText.isCorpus(paths[0], list: Self.list) {
+            try firmware(paths[0])
+            return
+        }
         var sources: [(path: String, name: String, dir: String)] = []
         for p in paths {
             if FileReader.isDirectory(p), !SnapshotLayout.isSnapshot(p) {
@@ -51,6 +57,24 @@ struct Fleet: ParsableCommand {
         if isatty(2) == 1 { Output.err("\r\u{1B}[K") }
         Output.out(FleetText.render(machines))
         if let min = minExact, FleetText.exactCount(machines) < min { throw ExitCode(1) }
+    }
+
+    /// Every table of a firmware corpus; exit 1 when one fails to read, count, cross-check
+    /// or import.
+    func firmware(_ dir: String) throws {
+        let index: [String: [String: String]]
+        if case let .success(b) = FileReader.read(self.index ?? dir + "/index.tsv", limit: 16 << 20) { index = FirmwareFleetText.readIndex(b) } else { index = [:] }
+        var tables: [FirmwareFleetText.Table] = []
+        let machines = Self.list(dir).filter { FileReader.isDirectory(dir + "/" + $0) }
+        for (n, m) in machines.enumerated() {
+            if isatty(2) == 1 { Output.err("\r[\(n + 1)/\(machines.count)] \(m)\u{1B}[K") }
+            for sig in ACPITable.signatures where Self.list(dir + "/" + m).contains(sig + ".bin") {
+                tables.append(FirmwareFleetText.table(dir: dir, machine: m, signature: sig, index: index[m], options: input.compileOptions))
+            }
+        }
+        if isatty(2) == 1 { Output.err("\r\u{1B}[K") }
+        Output.out(FirmwareFleetText.render(tables))
+        if tables.contains(where: { !$0.ok }) { throw ExitCode(1) }
     }
 
     /// A folder's entries, sorted, without dot files.
