@@ -13,10 +13,19 @@ SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 all: build
 
 # libyaml is a SwiftPM system library found through pkg-config (yaml-0.1).
+# libfdt is one too, found by its header (Debian's libfdt-dev has no pkg-config file): it
+# reads flattened device trees for import. dtc (device-tree-compiler) turns .dts into .dtb for
+# `iotopo import FILE.dts`; the tests that compile .dts need it.
 deps:
 	@pkg-config --exists yaml-0.1 || { \
-	  echo "installing libyaml-dev (Debian package)"; \
+	  echo "installing libyaml-dev (Debian package: the YAML parser iotopo links)"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libyaml-dev pkg-config; }
+	@test -f /usr/include/libfdt.h || { \
+	  echo "installing libfdt-dev (Debian package: the device tree reader iotopo links)"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libfdt-dev; }
+	@command -v dtc >/dev/null || { \
+	  echo "installing device-tree-compiler (Debian package: dtc, for importing .dts files)"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq device-tree-compiler; }
 
 build: deps
 	$(SWIFT) build

@@ -18,13 +18,19 @@ let package = Package(
             pkgConfig: "yaml-0.1",
             providers: [.apt(["libyaml-dev"])]
         ),
+        // libfdt from dtc, for flattened device trees (Debian libfdt-dev ships no pkg-config
+        // file, so the module map links -lfdt itself).
+        .systemLibrary(
+            name: "CFDT",
+            providers: [.apt(["libfdt-dev"])]
+        ),
         .target(name: "IotopoSource"),
         .target(name: "IotopoYAML", dependencies: ["CYAML", "IotopoSource"]),
         .target(name: "IotopoModel", dependencies: ["IotopoSource"]),
         .target(name: "IotopoQuirks", dependencies: ["IotopoModel"]),
         // Readers of firmware tables and blobs (ACPI DMAR, IVRS, IORT; flattened device trees):
         // bytes in, typed tables and located problems out. Depends on nothing.
-        .target(name: "IotopoFirmware"),
+        .target(name: "IotopoFirmware", dependencies: ["CFDT"]),
         .target(name: "IotopoImport", dependencies: ["IotopoSource", "IotopoModel", "IotopoQuirks", "IotopoFirmware"]),
         .target(name: "IotopoAnalysis", dependencies: ["IotopoSource", "IotopoModel"]),
         .target(name: "IotopoCompiler", dependencies: ["IotopoSource", "IotopoYAML", "IotopoModel", "IotopoQuirks", "IotopoFirmware", "IotopoImport", "IotopoAnalysis"]),

@@ -370,13 +370,30 @@ struct GroupBuilder {
 
     /// Platform devices behind an IOMMU: one group per set of devices linked by a shared
     /// stream ID at the same IOMMU (each device its own group otherwise), in declaration
-    /// order.
+    /// order. On an arm-smmu, a stream match (ID and mask) that lies within an earlier
+    /// master's reuses its stream mapping entry, and so its group (`arm_smmu_find_sme`:
+    /// "entirely within an existing entry"; `arm_smmu_device_group` returns that entry's group).
     mutating func assignPlatform() {
         var owner: [UInt64: DeviceID] = [:]
+        var smrs: [(io: IOMMUID, id: UInt32, mask: UInt32, device: DeviceID)] = []
         for d in m.devices.ids(Device.self) {
             let dev = m.devices[d]
-            guard dev.rid == nil, !dev.streamIDs.isEmpty, let io = iommu(onPathFrom: dev.bus) else { continue }
+            guard dev.rid == nil, !dev.streamIDs.isEmpty, let io = topo.path(of: dev).iommus.first else { continue }
             var joined = false
+            if m.iommus[io].kind == .armSMMU {
+                for (k, s) in dev.streamIDs.enumerated() where !joined {
+                    let mask = dev.streamMask(k)
+                    guard let e = smrs.first(where: { $0.io == io && $0.device != d && (mask & $0.mask) == mask && ((s ^ $0.id) & ~$0.mask) == 0 }),
+                          let g = groupOf[.platform(e.device)] else { continue }
+                    groups[g].members.append(.platform(d))
+                    groups[g].reasons.append(GroupReason(rule: .sharedStreamID, via: .platform(e.device),
+                                                         text: "its stream match \(hex(UInt64(s)))/\(hex(UInt64(mask))) lies within '\(m.devices[e.device].name)''s \(hex(UInt64(e.id)))/\(hex(UInt64(e.mask))) at '\(m.iommus[io].name)', whose stream mapping entry it reuses",
+                                                         origin: dev.origin))
+                    groupOf[.platform(d)] = g
+                    joined = true
+                }
+                for (k, s) in dev.streamIDs.enumerated() { smrs.append((io, s, dev.streamMask(k), d)) }
+            }
             for s in dev.streamIDs {
                 let key = UInt64(UInt32(bitPattern: io.raw)) << 32 | UInt64(s)
                 if let other = owner[key], let g = groupOf[.platform(other)], !joined {

@@ -112,7 +112,7 @@ public enum CaseDiscovery {
                     for f in entries(join(topologies, p, check)) {
                         let snapshot = isFile(join(topologies, p, check, f, "iotopo-snapshot"))
                         guard f.hasPrefix("fires") || f.hasPrefix("passes"),
-                              f.hasSuffix(".yaml") || f.hasSuffix(".json") || f.hasSuffix(".txt") || snapshot else { continue }
+                              f.hasSuffix(".yaml") || f.hasSuffix(".json") || f.hasSuffix(".txt") || f.hasSuffix(".dts") || f.hasSuffix(".dtb") || snapshot else { continue }
                         // A YAML fixture drops its extension; a JSON or lspci one keeps it, so
                         // that `passes.yaml` and `passes.json` beside it get goldens of their own.
                         let stem = stem(f, [".yaml", ".txt"]) ?? f

@@ -225,7 +225,15 @@ public struct HostBuilder {
         if host.format == "snapshot", !host.iommuActive {
             draft.assumptions.append("the firmware describes an IOMMU but the kernel runs it off (no IOMMU groups): the groups iotopo shows are the ones the kernel would form with it on")
         }
-        // Firmware tables, where given, decide (the kernel builds its IOMMUs from them).
+        // A device tree, or firmware tables, where given, decide (the kernel builds its
+        // IOMMUs from them).
+        if let dt = host.deviceTree {
+            buildDeviceTree(dt)
+            if host.iort != nil || host.dmar != nil || host.ivrs != nil {
+                draft.assumptions.append("both a device tree and ACPI tables were given: the device tree's IOMMUs are used (a kernel boots with one or the other)")
+            }
+            return
+        }
         if host.dmar != nil || host.ivrs != nil || host.iort != nil {
             if let (t, src) = host.dmar { buildDMARIOMMUs(t, src) }
             if let (t, src) = host.ivrs { buildIVRSIOMMUs(t, src) }

@@ -543,16 +543,17 @@ extension HostBuilder {
             below[bus] = out
             return out
         }
-        let guarded: [(bus: String, rid: RequesterID?)] = draft.devices.filter(\.dma).map { ($0.bus, $0.rid.rid) }
-            + draft.platformDevices.map { ($0.bus, nil) }
+        let guarded: [(bus: String, rid: RequesterID?, name: String)] = draft.devices.filter(\.dma).map { ($0.bus, $0.rid.rid, $0.name) }
+            + draft.platformDevices.map { ($0.bus, nil, $0.name) }
         for k in draft.iommus.indices {
             let io = draft.iommus[k]
             let at = Set([io.at] + io.alsoAt)
-            func inScope(_ scope: [DraftScope], _ d: (bus: String, rid: RequesterID?)) -> Bool {
+            func inScope(_ scope: [DraftScope], _ d: (bus: String, rid: RequesterID?, name: String)) -> Bool {
                 scope.contains { e in
                     switch e {
                     case let .rids(a, b): return d.rid.map { a <= $0 && $0 <= b } ?? false
                     case let .bridge(n): return places(of: d.bus).contains(n)
+                    case let .device(n): return n == d.name
                     case .function: return false
                     }
                 }
@@ -571,7 +572,7 @@ extension HostBuilder {
             if io.scope?.isEmpty == true && io.comment?.contains("second INCLUDE_PCI_ALL") == true {
                 why = "a second INCLUDE_PCI_ALL unit on its segment: Linux matches every device to the first"
             } else if host.functions.isEmpty {
-                why = "the firmware tables alone name the unit, not the functions below it: import lspci text or a snapshot with them to see what it guards"
+                why = "the firmware alone names the unit, not the PCI functions below it: import lspci text or a snapshot with it to see what it guards"
             } else {
                 continue
             }

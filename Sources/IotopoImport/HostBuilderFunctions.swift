@@ -135,7 +135,30 @@ extension HostBuilder {
     /// System RAM from /proc/iomem, or one assumed region.
     mutating func buildMemory() {
         if let ram = host.ram, !ram.isEmpty {
-            for (n, r) in ram.enumerated() { draft.memory.append(DraftRegion(name: "system-ram\(n)", base: r.base, size: r.size, comment: n == 0 ? "System RAM, from /proc/iomem" : nil)) }
+            // Reserved memory (the device tree's /reserved-memory) is cut out of RAM: regions
+            // may not overlap, and a device must not be given it.
+            let reserved = (host.deviceTree?.facts.reserved ?? []).sorted { $0.range.base < $1.range.base }
+            var pieces: [(UInt64, UInt64)] = []
+            for r in ram {
+                var cuts: [(UInt64, UInt64)] = [(r.base, r.last)]
+                for v in reserved {
+                    let vLast = v.range.base &+ (v.range.size - 1)
+                    cuts = cuts.flatMap { c -> [(UInt64, UInt64)] in
+                        guard v.range.base <= c.1, vLast >= c.0 else { return [c] }
+                        var out: [(UInt64, UInt64)] = []
+                        if v.range.base > c.0 { out.append((c.0, v.range.base - 1)) }
+                        if vLast < c.1 { out.append((vLast + 1, c.1)) }
+                        return out
+                    }
+                }
+                pieces += cuts
+            }
+            let from = host.deviceTree != nil ? "the device tree's memory nodes" : "/proc/iomem"
+            for (n, r) in pieces.enumerated() { draft.memory.append(DraftRegion(name: "system-ram\(n)", base: r.0, size: r.1 - r.0 + 1, comment: n == 0 ? "System RAM, from \(from)" : nil)) }
+            for (n, v) in reserved.enumerated() {
+                draft.memory.append(DraftRegion(name: "reserved\(n)", base: v.range.base, size: v.range.size,
+                                                comment: "/reserved-memory/\(v.name)" + (v.noMap ? " (no-map: the kernel never maps it)" : ""), kind: "reserved"))
+            }
             return
         }
         draft.memory.append(DraftRegion(name: "system-ram", base: 0, size: 1 << 32, comment: "assumed: the source does not describe memory"))

@@ -155,6 +155,8 @@ public struct HostDescription: Sendable {
     public var iommuActive = false
     /// ACPI tables (DMAR, IVRS, IORT) the sources gave.
     public var firmware: [FirmwareSource] = []
+    /// A device tree the sources gave.
+    public var deviceTree: DeviceTreeSource?
 
     public init(format: String, sourcePath: String, functions: [HostFunction]) {
         self.format = format

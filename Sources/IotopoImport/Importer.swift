@@ -11,6 +11,10 @@ public enum ImportFormat: String, Sendable, CaseIterable {
     /// ACPI tables: a binary DMAR, IVRS or IORT (`/sys/firmware/acpi/tables/*`, `acpidump -b`
     /// files) or `acpidump` text.
     case acpi
+    /// A flattened device tree (`.dtb`, `/sys/firmware/fdt`).
+    case dtb
+    /// Device tree source, compiled with dtc.
+    case dts
 }
 
 /// The result of importing: the topology text, and what was found on the way.
@@ -33,6 +37,8 @@ public enum Importer {
     public static func detect(path: String, limit: Int = 32 << 20) -> ImportFormat? {
         if SnapshotLayout.isSnapshot(path) { return .snapshot }
         guard let bytes = FileReader.readPrefix(path, count: 1 << 16) else { return nil }
+        // A .dtb is a blob whatever its first bytes (a bad magic is its reader's error to report).
+        if path.hasSuffix(".dtb") { return .dtb }
         return format(of: bytes)
     }
 
@@ -40,6 +46,8 @@ public enum Importer {
     static func format(of bytes: [UInt8]) -> ImportFormat? {
         if LspciReader.looksLikeLspci(bytes) { return .lspci }
         if FirmwareReader.looksLikeACPI(bytes) { return .acpi }
+        if DeviceTree.looks(bytes) { return .dtb }
+        if DeviceTreeReader.looksLikeSource(bytes) { return .dts }
         return nil
     }
 
@@ -98,6 +106,24 @@ public enum Importer {
                 case let .failure(f):
                     sink.error(ImportCheck.unreadable, "cannot read '\(path)': \(f.reason)", at: nil)
                 }
+            case .dtb?, .dts?:
+                let read = stdin.map { Result<[UInt8], FileReader.Failure>.success($0) } ?? FileReader.read(path, limit: limit)
+                switch read {
+                case let .success(bytes):
+                    var blob = bytes
+                    if format == .dts {
+                        switch DeviceTreeReader.compile(path) {
+                        case let .success(b): blob = b
+                        case let .failure(f):
+                            sink.error(ImportCheck.unreadable, f.reason, at: nil)
+                            continue
+                        }
+                    }
+                    let id = files.add(path: path == "-" ? "<stdin>" : path, bytes: format == .dts ? bytes : nil)
+                    if let h = DeviceTreeReader.read(blob, path: path, file: id, sink: &sink) { hosts.append(h) }
+                case let .failure(f):
+                    sink.error(ImportCheck.unreadable, "cannot read '\(path)': \(f.reason)", at: nil)
+                }
             case .snapshot?:
                 var r = SnapshotReader(root: path, files: files)
                 if let h = r.read() { hosts.append(h) }
@@ -109,7 +135,7 @@ public enum Importer {
                 } else if case let .failure(f) = FileReader.read(path, limit: limit) {
                     sink.error(ImportCheck.unreadable, "cannot read '\(path)': \(f.reason)", at: nil)
                 } else {
-                    sink.error(ImportCheck.unreadable, "'\(path)' is neither lspci -vvnn text, an ACPI DMAR, IVRS or IORT table (binary or acpidump text), nor a snapshot folder (pass --from to say which)", at: nil)
+                    sink.error(ImportCheck.unreadable, "'\(path)' is neither lspci -vvnn text, an ACPI DMAR, IVRS or IORT table (binary or acpidump text), a device tree (.dtb, .dts), nor a snapshot folder (pass --from to say which)", at: nil)
                 }
             }
         }
@@ -153,6 +179,9 @@ public enum Importer {
         out.ram = out.ram ?? b.ram
         if out.groupTypes.isEmpty { out.groupTypes = b.groupTypes }
         out.iommuHints += b.iommuHints.filter { !out.iommuHints.contains($0) }
+        if out.deviceTree == nil { out.deviceTree = b.deviceTree } else if b.deviceTree != nil {
+            sink.warning(ImportCheck.conflict, "a second device tree is ignored: the first given is used", at: nil)
+        }
         for s in b.firmware {
             if out.firmware.contains(where: { $0.table.header.signature == s.table.header.signature }) {
                 sink.warning(ImportCheck.conflict, "a second \(s.table.header.signature) table is ignored: the first given is used", at: s.range(of: nil))

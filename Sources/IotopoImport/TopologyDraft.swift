@@ -35,6 +35,8 @@ public struct DraftRegion: Sendable {
     public var base: UInt64
     public var size: UInt64
     public var comment: String?
+    /// `reserved` for firmware memory; nil: RAM.
+    public var kind: String?
 }
 
 public struct DraftBus: Sendable {
@@ -72,6 +74,9 @@ public struct DraftBridge: Sendable {
     public var comment: String?
     /// A host bridge's ID map (IORT root complex mappings, a DT `iommu-map`).
     public var idMap: [DraftHostMap] = []
+    public var idMapMask: UInt32?
+    /// DMA windows (a DT bus's `dma-ranges`).
+    public var windows: [DraftWindow] = []
 
     init(name: String, kind: String, upstream: String, downstream: String, function: Int?, rid: PCIAddress? = nil,
          pci: DraftPCI? = nil, comment: String?) {
@@ -113,6 +118,13 @@ public struct DraftIOMMU: Sendable {
     }
 }
 
+/// A DMA window: device addresses [child, child + size) reach [parent, ...).
+public struct DraftWindow: Sendable {
+    public var child: UInt64
+    public var parent: UInt64
+    public var size: UInt64
+}
+
 /// One entry of a host bridge's ID map.
 public struct DraftHostMap: Sendable {
     public var ridBase: UInt32
@@ -127,6 +139,10 @@ public struct DraftPlatformDevice: Sendable {
     public var name: String
     public var bus: String
     public var streamIDs: [UInt32]
+    /// SMMUv2 stream-match masks, parallel to `streamIDs`.
+    public var streamMasks: [UInt32] = []
+    /// A PCIe controller in endpoint mode.
+    public var endpoint = false
     public var dmaBits: Int?
     public var comment: String?
     public var reserved: [DraftReserved] = []
@@ -146,6 +162,8 @@ public enum DraftScope: Sendable {
     /// the function's requester ID, once names are chosen.
     case function(Int, subtree: Bool)
     case bridge(String)
+    /// A platform master, by name.
+    case device(String)
 }
 
 /// A range a device must keep identity-mapped (RMRR, IVMD, RMR), and where it comes from.

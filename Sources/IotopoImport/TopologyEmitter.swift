@@ -18,7 +18,7 @@ public enum TopologyEmitter {
         out += "\nmemory:\n"
         for r in d.memory {
             if let c = r.comment { out += "  # \(comment(c))\n" }
-            out += "  - {name: \(r.name), base: \(hex(r.base)), size: \(hex(r.size))}\n"
+            out += "  - {name: \(r.name), base: \(hex(r.base)), size: \(hex(r.size))" + (r.kind.map { ", kind: \($0)" } ?? "") + "}\n"
         }
         out += "\nbuses:\n"
         for b in d.buses {
@@ -51,8 +51,16 @@ public enum TopologyEmitter {
     }
 
     static func header(_ d: TopologyDraft, _ out: inout String) {
-        var from = d.sourceFormat == "lspci" ? "lspci -vvnn text" : d.sourceFormat == "acpi" ? "ACPI tables" : "a sysfs snapshot"
-        if d.sourceFormat != "acpi", !d.firmwareNotes.isEmpty { from += " and ACPI tables" }
+        var from: String
+        switch d.sourceFormat {
+        case "lspci": from = "lspci -vvnn text"
+        case "acpi": from = "ACPI tables"
+        case "dtb": from = "a device tree"
+        default: from = "a sysfs snapshot"
+        }
+        if d.sourceFormat != "acpi", d.sourceFormat != "dtb", !d.firmwareNotes.isEmpty {
+            from += d.firmwareNotes.contains(where: { $0.hasPrefix("device tree") }) ? " and a device tree" : " and ACPI tables"
+        }
         out += "# Imported by `iotopo import` from \(from): \(comment(sourceNames(d.sourcePath)))\n"
         out += "# Kernel: \(d.kernel.map(comment) ?? "unknown")\n"
         for n in d.firmwareNotes { wrap("Firmware: " + comment(n), indent: "#   ", first: "# ", &out) }
@@ -71,6 +79,11 @@ public enum TopologyEmitter {
         out += "  - name: \(b.name)\n    kind: \(b.kind)\n    upstream: \(b.upstream)\n    downstream: \(b.downstream)\n"
         if let r = b.rid { out += "    rid: \(ridText(r))\n" }
         if let p = b.pci { pci(p, bridge: true, &out) }
+        if !b.windows.isEmpty {
+            out += "    windows:\n"
+            for w in b.windows { out += "      - {child: \(hex(w.child)), parent: \(hex(w.parent)), size: \(hex(w.size))}\n" }
+        }
+        if let m = b.idMapMask { out += "    id-map-mask: 0x\(String(m, radix: 16))\n" }
         if !b.idMap.isEmpty {
             out += "    id-map:\n"
             for e in b.idMap {
@@ -93,6 +106,7 @@ public enum TopologyEmitter {
                 switch e {
                 case let .rids(a, b): out += a == b ? "      - {rid: \(a)}\n" : "      - {from: \(a), to: \(b)}\n"
                 case let .bridge(n): out += "      - {bridge: \(n)}\n"
+                case let .device(n): out += "      - {device: \(n)}\n"
                 case .function: break   // resolved to a name or an ID before emitting
                 }
             }
@@ -126,7 +140,14 @@ public enum TopologyEmitter {
     static func platformDevice(_ d: DraftPlatformDevice, _ out: inout String) {
         if let c = d.comment { out += "  # \(comment(c))\n" }
         out += "  - name: \(d.name)\n    bus: \(d.bus)\n"
-        if !d.streamIDs.isEmpty { out += "    stream-ids: [\(d.streamIDs.map { "0x" + String($0, radix: 16) }.joined(separator: ", "))]\n" }
+        if !d.streamIDs.isEmpty {
+            let items = d.streamIDs.enumerated().map { k, id -> String in
+                let m = k < d.streamMasks.count ? d.streamMasks[k] : 0
+                return m == 0 ? "0x" + String(id, radix: 16) : "{id: 0x\(String(id, radix: 16)), mask: 0x\(String(m, radix: 16))}"
+            }
+            out += "    stream-ids: [\(items.joined(separator: ", "))]\n"
+        }
+        if d.endpoint { out += "    pcie-endpoint: true\n" }
         if let b = d.dmaBits { out += "    dma-bits: \(b)\n" }
         if !d.reserved.isEmpty {
             out += "    reserved:\n"

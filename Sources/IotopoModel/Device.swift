@@ -77,6 +77,15 @@ public struct Device: NamedEntity, Hashable {
     public var quirks: [AppliedQuirk] = []
     /// Its default domain type as the kernel reported it (a `DefaultDomainType` word).
     public var defaultDomain: String?
+    /// SMMUv2 stream-match masks, one per entry of `streamIDs` (0: match the ID exactly); the
+    /// second cell of an `iommus` specifier for a two-cell arm-smmu.
+    public var streamMasks: [UInt32] = []
+    /// A PCIe controller in endpoint mode: what a remote root complex writes through its BARs
+    /// reaches this system as DMA mastered by the controller, with its stream IDs.
+    public var pcieEndpoint = false
+
+    /// The stream-match mask of stream ID entry `i`.
+    @inlinable public func streamMask(_ i: Int) -> UInt32 { i < streamMasks.count ? streamMasks[i] : 0 }
 
     /// Creates a device.
     public init(name: String, kind: String, bus: BusID, rid: RequesterID?, streamIDs: [UInt32], multifunction: Bool,

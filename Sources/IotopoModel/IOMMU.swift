@@ -26,6 +26,8 @@ public enum IOMMUScopeEntry: Hashable, Sendable {
     case bridge(BridgeID)
     /// Every function on the bus and below it.
     case bus(BusID)
+    /// A platform master (the device tree's `iommus` names its IOMMU).
+    case device(DeviceID)
 }
 
 /// What an IOMMU does with a stream that no ID-map entry matches.

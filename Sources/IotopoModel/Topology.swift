@@ -49,6 +49,8 @@ public struct Topology: Sendable {
     /// Each IOMMU's scope and INCLUDE_PCI_ALL flag, by IOMMU index.
     public let iommuScopes: [[IOMMUScopeEntry]?]
     public let iommuIncludeAll: [Bool]
+    /// The platform masters each IOMMU's scope names, by name.
+    let iommuScopeDevices: [Set<String>]
     /// Whether any IOMMU has a scope or is a catch-all; when none has, a function's IOMMUs are
     /// its bus's.
     public let anyScoped: Bool
@@ -81,6 +83,9 @@ public struct Topology: Sendable {
         }
         iommuScopes = scopes
         iommuIncludeAll = includeAll
+        iommuScopeDevices = scopes.map { s in
+            Set((s ?? []).compactMap { e -> String? in if case let .device(d) = e { return m.devices[d].name } else { return nil } })
+        }
         anyScoped = scopes.contains { $0 != nil } || includeAll.contains(true)
         bridgeUpstream = m.bridges.map(\.upstream)
         upstreamBridges = up
@@ -98,16 +103,16 @@ public struct Topology: Sendable {
 
     /// The path of a device's DMA: its bus's, keeping the IOMMUs that manage it.
     @inlinable public func path(of device: Device) -> DMAPath {
-        anyScoped ? path(from: device.bus, rid: device.rid, bridge: nil) : busPaths[device.bus]
+        anyScoped ? path(from: device.bus, rid: device.rid, bridge: nil, device: device.name) : busPaths[device.bus]
     }
 
     /// The path of DMA from a PCI function on `bus` (a bridge's own function: `bridge`), with
     /// only the IOMMUs that manage it.
-    public func path(from bus: BusID, rid: RequesterID?, bridge: BridgeID?) -> DMAPath {
+    public func path(from bus: BusID, rid: RequesterID?, bridge: BridgeID?, device: String? = nil) -> DMAPath {
         var p = busPaths[bus]
         guard anyScoped else { return p }
         p.steps = p.steps.filter { s in
-            if case let .iommu(i) = s { return manages(i, on: busPaths[bus], bus: bus, rid: rid, bridge: bridge) }
+            if case let .iommu(i) = s { return manages(i, on: busPaths[bus], bus: bus, rid: rid, bridge: bridge, device: device) }
             return true
         }
         return p
@@ -119,22 +124,24 @@ public struct Topology: Sendable {
     /// (INCLUDE_PCI_ALL, VT-d 8.3) what no scoped IOMMU on the path manages
     /// (`dmar_find_matched_drhd_unit` tries the scoped units first); one with neither,
     /// everything below it.
-    public func manages(_ i: IOMMUID, on path: DMAPath, bus: BusID, rid: RequesterID?, bridge: BridgeID?) -> Bool {
+    public func manages(_ i: IOMMUID, on path: DMAPath, bus: BusID, rid: RequesterID?, bridge: BridgeID?, device: String? = nil) -> Bool {
         let k = Int(i.raw)
-        if let scope = iommuScopes[k] { return inScope(scope, path: path, bus: bus, rid: rid, bridge: bridge) }
+        if let scope = iommuScopes[k] { return inScope(k, scope, path: path, bus: bus, rid: rid, bridge: bridge, device: device) }
         guard iommuIncludeAll[k] else { return true }
         for j in path.iommus where j != i {
-            if let s = iommuScopes[Int(j.raw)], inScope(s, path: path, bus: bus, rid: rid, bridge: bridge) { return false }
+            if let s = iommuScopes[Int(j.raw)], inScope(Int(j.raw), s, path: path, bus: bus, rid: rid, bridge: bridge, device: device) { return false }
         }
         return true
     }
 
-    func inScope(_ scope: [IOMMUScopeEntry], path: DMAPath, bus: BusID, rid: RequesterID?, bridge: BridgeID?) -> Bool {
-        scope.contains { e in
+    func inScope(_ k: Int, _ scope: [IOMMUScopeEntry], path: DMAPath, bus: BusID, rid: RequesterID?, bridge: BridgeID?, device: String?) -> Bool {
+        if let device, iommuScopeDevices[k].contains(device) { return true }
+        return scope.contains { e in
             switch e {
             case let .rids(r): return rid.map(r.contains) ?? false
             case let .bridge(b): return bridge == b || path.bridges.contains(b)
             case let .bus(b): return bus == b || path.bridges.contains { bridgeUpstream[Int($0.raw)] == b }
+            case .device: return false
             }
         }
     }

@@ -128,7 +128,8 @@ enum FixtureHarness {
             // YAML and JSON fixtures; for the import checks, lspci text (`.txt`) and snapshot
             // folders (holding the marker), with their expectations in a `.expect` sidecar.
             for f in files.sorted() where (f.hasPrefix("fires") || f.hasPrefix("passes"))
-                && (f.hasSuffix(".yaml") || f.hasSuffix(".json") || f.hasSuffix(".txt") || fm.fileExists(atPath: base + "/" + d + "/" + f + "/iotopo-snapshot")) {
+                && (f.hasSuffix(".yaml") || f.hasSuffix(".json") || f.hasSuffix(".txt") || f.hasSuffix(".dts") || f.hasSuffix(".dtb")
+                    || fm.fileExists(atPath: base + "/" + d + "/" + f + "/iotopo-snapshot")) {
                 out.append((d, "topologies/invalid/\(d)/\(f)", f.hasPrefix("fires")))
             }
         }

@@ -109,5 +109,11 @@ enum FrontEndChecks {
         CheckInfo(FirmwareLint.badReference, .warning, .source, "an IORT ID mapping that points at no node, or at a node that maps no IDs"),
         CheckInfo(FirmwareLint.mappingOverlap, .warning, .source, "IORT ID mappings of one node whose input ranges overlap"),
         CheckInfo(FirmwareLint.badReserved, .warning, .source, "an RMRR or IVMD range that is not page-aligned, ends before it starts, or passes 2^64"),
+        CheckInfo(DeviceTreeLint.mapCells, .warning, .source, "an iommu-map or msi-map that is not whole entries of 4 cells, which Linux rejects"),
+        CheckInfo(DeviceTreeLint.mapUncovered, .warning, .source, "an iommu-map or msi-map leaving requester IDs of its host bridge's bus range unmapped"),
+        CheckInfo(DeviceTreeLint.mapOverlap, .warning, .source, "entries of one iommu-map or msi-map whose input IDs overlap"),
+        CheckInfo(DeviceTreeLint.missingIOMMUs, .warning, .source, "a device-tree master with no iommus where its siblings of the same kind have one"),
+        CheckInfo(DeviceTreeLint.dmaRangesRAM, .warning, .source, "dma-ranges that leave all RAM out of reach of a 32-bit master"),
+        CheckInfo(DeviceTreeLint.twoIOMMUs, .warning, .source, "a master whose iommus name more than one IOMMU"),
     ]
 }

@@ -103,6 +103,7 @@ package enum ScopeDecl {
     case rids(RIDRange)
     case bridge(Ref)
     case bus(Ref)
+    case device(Ref)
 }
 
 package struct DeviceDecl {
@@ -123,6 +124,8 @@ package struct DeviceDecl {
     package var portType: PCIPortType?
     package var physfn: Ref?
     package var defaultDomain: String?
+    package var streamMasks: [UInt32] = []
+    package var pcieEndpoint = false
     package var complete = true
     package var origin: Origin
 }

@@ -15,11 +15,23 @@ extension Decoder {
             d.streamIDsRange = range(k)
             if let items = list(v, "'stream-ids'") {
                 for item in items {
-                    if let x = integer(item, "stream ID", in: 0 ... 0xFFFF_FFFF) { d.streamIDs.append(UInt32(x)) } else { d.complete = false }
+                    if doc.kind(item) == .mapping {
+                        // `{id: 0x400, mask: 0x7f}`: an SMMUv2 stream match (ID and mask cells).
+                        guard var g = fields(item, "a stream ID with a mask") else { d.complete = false; continue }
+                        let id = require(&g, "id").flatMap { integer($0, "stream ID", in: 0 ... 0xFFFF_FFFF) }
+                        let mask = require(&g, "mask").flatMap { integer($0, "stream-match mask", in: 0 ... 0xFFFF_FFFF) }
+                        finish(g)
+                        guard let id, let mask else { d.complete = false; continue }
+                        d.streamMasks += [UInt32](repeating: 0, count: d.streamIDs.count - d.streamMasks.count) + [UInt32(mask)]
+                        d.streamIDs.append(UInt32(id))
+                    } else if let x = integer(item, "stream ID", in: 0 ... 0xFFFF_FFFF) {
+                        d.streamIDs.append(UInt32(x))
+                    } else { d.complete = false }
                 }
             } else { d.complete = false }
         }
         if let v = optional(&f, "multifunction") { d.multifunction = bool(v, "multifunction") ?? false }
+        if let v = optional(&f, "pcie-endpoint") { d.pcieEndpoint = bool(v, "pcie-endpoint") ?? false }
         if let v = optional(&f, "acs") { d.acs = acs(v); if d.acs == nil { d.complete = false } }
         if let v = optional(&f, "dma") { d.dmaCapable = bool(v, "dma") ?? true }
         if let v = optional(&f, "dma-bits") {

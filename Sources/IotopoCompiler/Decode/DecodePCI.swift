@@ -86,6 +86,8 @@ extension Decoder {
                 if let r = name(v, "bridge") { out.append(.bridge(r)) } else { ok = false }
             } else if let v = optional(&f, "bus") {
                 if let r = name(v, "bus") { out.append(.bus(r)) } else { ok = false }
+            } else if let v = optional(&f, "device") {
+                if let r = name(v, "device") { out.append(.device(r)) } else { ok = false }
             } else {
                 let a = require(&f, "from").flatMap { rid($0, "requester ID") }, b = require(&f, "to").flatMap { rid($0, "requester ID") }
                 if let a, let b {

@@ -42,6 +42,8 @@ extension ModelJSON {
         if let p = d.physfn { f.append(("physfn", ref(p, m.devices))) }
         if !d.quirks.isEmpty { f.append(("quirks", quirks(d.quirks))) }
         if let t = d.defaultDomain { f.append(("defaultDomain", .string(t))) }
+        if d.streamMasks.contains(where: { $0 != 0 }) { f.append(("streamMasks", .array(d.streamMasks.map { .uint($0) }))) }
+        if d.pcieEndpoint { f.append(("pcieEndpoint", .bool(true))) }
         return f
     }
 
@@ -68,6 +70,7 @@ extension ModelJSON {
                 case let .rids(r): return .object([("first", .string(r.first.description)), ("last", .string(r.last.description))])
                 case let .bridge(b): return .object([("bridge", ref(b, m.bridges))])
                 case let .bus(b): return .object([("bus", ref(b, m.buses))])
+                case let .device(d): return .object([("device", ref(d, m.devices))])
                 }
             })))
         }

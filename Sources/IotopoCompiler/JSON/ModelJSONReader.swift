@@ -118,6 +118,9 @@ extension ModelJSON {
                         } else if let b = r.field(x, "bus") {
                             guard let id = r.ref(b, names.buses, Bus.self) else { return nil }
                             scope.append(.bus(id))
+                        } else if let b = r.field(x, "device") {
+                            guard let id = r.ref(b, names.devices, Device.self) else { return nil }
+                            scope.append(.device(id))
                         } else {
                             guard let a = r.rid(x, "first"), let f = a, let b = r.rid(x, "last"), let l = b else { return nil }
                             scope.append(.rids(RIDRange(first: f, last: l)))
@@ -148,6 +151,10 @@ extension ModelJSON {
                 if r.field(o, "physfn") != nil, let p = r.ref(o, "physfn", names.devices, Device.self) { d.physfn = p }
                 d.quirks = r.quirks(o) ?? []
                 if r.field(o, "defaultDomain") != nil { d.defaultDomain = r.string(o, "defaultDomain") }
+                if r.field(o, "streamMasks") != nil, let list = r.array(o, "streamMasks") {
+                    d.streamMasks = list.compactMap { r.integer($0, max: 0xFFFF_FFFF).map { UInt32($0) } }
+                }
+                if r.field(o, "pcieEndpoint") != nil { d.pcieEndpoint = r.bool(o, "pcieEndpoint") ?? false }
                 m.devices.append(d)
             }
         }

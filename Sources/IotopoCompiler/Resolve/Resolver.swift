@@ -38,6 +38,7 @@ struct Resolver {
         for (d, k) in zip(iommus, keepIOMMUs) where k { addIOMMU(d) }
         resolveHostIDMaps(zip(bridges, keepBridges).filter { $0.1 }.map { $0.0 })
         for (d, k) in zip(devices, keepDevices) where k { addDevice(d) }
+        resolveDeviceScopes(zip(iommus, keepIOMMUs).filter { $0.1 }.map { $0.0 })
         for (d, k) in zip(regions, keepRegions) where k { addRegion(d) }
         for (d, k) in zip(domains, keepDomains) where k { addDomain(d) }
         resolveRemapSources(zip(iommus, keepIOMMUs).filter { $0.1 }.map { $0.0 })
@@ -117,7 +118,20 @@ struct Resolver {
                 case let .rids(r): return .rids(r)
                 case let .bridge(ref): return names.resolve(ref, as: [.bridge], what: "scope bridge").map { .bridge(BridgeID($0.id)) }
                 case let .bus(ref): return names.resolve(ref, as: [.bus], what: "scope bus").map { .bus(BusID($0.id)) }
+                case .device: return nil   // resolved once devices are added
                 }
+            }
+        }
+    }
+
+    /// IOMMU scope entries naming platform masters, resolved after the devices.
+    mutating func resolveDeviceScopes(_ decls: [IOMMUDecl]) {
+        for d in decls {
+            guard let scope = d.scope, scope.contains(where: { if case .device = $0 { return true } else { return false } }),
+                  let k = model.iommus.firstIndex(where: { $0.name == d.name.name }) else { continue }
+            for e in scope {
+                guard case let .device(ref) = e, let r = names.resolve(ref, as: [.device], what: "scope device") else { continue }
+                model.iommus[k].scope?.append(.device(DeviceID(r.id)))
             }
         }
     }
@@ -149,6 +163,11 @@ struct Resolver {
         model.devices[id].pci = d.pci?.identity
         model.devices[id].portType = d.portType
         model.devices[id].defaultDomain = d.defaultDomain
+        model.devices[id].streamMasks = d.streamMasks
+        model.devices[id].pcieEndpoint = d.pcieEndpoint
+        if d.pcieEndpoint, b.kind.isPCI {
+            sink.error(CheckID.invalidValue, "'pcie-endpoint' marks a PCIe controller in endpoint mode, a platform master; '\(d.name.name)' sits on PCI bus '\(b.name)'", at: d.origin.range)
+        }
         if d.portType != nil, !b.kind.isPCI {
             sink.error(CheckID.invalidValue, "'port-type' is for PCI functions; '\(d.name.name)' sits on \(b.kind.rawValue) bus '\(b.name)'", at: d.origin.range)
         }

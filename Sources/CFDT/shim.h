@@ -1,0 +1,2 @@
+// libfdt (Debian libfdt-dev): the reader of flattened device trees from dtc.
+#include <libfdt.h>

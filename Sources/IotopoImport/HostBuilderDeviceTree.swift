@@ -1,0 +1,236 @@
+import IotopoFirmware
+import IotopoModel
+import IotopoSource
+
+/// A device tree a source gave, with its file, so that problems point at it.
+public struct DeviceTreeSource: Sendable {
+    public var tree: DeviceTree
+    public var facts: DeviceTreeFacts
+    public var file: FileID
+}
+
+/// Reading a device tree into the draft: memory and reserved memory, a bus per DT bus node
+/// on the way from each master to the root (its `dma-ranges` as the windows of the bridge
+/// above it), the IOMMUs (`#iommu-cells`) at the buses of their masters, each master with
+/// the stream IDs of its `iommus`, and each PCIe host bridge as a root complex with its
+/// `iommu-map` as ID map.
+extension HostBuilder {
+    static func dtName(_ node: String) -> String {
+        var s = ""
+        for c in node.lowercased().unicodeScalars {
+            if (c >= "a" && c <= "z") || (c >= "0" && c <= "9") { s.unicodeScalars.append(c) } else if !s.hasSuffix("-") { s += "-" }
+        }
+        while s.hasSuffix("-") { s.removeLast() }
+        if s.isEmpty || !(s.first?.isLetter ?? false) { s = "dt-" + s }
+        return s
+    }
+
+    func dtWarn(_ id: String, _ src: DeviceTreeSource, _ path: String, _ m: String) -> Diagnostic {
+        let p = FirmwareProblem(id, .warning, table: "DTB", offset: nil, path: path, m)
+        return Diagnostic(.warning, id, p.located, at: .fileStart(src.file))
+    }
+
+    mutating func uniqueName(_ base: String) -> String {
+        let taken = Set(draft.iommus.map(\.name) + draft.buses.map(\.name) + draft.bridges.map(\.name) + draft.devices.map(\.name) + draft.platformDevices.map(\.name))
+        var n = base
+        var k = 1
+        while taken.contains(n) {
+            n = base + "-" + String(k)
+            k += 1
+        }
+        return n
+    }
+
+    /// The draft bus of a DT bus node, made (with its chain up to the root) on first use.
+    mutating func dtBus(_ node: Int?, _ src: DeviceTreeSource, _ made: inout [Int: String]) -> String {
+        guard let node, node != 0 else { return "system" }
+        if let b = made[node] { return b }
+        let t = src.tree
+        let up = dtBus(t.nodes[node].parent, src, &made)
+        let name = uniqueName(Self.dtName(t.nodes[node].name))
+        draft.buses.append(DraftBus(name: name, kind: "axi", segment: 0, number: nil, comment: "device tree \(t.nodes[node].path)"))
+        var bridge = DraftBridge(name: uniqueName("to-" + name), kind: "bus-bridge", upstream: up, downstream: name, function: nil, comment: nil)
+        if let r = src.facts.dmaRanges[node] {
+            bridge.windows = r.windows.map { DraftWindow(child: $0.child, parent: $0.parent, size: $0.size) }
+            bridge.comment = r.windows.isEmpty ? "dma-ranges is empty: addresses pass 1:1" : "its dma-ranges"
+        }
+        draft.bridges.append(bridge)
+        made[node] = name
+        return name
+    }
+
+    mutating func buildDeviceTree(_ src: DeviceTreeSource) {
+        let t = src.tree, f = src.facts
+        var busOf: [Int: String] = [:]
+        var iommuName: [Int: String] = [:]
+        // IOMMUs first, so that names are taken in tree order.
+        for io in f.iommus {
+            let kind: String
+            if io.compatible.contains(where: { $0.contains("smmu-v3") }) { kind = "arm-smmuv3" }
+            else if io.compatible.contains(where: { $0.hasPrefix("arm,mmu-") || $0.contains("smmu") }) { kind = "arm-smmu" }
+            else { kind = "generic" }
+            let name = uniqueName(Self.dtName(t.nodes[io.node].name))
+            iommuName[io.node] = name
+            var d = DraftIOMMU(name: name, kind: kind, at: "")
+            d.comment = "\(io.path) (\(io.compatible.first ?? "no compatible")), #iommu-cells = <\(io.cells)>"
+            d.scope = []
+            draft.iommus.append(d)
+        }
+        func iommuIndex(_ node: Int) -> Int? { iommuName[node].flatMap { n in draft.iommus.firstIndex { $0.name == n } } }
+        var places: [Int: [String]] = [:]
+        // Masters.
+        var compatWithIOMMUs: [Int: Set<String>] = [:]   // parent -> compatibles with iommus
+        for m in f.masters where !m.specifiers.isEmpty { if let p = m.bus, let c = m.compatible.first { compatWithIOMMUs[p, default: []].insert(c) } }
+        for m in f.masters {
+            let bus = dtBus(m.bus, src, &busOf)
+            let firstIOMMU = m.specifiers.first?.iommu
+            if Set(m.specifiers.map(\.iommu)).count > 1 {
+                sink.report(dtWarn(DeviceTreeLint.twoIOMMUs, src, m.path, "iommus names more than one IOMMU: Linux keeps one IOMMU per device (iommu_fwspec_init refuses a second), so the specifiers of \(f.iommus[firstIOMMU ?? 0].path) are used"))
+            }
+            let specs = m.specifiers.filter { $0.iommu == firstIOMMU }
+            var d = DraftPlatformDevice(name: uniqueName(Self.dtName(t.nodes[m.node].name)), bus: bus, streamIDs: [])
+            for s in specs {
+                let io = f.iommus[s.iommu]
+                d.streamIDs.append(s.id ?? 0)
+                // One cell on an arm-smmu: the SMMU node's stream-match-mask, if any (arm_smmu_of_xlate).
+                d.streamMasks.append(s.mask ?? (io.cells == 1 ? io.streamMatchMask ?? 0 : 0))
+            }
+            var notes = ["\(m.path)" + (m.compatible.first.map { " (\($0))" } ?? "")]
+            if m.dmaCoherent { notes.append("dma-coherent") }
+            if specs.contains(where: { f.iommus[$0.iommu].cells == 0 }) { notes.append("a single-master IOMMU (#iommu-cells = <0>): stream ID 0 stands for it") }
+            if m.specifiers.isEmpty && !m.endpointMode { continue }
+            if m.specifiers.isEmpty { notes.append("no iommus") }
+            d.endpoint = m.endpointMode
+            if m.endpointMode { notes.append("a PCIe controller in endpoint mode: the remote host's writes arrive as its DMA") }
+            d.comment = notes.joined(separator: "; ")
+            if let s = firstIOMMU, let k = iommuIndex(f.iommus[s].node) {
+                draft.iommus[k].scope?.append(.device(d.name))
+                if !places[k, default: []].contains(bus) { places[k, default: []].append(bus) }
+            }
+            draft.platformDevices.append(d)
+        }
+        // Masters without iommus where siblings of their kind have one.
+        for (i, n) in t.nodes.enumerated() where !n.has("iommus") && !n.has("#iommu-cells") {
+            guard let p = n.parent, let c = t.compatible(i).first, compatWithIOMMUs[p]?.contains(c) == true, t.isAvailable(i) else { continue }
+            sink.report(dtWarn(DeviceTreeLint.missingIOMMUs, src, n.path, "has no iommus, yet its siblings of the same kind (\(c)) have one: its DMA bypasses the IOMMU"))
+        }
+        // PCIe host bridges.
+        for (h, host) in f.hosts.enumerated() {
+            let seg = host.domain ?? UInt32(h)
+            var rcs = rootComplexes(segment: seg)
+            if rcs.isEmpty && self.host.functions.isEmpty {
+                let up = dtBus(host.bus, src, &busOf)
+                let rc = ensureRootComplex(segment: seg, bus: host.busRange.first)
+                draft.bridges[rc].upstream = up
+                draft.bridges[rc].comment = "PCIe host bridge \(host.path)"
+                rcs = [rc]
+            }
+            if let r = f.dmaRanges[host.node] {
+                for rc in rcs { draft.bridges[rc].windows = r.windows.map { DraftWindow(child: $0.child, parent: $0.parent, size: $0.size) } }
+            }
+            var map: [DraftHostMap] = []
+            for e in host.iommuMap {
+                guard let name = iommuName[e.target] else {
+                    sink.report(dtWarn(FirmwareLint.badReference, src, host.path, "iommu-map names \(t.nodes[e.target].path), which is not an enabled IOMMU"))
+                    continue
+                }
+                map.append(DraftHostMap(ridBase: e.ridBase, iommu: name, outputBase: e.outputBase, length: e.length, comment: nil))
+                if let k = iommuIndex(e.target) {
+                    for rc in rcs {
+                        let rn = draft.bridges[rc].name
+                        if !places[k, default: []].contains(rn) { places[k, default: []].append(rn) }
+                        if !(draft.iommus[k].scope ?? []).contains(where: { if case let .bridge(b) = $0 { return b == rn } else { return false } }) {
+                            draft.iommus[k].scope?.append(.bridge(rn))
+                        }
+                    }
+                }
+            }
+            for rc in rcs {
+                draft.bridges[rc].idMap = map
+                draft.bridges[rc].idMapMask = host.iommuMapMask == .max ? nil : host.iommuMapMask
+            }
+            checkMap(host.iommuMap, host.iommuMapMask, host: host, name: "iommu-map", src)
+            checkMap(host.msiMap, host.msiMapMask, host: host, name: "msi-map", src)
+        }
+        for k in draft.iommus.indices where draft.iommus[k].at.isEmpty {
+            let at = places[k] ?? []
+            if at.isEmpty {
+                let b = uniqueName("soc-" + draft.iommus[k].name)
+                draft.buses.append(DraftBus(name: b, kind: "axi", segment: 0, number: nil, comment: "no master names \(draft.iommus[k].name)"))
+                draft.bridges.append(DraftBridge(name: uniqueName("to-" + b), kind: "bus-bridge", upstream: "system", downstream: b, function: nil, comment: nil))
+                draft.iommus[k].at = b
+            } else {
+                draft.iommus[k].at = at[0]
+                draft.iommus[k].alsoAt = Array(at.dropFirst())
+            }
+        }
+        checkDMARanges(src)
+        var note = "device tree" + (f.model.map { " of \($0)" } ?? "") + ": \(f.iommus.count) IOMMU\(f.iommus.count == 1 ? "" : "s"), \(f.masters.filter { !$0.specifiers.isEmpty }.count) masters with iommus, \(f.hosts.count) PCIe host bridge\(f.hosts.count == 1 ? "" : "s")"
+        if !f.disabled.isEmpty { note += "; disabled and left out: " + f.disabled.prefix(8).joined(separator: ", ") + (f.disabled.count > 8 ? ", ..." : "") }
+        draft.firmwareNotes.append(note)
+    }
+
+    /// `iommu-map`/`msi-map` lints: entries overlapping, and requester IDs of the host's bus
+    /// range that no entry maps (Linux gives those devices no IOMMU, or no MSI translation).
+    mutating func checkMap(_ map: [DeviceTreeFacts.MapEntry], _ mask: UInt32, host: DeviceTreeFacts.PCIHost, name: String, _ src: DeviceTreeSource) {
+        guard !map.isEmpty else { return }
+        for (i, a) in map.enumerated() {
+            for b in map[(i + 1)...] {
+                let aEnd = UInt64(a.ridBase) + UInt64(a.length), bEnd = UInt64(b.ridBase) + UInt64(b.length)
+                if UInt64(a.ridBase) < bEnd && UInt64(b.ridBase) < aEnd {
+                    sink.report(dtWarn(DeviceTreeLint.mapOverlap, src, host.path, "\(name) entries for IDs \(hexDigits(UInt64(a.ridBase)))-\(hexDigits(aEnd - 1)) and \(hexDigits(UInt64(b.ridBase)))-\(hexDigits(bEnd - 1)) overlap: of_map_id takes the first"))
+                }
+            }
+        }
+        let lo = UInt32(host.busRange.first) << 8, hi = UInt32(host.busRange.last) << 8 | 0xFF
+        var firstGap: UInt32?
+        var gapEnd: UInt32 = 0
+        var rid = lo
+        while rid <= hi {
+            let m = rid & mask
+            let covered = map.contains { UInt64(m) >= UInt64($0.ridBase) && UInt64(m) < UInt64($0.ridBase) + UInt64($0.length) }
+            if !covered {
+                if firstGap == nil { firstGap = rid }
+                gapEnd = rid
+            } else if firstGap != nil { break }
+            if rid == hi { break }
+            rid += 1
+        }
+        if let g = firstGap {
+            sink.report(dtWarn(DeviceTreeLint.mapUncovered, src, host.path, "\(name) maps no entry for requester IDs \(RequesterID(raw: UInt16(truncatingIfNeeded: g)))-\(RequesterID(raw: UInt16(truncatingIfNeeded: gapEnd))) of bus-range <\(host.busRange.first) \(host.busRange.last)>: a device there gets \(name == "iommu-map" ? "no IOMMU (of_map_id finds no translation)" : "its requester ID as MSI device ID")"))
+        }
+    }
+
+    /// A bus whose `dma-ranges` let a 32-bit master (addresses below 4 GiB) reach no RAM,
+    /// following every `dma-ranges` up to the root (`of_dma_get_range`).
+    mutating func checkDMARanges(_ src: DeviceTreeSource) {
+        let t = src.tree, f = src.facts
+        guard !f.memory.isEmpty else { return }
+        for (node, r) in f.dmaRanges.sorted(by: { $0.key < $1.key }) where !r.windows.isEmpty {
+            // Child addresses below 4 GiB, as CPU address ranges after every level.
+            var spans: [(UInt64, UInt64)] = [(0, 0xFFFF_FFFF)]
+            var n: Int? = node
+            var hops = 0
+            while let k = n, k != 0, hops < DeviceTree.maxDepth {
+                if let rr = f.dmaRanges[k], !rr.windows.isEmpty {
+                    var next: [(UInt64, UInt64)] = []
+                    for (a, b) in spans {
+                        for w in rr.windows {
+                            let wLast = w.child &+ (w.size - 1)
+                            let lo = max(a, w.child), hi = min(b, wLast)
+                            guard lo <= hi, w.child <= wLast else { continue }
+                            next.append((w.parent &+ (lo - w.child), w.parent &+ (hi - w.child)))
+                        }
+                    }
+                    spans = next
+                }
+                n = t.nodes[k].parent
+                hops += 1
+            }
+            let reaches = spans.contains { s in f.memory.contains { m in s.0 <= m.base &+ (m.size - 1) && m.base <= s.1 } }
+            if !reaches {
+                sink.report(dtWarn(DeviceTreeLint.dmaRangesRAM, src, r.path, "dma-ranges leave all RAM out of reach of a 32-bit master below it: addresses under 4 GiB land at \(spans.isEmpty ? "nothing" : spans.map { "[\(hex($0.0)), \(hex($0.1))]" }.joined(separator: ", "))"))
+            }
+        }
+    }
+}
