@@ -25,5 +25,10 @@ let package = Package(
             "FuzzSupport",
             .product(name: "IotopoFuzzable", package: iotopo),
         ]),
+        // The DMAR, IVRS and IORT readers, acpidump text and the DTB reader, then import.
+        .executableTarget(name: "FuzzFirmware", dependencies: [
+            "FuzzSupport",
+            .product(name: "IotopoFuzzable", package: iotopo),
+        ]),
     ]
 )

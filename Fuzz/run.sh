@@ -5,13 +5,19 @@
 # prints executions, executions per second, coverage and findings per harness, this run's
 # and the sum of every run so far (kept in Fuzz/out/total-HARNESS).
 #
-#   Fuzz/run.sh [SECONDS [HARNESS...]]     HARNESS: compile, workload, diff, import (default all)
+#   Fuzz/run.sh [SECONDS [HARNESS...]]     HARNESS: compile, workload, diff, import, firmware (default all)
 #
 # The import harness (FuzzImport) reads its input as lspci -vvnn text and as a sysfs config
 # file; its seeds are the lspci fixtures, the import checks' fixtures and, when it is beside
 # the checkout, the corpus of real lspci reports (../shared/corpus/lspci, as `make corpus`);
 # its dictionary is Fuzz/lspci.dict. Its findings are reduced by hand to unit tests in
 # Tests/IotopoImportTests/ImportFuzzRegressionTests.swift (RELIABILITY.md, "Fuzzing the importer").
+#
+# The firmware harness (FuzzFirmware) reads its input as a DMAR, IVRS and IORT table, as
+# acpidump text and as a flattened device tree, then imports it; its seeds are the firmware
+# fixtures and, beside the checkout, the corpus of real ACPI tables (../shared/corpus/acpi);
+# its dictionary is Fuzz/firmware.dict. Its findings go to
+# Tests/IotopoFirmwareTests/FirmwareFuzzRegressionTests.swift.
 #
 # Crashes and timeouts land in Fuzz/out/findings/, and make the script exit 1; minimise one with
 #   Fuzz/.build/release/FuzzCompile -minimize_crash=1 -runs=20000 FILE
@@ -22,7 +28,7 @@ set -eu
 cd "$(dirname "$0")/.."
 SECONDS_EACH=${1:-120}
 [ $# -gt 0 ] && shift
-HARNESSES=${*:-compile workload diff import}
+HARNESSES=${*:-compile workload diff import firmware}
 OUT=Fuzz/out
 mkdir -p "$OUT/findings"
 # libyaml built with coverage and ASan (Fuzz/libyaml.sh). Its pkg-config file, first on
@@ -47,7 +53,7 @@ else
   libyaml="libyaml instrumented"
 fi
 echo "fuzzing with $libyaml"
-for h in compile workload diff import; do mkdir -p "$OUT/corpus/$h"; done
+for h in compile workload diff import firmware; do mkdir -p "$OUT/corpus/$h"; done
 # Seeds are named after their whole path (many files share a name: platform.yaml, fires.yaml).
 seed() {
   for f in "$@"; do [ -f "$f" ] && cp "$f" "$OUT/corpus/$h/$(echo "$f" | tr / _)"; done
@@ -58,6 +64,8 @@ h=workload; seed topologies/*/workloads/*.yaml topologies/invalid/invalid-step/*
 # real corpus may be absent (CI): the glob then matches nothing and seed skips it.
 h=import; seed topologies/import/*.txt $(find topologies/invalid -path '*/import-*' \( -name '*.txt' -o -name config \) | sort) \
   ../shared/corpus/lspci/*.txt
+h=firmware; seed topologies/import/*/*.dat topologies/import/*/*.dtb topologies/import/*/acpidump.txt topologies/import/soc-laptop-iort.txt \
+  $(find topologies/invalid -path '*/firmware-*' \( -name '*.txt' -o -name '*.dtb' -o -path '*/tables/*' \) | sort) ../shared/corpus/acpi/*/*.bin
 n=0
 for g in golden/*/workloads/*.txt golden/*/platform.summary.txt; do
   n=$((n + 1)); { cat "$g"; printf '\0'; sed -e 's/ok/fault/; 3d' "$g"; } > "$OUT/corpus/diff/pair-$n"
@@ -74,7 +82,9 @@ for h in $HARNESSES; do
     # the real corpus are longer and are cut to this), and the builder's passes over all
     # functions make longer inputs slow without reaching new code.
     import) exe=FuzzImport; len=65536; dict=lspci ;;
-    *) echo "unknown harness '$h' (compile, workload, diff, import)" >&2; exit 64 ;;
+    # Tables up to 16 KiB: the corpus's largest is 6.5 KiB (an IORT).
+    firmware) exe=FuzzFirmware; len=16384; dict=firmware ;;
+    *) echo "unknown harness '$h' (compile, workload, diff, import, firmware)" >&2; exit 64 ;;
   esac
   log="$OUT/$h.log"
   touch "$OUT/stamp-$h"

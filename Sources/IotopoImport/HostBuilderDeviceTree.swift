@@ -73,6 +73,8 @@ extension HostBuilder {
             iommuName[io.node] = name
             var d = DraftIOMMU(name: name, kind: kind, at: "")
             d.comment = "\(io.path) (\(io.compatible.first ?? "no compatible")), #iommu-cells = <\(io.cells)>"
+            // An IOMMU of another family: its ID cell is 32 bits.
+            if kind == "generic" { d.streamIDBits = 32 }
             d.scope = []
             draft.iommus.append(d)
         }
@@ -91,6 +93,12 @@ extension HostBuilder {
             var d = DraftPlatformDevice(name: uniqueName(Self.dtName(t.nodes[m.node].name)), bus: bus, streamIDs: [])
             for s in specs {
                 let io = f.iommus[s.iommu]
+                // arm-smmu keeps 16 bits of the ID cell (arm_smmu_of_xlate: FIELD_PREP of the SMR
+                // ID field), and refuses an ID beyond the SMMU's ("stream ID out of range").
+                if let id = s.id, id > 0xFFFF, io.compatible.contains(where: { $0.hasPrefix("arm,mmu-") || ($0.contains("smmu") && !$0.contains("smmu-v3")) }) {
+                    sink.report(dtWarn(FirmwareLint.idTooWide, src, m.path, "iommus gives stream ID \(hexDigits(UInt64(id))), wider than an arm-smmu's 16-bit stream IDs: Linux refuses the device ('stream ID out of range for SMMU'); it is left out"))
+                    continue
+                }
                 d.streamIDs.append(s.id ?? 0)
                 // One cell on an arm-smmu: the SMMU node's stream-match-mask, if any (arm_smmu_of_xlate).
                 d.streamMasks.append(s.mask ?? (io.cells == 1 ? io.streamMatchMask ?? 0 : 0))
@@ -101,6 +109,10 @@ extension HostBuilder {
             if m.specifiers.isEmpty && !m.endpointMode { continue }
             if m.specifiers.isEmpty { notes.append("no iommus") }
             d.endpoint = m.endpointMode
+            if !specs.isEmpty, d.streamIDs.isEmpty {
+                d.dma = false
+                notes.append("its SMMU refuses every stream ID it has, so its transactions match no stream and are aborted")
+            }
             if m.endpointMode { notes.append("a PCIe controller in endpoint mode: the remote host's writes arrive as its DMA") }
             d.comment = notes.joined(separator: "; ")
             if let s = firstIOMMU, let k = iommuIndex(f.iommus[s].node) {

@@ -17,8 +17,10 @@ public enum FirmwareLint {
     public static let mappingOverlap = "firmware-mapping-overlap"
     /// An RMRR's range is malformed (not page-aligned, end before base) or runs past 2^64.
     public static let badReserved = "firmware-bad-reserved-range"
+    /// A stream ID wider than its SMMU takes (16 bits on SMMUv1/v2).
+    public static let idTooWide = "firmware-id-too-wide"
 
-    public static let all = [scopeAbsent, includeAllDuplicate, badReference, mappingOverlap, badReserved]
+    public static let all = [scopeAbsent, includeAllDuplicate, badReference, mappingOverlap, badReserved, idTooWide]
 }
 
 /// Reading the IOMMUs from firmware tables: DMAR's DRHD units and their device scopes, IVRS's
@@ -358,6 +360,10 @@ extension HostBuilder {
             for m in node.mappings where !m.single {
                 guard let target = t.node(at: m.outputReference) else { continue }
                 guard let name = smmuName[target.offset] else { continue }   // an ITS: MSIs only
+                if target.kind == .smmuV1V2, UInt64(m.outputBase) + UInt64(m.idCount) > 0xFFFF {
+                    sink.report(warn(FirmwareLint.idTooWide, src, m.offset + 8, "the root complex's ID mapping gives stream IDs up to \(hexDigits(UInt64(m.outputBase) + UInt64(m.idCount))), wider than the 16 bits of an SMMUv1/v2: Linux refuses such devices ('stream ID out of range for SMMU'); the mapping is left out"))
+                    continue
+                }
                 for rc in rcs {
                     if !places[name, default: []].contains(rc) { places[name, default: []].append(rc) }
                     let (len, cut) = Self.length(of: m)
@@ -378,7 +384,11 @@ extension HostBuilder {
                 smmu = smmu ?? name
                 guard name == smmu else { continue }
                 let count = m.single ? 0 : UInt64(min(m.idCount, 255))
-                for k in 0 ... count where UInt64(m.outputBase) + k <= 0xFFFF_FFFF {
+                let limit: UInt64 = target.kind == .smmuV1V2 ? 0xFFFF : 0xFFFF_FFFF
+                if UInt64(m.outputBase) + count > limit {
+                    sink.report(warn(FirmwareLint.idTooWide, src, m.offset + 8, "the \(node.summary)'s ID mapping gives stream IDs up to \(hexDigits(UInt64(m.outputBase) + count)), wider than the 16 bits of an SMMUv1/v2: Linux refuses the device ('stream ID out of range for SMMU'); those IDs are left out"))
+                }
+                for k in 0 ... count where UInt64(m.outputBase) + k <= limit {
                     let id = m.outputBase + UInt32(k)
                     if !ids.contains(id) { ids.append(id) }
                 }
@@ -402,6 +412,10 @@ extension HostBuilder {
             }
             var d = DraftPlatformDevice(name: Self.platformName(objectName, taken: draft.platformDevices.map(\.name)), bus: busName, streamIDs: smmu == nil ? [] : ids)
             d.comment = "IORT named component \(objectName) at byte \(offsetText(node.offset))" + (limit > 0 ? ", \(limit)-bit DMA" : "")
+            if smmu != nil, ids.isEmpty {
+                d.dma = false
+                d.comment = (d.comment ?? "") + "; its SMMU refuses every stream ID it has, so its transactions match no stream and are aborted"
+            }
             d.dmaBits = (1 ... 64).contains(Int(limit)) ? Int(limit) : nil
             draft.platformDevices.append(d)
         }
@@ -544,7 +558,7 @@ extension HostBuilder {
             return out
         }
         let guarded: [(bus: String, rid: RequesterID?, name: String)] = draft.devices.filter(\.dma).map { ($0.bus, $0.rid.rid, $0.name) }
-            + draft.platformDevices.map { ($0.bus, nil, $0.name) }
+            + draft.platformDevices.filter(\.dma).map { ($0.bus, nil, $0.name) }
         for k in draft.iommus.indices {
             let io = draft.iommus[k]
             let at = Set([io.at] + io.alsoAt)

@@ -103,6 +103,8 @@ public struct DraftIOMMU: Sendable {
     public var includeAll = false
     /// Output address width (DMAR's host address width).
     public var outputBits: Int?
+    /// Stream ID width, when not the kind's default.
+    public var streamIDBits: Int?
     /// Its own PCI function (AMD-Vi).
     var function: Int?
     public var comment: String?
@@ -143,6 +145,9 @@ public struct DraftPlatformDevice: Sendable {
     public var streamMasks: [UInt32] = []
     /// A PCIe controller in endpoint mode.
     public var endpoint = false
+    /// False for a master whose every stream ID its SMMU refuses: its transactions match no
+    /// stream and are aborted.
+    public var dma = true
     public var dmaBits: Int?
     public var comment: String?
     public var reserved: [DraftReserved] = []

@@ -98,6 +98,7 @@ public enum TopologyEmitter {
         out += "  - name: \(io.name)\n    kind: \(io.kind)\n"
         out += io.alsoAt.isEmpty ? "    at: \(io.at)\n" : "    at: [\(([io.at] + io.alsoAt).joined(separator: ", "))]\n"
         if let b = io.outputBits { out += "    output-bits: \(b)\n" }
+        if let b = io.streamIDBits { out += "    stream-id-bits: \(b)\n" }
         if io.includeAll { out += "    include-all: true\n" }
         if let s = io.scope {
             out += s.isEmpty ? "    scope: []\n" : "    scope:\n"
@@ -148,6 +149,7 @@ public enum TopologyEmitter {
             out += "    stream-ids: [\(items.joined(separator: ", "))]\n"
         }
         if d.endpoint { out += "    pcie-endpoint: true\n" }
+        if !d.dma { out += "    dma: false\n" }
         if let b = d.dmaBits { out += "    dma-bits: \(b)\n" }
         if !d.reserved.isEmpty {
             out += "    reserved:\n"

@@ -405,3 +405,21 @@ rmrr(t, 0x7A266000, 0x7A285FFF, [(1, 0, [(0x14, 0)])])
 snapshot("topologies/invalid/firmware-scope-absent/passes", laptop, {"DMAR": t.finish()})
 expect("topologies/invalid/firmware-scope-absent/passes.expect", [])
 print("snapshots written")
+
+
+# --- firmware-id-too-wide: a named component mapping past an SMMUv2's 16-bit stream IDs ---
+
+def smmu2_with_nc(out_base):
+    t = iort()
+    mmu, _ = node(t, 3, lambda t: (t.u64(0x15000000).u64(0x100000).u32(3).u32(0).u32(60).u32(0).u32(60).u32(0).u32(60)))
+    nc, maps = node(t, 1, lambda t: t.u32(0).u64(0).u8(36).raw(b"\\_SB.UFS0\0\0\0"), mappings=[(0, 0, out_base, None, 1)])
+    fix_ref(t, maps[0], mmu)
+    return t, maps[0]
+
+t, m = smmu2_with_nc(0x80001024)
+write("topologies/invalid/firmware-id-too-wide/fires.txt", acpidump("IORT", t.finish()))
+expect("topologies/invalid/firmware-id-too-wide/fires.expect", ["%d: warning firmware-id-too-wide" % line_of(m + 8)])
+t, m = smmu2_with_nc(0x1024)
+write("topologies/invalid/firmware-id-too-wide/passes.txt", acpidump("IORT", t.finish()))
+expect("topologies/invalid/firmware-id-too-wide/passes.expect", [])
+print("id-too-wide written")

@@ -1,0 +1,105 @@
+import Foundation
+import IotopoCompiler
+import IotopoFirmware
+import IotopoImport
+import XCTest
+
+/// Importing firmware tables and device trees: what the import must write, and each finding
+/// of the firmware fuzz harness (RELIABILITY.md, "Fuzzing the firmware readers"), reduced by
+/// hand and checked to fail before its fix.
+final class FirmwareImportTests: XCTestCase {
+    func importText(_ name: String, _ bytes: [UInt8]) -> ImportResult {
+        let dir = NSTemporaryDirectory() + "iotopo-fw-" + UUID().uuidString
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/" + name
+        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        return Importer.run(paths: [path])
+    }
+
+    func compiles(_ r: ImportResult, file: StaticString = #filePath, line: UInt = #line) {
+        guard let text = r.text else { return XCTFail("nothing imported: \(r.diagnostics.map(\.message))", file: file, line: line) }
+        let dir = NSTemporaryDirectory() + "iotopo-fwc-" + UUID().uuidString
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/t.yaml"
+        try? text.write(toFile: path, atomically: false, encoding: .utf8)
+        let c = Compiler.compile(path: path)
+        XCTAssertEqual(c.diagnostics.filter { $0.severity == .error }.map(\.message), [], text, file: file, line: line)
+    }
+
+    /// An IORT table: header, node count and offset, then the nodes given.
+    static func iort(_ nodes: [[UInt8]]) -> [UInt8] {
+        var b = Array("IORT".utf8) + [0, 0, 0, 0, 3, 0] + Array("IOTOPOFIXTURE ".utf8) + [UInt8](repeating: 0, count: 14)
+        b = Array(b.prefix(36))
+        b += le32(UInt32(nodes.count)) + le32(48) + le32(0)
+        for n in nodes { b += n }
+        let n = UInt32(b.count)
+        for i in 0 ..< 4 { b[4 + i] = UInt8(truncatingIfNeeded: n >> (8 * UInt32(i))) }
+        var sum: UInt8 = 0
+        for x in b { sum &+= x }
+        b[9] = 0 &- sum
+        return b
+    }
+
+    static func le32(_ v: UInt32) -> [UInt8] { (0 ..< 4).map { UInt8(truncatingIfNeeded: v >> (8 * UInt32($0))) } }
+    static func le64(_ v: UInt64) -> [UInt8] { le32(UInt32(truncatingIfNeeded: v)) + le32(UInt32(truncatingIfNeeded: v >> 32)) }
+
+    /// Finding A of the firmware harness: a named component mapping to an SMMUv2 with an output
+    /// ID past 16 bits was imported with that ID, and the topology failed stream-id-too-wide.
+    /// Linux refuses such a device ("stream ID out of range for SMMU"): the ID is left out with
+    /// a warning, and a master left with no ID is written with dma: false.
+    func testFindingA_StreamIDWiderThanSMMUv2() {
+        // SMMUv1/v2 node at 48: header (16) + 44 bytes of fields.
+        var smmu: [UInt8] = [3, 60, 0, 0] + Self.le32(0) + Self.le32(0) + Self.le32(0)
+        smmu += Self.le64(0x1500_0000) + Self.le64(0x10_0000) + Self.le32(3) + Self.le32(0)
+        smmu += Self.le32(60) + Self.le32(0) + Self.le32(60) + Self.le32(0) + Self.le32(60)
+        XCTAssertEqual(smmu.count, 60)
+        // Named component at 108 with one single mapping to the SMMU at 48.
+        var nc: [UInt8] = [1, 0, 0, 0] + Self.le32(0) + Self.le32(1) + Self.le32(44)
+        nc += Self.le32(0) + Self.le64(0) + [36] + Array("\\_SB.ARPC".utf8) + [0, 0, 0, 0, 0, 0]
+        XCTAssertEqual(nc.count, 44)
+        nc += Self.le32(0) + Self.le32(0) + Self.le32(0x8000_1024) + Self.le32(48) + Self.le32(1)
+        nc[1] = UInt8(nc.count)
+        let r = importText("iort.bin", Self.iort([smmu, nc]))
+        XCTAssertEqual(r.diagnostics.map(\.id), [FirmwareLint.idTooWide])
+        XCTAssertTrue(r.text?.contains("dma: false") ?? false, r.text ?? "")
+        compiles(r)
+    }
+
+    /// A DMAR scope through a root port names the function below it, and its RMRR lands on it.
+    func testDMARScopesResolveThroughBridges() throws {
+        let lspci = """
+        00:00.0 Host bridge [0600]: Intel Corporation Device [8086:3e30]
+
+        00:1c.0 PCI bridge [0604]: Intel Corporation Device [8086:a338] (prog-if 00 [Normal decode])
+        \tBus: primary=00, secondary=01, subordinate=01, sec-latency=0
+        \tCapabilities: [40] Express (v2) Root Port (Slot+), MSI 00
+
+        01:00.0 Non-Volatile memory controller [0108]: Samsung Electronics Co Ltd Device [144d:a808] (prog-if 02 [NVM Express])
+        \tCapabilities: [70] Express (v2) Endpoint, MSI 00
+
+        """
+        var t = Array("DMAR".utf8) + [0, 0, 0, 0, 1, 0] + [UInt8](repeating: 0x41, count: 26) + [38, 1] + [UInt8](repeating: 0, count: 10)
+        // DRHD include-all, then an RMRR with a two-hop scope 00:1c.0 -> 00.0.
+        t += [0, 0, 16, 0, 1, 0, 0, 0] + Self.le64(0xFED9_0000)
+        t += [1, 0, 34, 0, 0, 0, 0, 0] + Self.le64(0x7B00_0000) + Self.le64(0x7B0F_FFFF) + [1, 10, 0, 0, 0, 0, 0x1C, 0, 0, 0]
+        let n = UInt32(t.count)
+        for i in 0 ..< 4 { t[4 + i] = UInt8(truncatingIfNeeded: n >> (8 * UInt32(i))) }
+        var sum: UInt8 = 0
+        for x in t { sum &+= x }
+        t[9] = 0 &- sum
+        let dir = NSTemporaryDirectory() + "iotopo-dmar-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try lspci.write(toFile: dir + "/lspci.txt", atomically: false, encoding: .utf8)
+        FileManager.default.createFile(atPath: dir + "/dmar.dat", contents: Data(t))
+        let r = Importer.run(paths: [dir + "/lspci.txt", dir + "/dmar.dat"])
+        XCTAssertEqual(r.diagnostics.filter { $0.severity != .warning || $0.id != "import-assumed" }.map(\.message), [])
+        let nvme = try XCTUnwrap(r.draft?.devices.first { $0.rid.description == "0000:01:00.0" })
+        XCTAssertEqual(nvme.reserved.map(\.base), [0x7B00_0000])
+        XCTAssertEqual(nvme.reserved.map(\.size), [0x10_0000])
+        XCTAssertEqual(r.draft?.iommus.map(\.includeAll), [true])
+        compiles(r)
+    }
+}
