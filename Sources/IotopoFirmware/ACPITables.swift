@@ -130,8 +130,10 @@ public struct ACPIDumpText: Sendable {
             let text = String(decoding: raw, as: UTF8.self)
             let trimmed = text.trimmingSpaces
             if trimmed.isEmpty { continue }
-            guard let colon = trimmed.firstIndex(of: ":"), let offset = Int(trimmed[..<colon], radix: 16),
-                  trimmed.distance(from: trimmed.startIndex, to: colon) <= 8 else {
+            // The offset: 1 to 8 hex digits, nothing else (Int's parser would take a sign).
+            guard let colon = trimmed.firstIndex(of: ":"), trimmed.distance(from: trimmed.startIndex, to: colon) <= 8,
+                  trimmed[..<colon].unicodeScalars.allSatisfy({ ("0" ... "9").contains($0) || ("a" ... "f").contains($0) || ("A" ... "F").contains($0) }),
+                  let offset = Int(trimmed[..<colon], radix: 16) else {
                 if current != nil {
                     problems.append((lineNo, "'\(trimmed.prefix(40))' is not a row of hex bytes (offset: bytes)"))
                 }

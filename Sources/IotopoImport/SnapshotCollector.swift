@@ -54,6 +54,8 @@ public struct SnapshotCollector {
             }
         }
         for table in ["DMAR", "IVRS", "IORT"] { copy("sys/firmware/acpi/tables/" + table, into: &t, limit: 16 << 20, quiet: true) }
+        // The device tree the kernel booted with (Arm boards; root only).
+        copy("sys/firmware/fdt", into: &t, limit: 32 << 20, quiet: true)
         copy("proc/iomem", into: &t, limit: 4 << 20)
         var marker = SnapshotLayout.header + "\n"
         let release = readText("proc/sys/kernel/osrelease") ?? unameRelease()

@@ -12,6 +12,7 @@ import Glibc
 ///     sys/kernel/iommu_groups/N/{devices,type,reserved_regions}
 ///     sys/class/iommu/NAME/{type,devices}
 ///     sys/firmware/acpi/tables/{DMAR,IVRS,IORT}
+///     sys/firmware/fdt
 ///     proc/iomem
 ///
 /// Links of the live tree are stored as text: `iommu_group` holds the group number, `driver`

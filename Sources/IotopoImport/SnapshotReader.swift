@@ -80,7 +80,14 @@ public struct SnapshotReader {
             let file = files.add(path: display(rel), bytes: nil)
             if let fw = FirmwareReader.read(bytes, path: display(rel), file: file, sink: &sink) { h.firmware += fw.firmware }
         }
-        if let iomem = t.text("proc/iomem") { h.ram = Self.systemRAM(iomem) }
+        if let fdt = t["sys/firmware/fdt"] {
+            let file = files.add(path: display("sys/firmware/fdt"), bytes: nil)
+            if let dt = DeviceTreeReader.read(fdt, path: display("sys/firmware/fdt"), file: file, sink: &sink) {
+                h.deviceTree = dt.deviceTree
+                if h.ram == nil { h.ram = dt.ram }
+            }
+        }
+        if let iomem = t.text("proc/iomem"), let ram = Self.systemRAM(iomem) { h.ram = ram }
         return h
     }
 

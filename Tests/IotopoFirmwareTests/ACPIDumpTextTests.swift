@@ -73,3 +73,16 @@ final class IaslCrossCheckTests: XCTestCase {
         XCTAssertGreaterThan(c.beyondIasl, 0)
     }
 }
+
+/// Findings of the firmware fuzz harness in the acpidump text reader.
+final class ACPIDumpTextFuzzRegressionTests: XCTestCase {
+    /// Finding B: a row whose offset had a sign (`-1: ...`) was parsed by Int(_:radix:) as
+    /// -1, and printing it as an unsigned number trapped. Offsets are hex digits only now.
+    func testFindingB_SignedRowOffset() {
+        let text = "DMAR @ 0x0\n    0000: 44 4D 41 52\n   -1: 00 00\n   +4: 00\n"
+        var problems: [(line: Int, message: String)] = []
+        let d = ACPIDumpText.parse(Array(text.utf8), problems: &problems)
+        XCTAssertEqual(d.tables.first?.bytes, Array("DMAR".utf8))
+        XCTAssertEqual(problems.map(\.line), [3, 4])
+    }
+}
