@@ -29,6 +29,8 @@ public struct HostBuilder {
     var names: [Int: String] = [:]
     /// Function index by address.
     var byAddress: [PCIAddress: Int] = [:]
+    /// Names given so far, for `uniqueName`.
+    var taken = Set<String>()
     /// The functions on each bus, in address order (built once: per-bus scans of every
     /// function made large imports quadratic).
     private var onBus: [BusKey: [Int]] = [:]
@@ -87,6 +89,7 @@ public struct HostBuilder {
         explainIdleIOMMUs()
         markRefusedStreamIDs(order)
         buildMemory()
+        if let dt = host.deviceTree { pruneUnreachableWindows(dt) }
         buildObservedGroups(order)
         noteAssumptions()
         return draft

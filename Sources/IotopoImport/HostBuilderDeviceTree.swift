@@ -30,14 +30,19 @@ extension HostBuilder {
         return Diagnostic(.warning, id, p.located, at: .fileStart(src.file))
     }
 
+    /// A name no entity of the draft has yet (kept in `taken`, filled from the draft on first
+    /// use: a scan of every name per call made large trees quadratic).
     mutating func uniqueName(_ base: String) -> String {
-        let taken = Set(draft.iommus.map(\.name) + draft.buses.map(\.name) + draft.bridges.map(\.name) + draft.devices.map(\.name) + draft.platformDevices.map(\.name))
+        if taken.isEmpty {
+            taken = Set(draft.iommus.map(\.name) + draft.buses.map(\.name) + draft.bridges.map(\.name) + draft.devices.map(\.name) + draft.platformDevices.map(\.name))
+        }
         var n = base
         var k = 1
         while taken.contains(n) {
             n = base + "-" + String(k)
             k += 1
         }
+        taken.insert(n)
         return n
     }
 
@@ -52,7 +57,8 @@ extension HostBuilder {
         var bridge = DraftBridge(name: uniqueName("to-" + name), kind: "bus-bridge", upstream: up, downstream: name, function: nil, comment: nil)
         if let r = src.facts.dmaRanges[node] {
             bridge.windows = r.windows.map { DraftWindow(child: $0.child, parent: $0.parent, size: $0.size) }
-            bridge.comment = r.windows.isEmpty ? "dma-ranges is empty: addresses pass 1:1" : "its dma-ranges"
+            bridge.comment = r.windows.isEmpty ? "dma-ranges is empty: addresses pass 1:1" : "dma-ranges of \(t.nodes[node].path)"
+            bridge.sourceNode = t.nodes[node].path
         }
         draft.bridges.append(bridge)
         made[node] = name
@@ -180,6 +186,59 @@ extension HostBuilder {
         var note = "device tree" + (f.model.map { " of \($0)" } ?? "") + ": \(f.iommus.count) IOMMU\(f.iommus.count == 1 ? "" : "s"), \(f.masters.filter { !$0.specifiers.isEmpty }.count) masters with iommus, \(f.hosts.count) PCIe host bridge\(f.hosts.count == 1 ? "" : "s")"
         if !f.disabled.isEmpty { note += "; disabled and left out: " + f.disabled.prefix(8).joined(separator: ", ") + (f.disabled.count > 8 ? ", ..." : "") }
         draft.firmwareNotes.append(note)
+    }
+
+    /// `dma-ranges` windows whose output reaches no memory (through the windows above, up to
+    /// the first IOMMU, as the compiler's `window-unreachable` walks them) are left out with a
+    /// warning: DMA through them goes nowhere. A bus left with none carries no DMA at all, so
+    /// its masters are written with `dma: false`.
+    mutating func pruneUnreachableWindows(_ src: DeviceTreeSource) {
+        var bridgeOver: [String: Int] = [:]
+        for (i, b) in draft.bridges.enumerated() { bridgeOver[b.downstream] = i }
+        let iommuPlaces = Set(draft.iommus.flatMap { [$0.at] + $0.alsoAt })
+        let memory = draft.memory.map { ($0.base, $0.base &+ ($0.size - 1)) }
+        func through(_ spans: [(UInt64, UInt64)], _ windows: [DraftWindow]) -> [(UInt64, UInt64)] {
+            guard !windows.isEmpty else { return spans }
+            var out: [(UInt64, UInt64)] = []
+            for (a, b) in spans {
+                for w in windows {
+                    let last = w.child &+ (w.size - 1)
+                    let lo = max(a, w.child), hi = min(b, last)
+                    if lo <= hi { out.append((w.parent &+ (lo - w.child), w.parent &+ (hi - w.child))) }
+                }
+            }
+            return out
+        }
+        for i in draft.bridges.indices where !draft.bridges[i].windows.isEmpty {
+            var kept: [DraftWindow] = []
+            for w in draft.bridges[i].windows {
+                var spans = [(w.parent, w.parent &+ (w.size - 1))]
+                var bus = draft.bridges[i].upstream
+                var guarded = iommuPlaces.contains(draft.bridges[i].name) || iommuPlaces.contains(bus)
+                var hops = 0
+                while !guarded, let up = bridgeOver[bus], hops < 1024 {
+                    spans = through(spans, draft.bridges[up].windows)
+                    if iommuPlaces.contains(draft.bridges[up].name) { guarded = true }
+                    bus = draft.bridges[up].upstream
+                    if iommuPlaces.contains(bus) { guarded = true }
+                    hops += 1
+                }
+                if guarded || spans.contains(where: { s in memory.contains { s.0 <= $0.1 && $0.0 <= s.1 } }) {
+                    kept.append(w)
+                } else {
+                    sink.report(dtWarn(DeviceTreeLint.dmaRangesRAM, src, draft.bridges[i].sourceNode ?? draft.bridges[i].name,
+                                       "its dma-ranges window [\(hex(w.child)), +\(hex(w.size))] -> \(hex(w.parent)) reaches no memory; it is left out"))
+                }
+            }
+            if kept.isEmpty {
+                let bus = draft.bridges[i].downstream
+                for k in draft.platformDevices.indices where draft.platformDevices[k].bus == bus {
+                    draft.platformDevices[k].dma = false
+                    draft.platformDevices[k].comment = (draft.platformDevices[k].comment ?? "") + "; its bus's dma-ranges reach no memory, so its DMA goes nowhere"
+                }
+            }
+            draft.bridges[i].windows = kept
+        }
     }
 
     /// `iommu-map`/`msi-map` lints: entries overlapping, and requester IDs of the host's bus

@@ -68,6 +68,7 @@ extension HostBuilder {
         draft.bridges.append(DraftBridge(name: "rc-" + Self.addressName(k), kind: "root-complex", upstream: "system",
                                          downstream: Self.busName(k), function: nil, comment: "host bridge of root bus \(Self.addressText(k))"))
         draft.rootComplexes.append((draft.bridges.count - 1, segment, bus))
+        if !taken.isEmpty { taken.formUnion(["rc-" + Self.addressName(k), Self.busName(k)]) }
         return draft.bridges.count - 1
     }
 
@@ -559,26 +560,37 @@ extension HostBuilder {
         }
         let guarded: [(bus: String, rid: RequesterID?, name: String)] = draft.devices.filter(\.dma).map { ($0.bus, $0.rid.rid, $0.name) }
             + draft.platformDevices.filter(\.dma).map { ($0.bus, nil, $0.name) }
+        // Each scope's device names and bridges as sets, its ID ranges as a list: a DT scope
+        // names thousands of masters.
+        let scopeSets = draft.iommus.map { io -> (devices: Set<String>, bridges: Set<String>, rids: [(RequesterID, RequesterID)]) in
+            var d = Set<String>(), b = Set<String>(), r: [(RequesterID, RequesterID)] = []
+            for e in io.scope ?? [] {
+                switch e {
+                case let .rids(x, y): r.append((x, y))
+                case let .bridge(n): b.insert(n)
+                case let .device(n): d.insert(n)
+                case .function: break
+                }
+            }
+            return (d, b, r)
+        }
         for k in draft.iommus.indices {
             let io = draft.iommus[k]
             let at = Set([io.at] + io.alsoAt)
-            func inScope(_ scope: [DraftScope], _ d: (bus: String, rid: RequesterID?, name: String)) -> Bool {
-                scope.contains { e in
-                    switch e {
-                    case let .rids(a, b): return d.rid.map { a <= $0 && $0 <= b } ?? false
-                    case let .bridge(n): return places(of: d.bus).contains(n)
-                    case let .device(n): return n == d.name
-                    case .function: return false
-                    }
-                }
+            func inScope(_ j: Int, _ d: (bus: String, rid: RequesterID?, name: String)) -> Bool {
+                let s = scopeSets[j]
+                if s.devices.contains(d.name) { return true }
+                if let rid = d.rid, s.rids.contains(where: { $0.0 <= rid && rid <= $0.1 }) { return true }
+                return !s.bridges.isEmpty && places(of: d.bus).contains { s.bridges.contains($0) }
             }
             let busy = guarded.contains { d in
                 guard !at.isDisjoint(with: places(of: d.bus)) else { return false }
-                if let scope = io.scope { return inScope(scope, d) }
+                if io.scope != nil { return inScope(k, d) }
                 guard io.includeAll else { return true }
                 // A catch-all manages what no scoped unit on the way manages.
-                return !draft.iommus.contains { o in
-                    o.name != io.name && o.scope != nil && !Set([o.at] + o.alsoAt).isDisjoint(with: places(of: d.bus)) && inScope(o.scope ?? [], d)
+                return !draft.iommus.indices.contains { j in
+                    let o = draft.iommus[j]
+                    return j != k && o.scope != nil && !Set([o.at] + o.alsoAt).isDisjoint(with: places(of: d.bus)) && inScope(j, d)
                 }
             }
             guard !busy else { continue }

@@ -75,6 +75,8 @@ public struct DraftBridge: Sendable {
     /// A host bridge's ID map (IORT root complex mappings, a DT `iommu-map`).
     public var idMap: [DraftHostMap] = []
     public var idMapMask: UInt32?
+    /// The device tree node it comes from, for diagnostics.
+    public var sourceNode: String?
     /// DMA windows (a DT bus's `dma-ranges`).
     public var windows: [DraftWindow] = []
 

@@ -16,7 +16,7 @@ public struct PhaseTimer: Sendable {
         last = PhaseTimer.now()
     }
 
-    static func now() -> Double {
+    public static func now() -> Double {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9

@@ -24,6 +24,9 @@ struct Fleet: ParsableCommand {
     @Option(help: ArgumentHelp("Exit 1 when fewer machines than this match exactly under upstream rules.", valueName: "n"))
     var minExact: Int?
 
+    @Option(help: ArgumentHelp("On a firmware corpus: also time reading each table this many times, and print the median per table and signature on standard error (for make bench).", valueName: "n"))
+    var parseTiming: Int?
+
     @OptionGroup var input: InputOptions
 
     func run() throws {
@@ -74,7 +77,46 @@ struct Fleet: ParsableCommand {
         }
         if isatty(2) == 1 { Output.err("\r\u{1B}[K") }
         Output.out(FirmwareFleetText.render(tables))
+        if let n = parseTiming, n > 0 { Output.err(Self.parseTimes(dir, machines, repeats: n)) }
         if tables.contains(where: { !$0.ok }) { throw ExitCode(1) }
+    }
+
+    /// Each table read `repeats` times in process; the median time of one read per table, by
+    /// signature, and the slowest table.
+    static func parseTimes(_ dir: String, _ machines: [String], repeats: Int) -> String {
+        var bySig: [String: [Double]] = [:]
+        var slowest = (0.0, "")
+        for m in machines {
+            for sig in ACPITable.signatures {
+                guard case let .success(bytes) = FileReader.read(dir + "/" + m + "/" + sig + ".bin", limit: 16 << 20) else { continue }
+                var times: [Double] = []
+                for _ in 0 ..< repeats {
+                    var p: [FirmwareProblem] = []
+                    let t0 = PhaseTimer.now()
+                    let t = ACPITable.read(bytes, problems: &p)
+                    let dt = PhaseTimer.now() - t0
+                    if t == nil { continue }
+                    times.append(dt)
+                }
+                times.sort()
+                let med = times.isEmpty ? 0 : times[times.count / 2]
+                bySig[sig, default: []].append(med)
+                if med > slowest.0 { slowest = (med, "\(m) \(sig) (\(bytes.count) bytes)") }
+            }
+        }
+        var out = "parse timing (\(repeats) reads of each table, median of one read):\n"
+        for sig in ACPITable.signatures {
+            guard var v = bySig[sig], !v.isEmpty else { continue }
+            v.sort()
+            out += "  \(sig): \(v.count) tables, median \(us(v[v.count / 2])) µs, slowest \(us(v.last ?? 0)) µs\n"
+        }
+        out += "  slowest table: \(slowest.1), \(us(slowest.0)) µs\n"
+        return out
+    }
+
+    static func us(_ s: Double) -> String {
+        let v = (s * 1e7).rounded() / 10
+        return String(v)
     }
 
     /// A folder's entries, sorted, without dot files.

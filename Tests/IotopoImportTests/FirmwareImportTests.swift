@@ -103,3 +103,51 @@ final class FirmwareImportTests: XCTestCase {
         compiles(r)
     }
 }
+
+/// Device-tree findings of the firmware fuzz harness; they need dtc to build their input.
+final class DeviceTreeImportTests: XCTestCase {
+    func dtb(_ source: String) throws -> String {
+        let dtc = ["/usr/bin/dtc", "/usr/local/bin/dtc"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        guard let dtc else { throw XCTSkip("dtc is not installed (make test installs device-tree-compiler)") }
+        let dir = NSTemporaryDirectory() + "iotopo-dt-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try source.write(toFile: dir + "/t.dts", atomically: false, encoding: .utf8)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: dtc)
+        p.arguments = ["-q", "-I", "dts", "-O", "dtb", "-o", dir + "/t.dtb", dir + "/t.dts"]
+        try p.run()
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0)
+        return dir + "/t.dtb"
+    }
+
+    /// Finding C: a bus whose dma-ranges lead into a hole was imported with that window, and
+    /// the topology failed window-unreachable. The window is left out with a warning, and the
+    /// masters of a bus left with none are written with dma: false.
+    func testFindingC_WindowIntoAHole() throws {
+        let path = try dtb("""
+        /dts-v1/;
+        / {
+            #address-cells = <2>; #size-cells = <2>;
+            memory@80000000 { device_type = "memory"; reg = <0x0 0x80000000 0x0 0x40000000>; };
+            smmu: iommu@15000000 { compatible = "arm,mmu-500"; #iommu-cells = <2>; };
+            bus@0 {
+                #address-cells = <1>; #size-cells = <1>; ranges;
+                dma-ranges = <0x0 0x0 0x10000000 0x10000000>;
+                dma@900000 { compatible = "x,dma"; iommus = <&smmu 0x136 0x0>; };
+            };
+        };
+        """)
+        let r = Importer.run(paths: [path])
+        XCTAssertTrue(r.diagnostics.contains { $0.id == DeviceTreeLint.dmaRangesRAM && $0.message.contains("reaches no memory") },
+                      r.diagnostics.map(\.message).joined(separator: "\n"))
+        let text = try XCTUnwrap(r.text)
+        XCTAssertFalse(text.contains("windows:"), text)
+        XCTAssertTrue(text.contains("dma: false"), text)
+        let dir = NSTemporaryDirectory() + "iotopo-dtc-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try text.write(toFile: dir + "/t.yaml", atomically: false, encoding: .utf8)
+        let c = Compiler.compile(path: dir + "/t.yaml")
+        XCTAssertEqual(c.diagnostics.filter { $0.severity == .error }.map(\.message), [])
+    }
+}
