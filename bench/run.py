@@ -19,7 +19,7 @@ Two parts:
   there), and `iotopo import` and `groups --compare recorded` of generated server reports
   (bench/gen_lspci.py) of about 2k, 20k and 100k functions.
 
-    bench/run.py [--sizes 2000,20000,200000] [--runs N] [--quick] [--only compile|engine|golden|analysis|mistakes|import]
+    bench/run.py [--sizes 2000,20000,200000] [--runs N] [--quick] [--only compile|engine|golden|analysis|mistakes|import|firmware]
 """
 import argparse
 import os
@@ -297,6 +297,35 @@ def mistakes_bench(runs):
 
 
 CORPUS = os.path.join(ROOT, "..", "shared", "corpus", "lspci")
+ACPI_CORPUS = os.path.join(ROOT, "..", "shared", "corpus", "acpi")
+
+
+def firmware_bench(runs, quick):
+    """Reading the corpus's DMAR, IVRS and IORT tables (in process, median of 1000 reads of
+    each), the whole firmware fleet, and generated device trees through import."""
+    out = ""
+    if os.path.isdir(ACPI_CORPUS):
+        print("== firmware, the ACPI corpus: parse timing", file=sys.stderr)
+        p = subprocess.run([IOTOPO, "fleet", ACPI_CORPUS, "--parse-timing", "1000"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        timing = p.stderr.decode(errors="replace").strip()
+        t, m = measure([IOTOPO, "fleet", ACPI_CORPUS], max(runs, 5))
+        out += "```text\n" + timing + "\n```\n\n"
+        out += "| corpus | fleet (read, cross-check with iasl, import, check) | peak memory |\n| --- | ---: | ---: |\n"
+        out += "| ../shared/corpus/acpi | %.3f s | %.0f MB |\n\n" % (t, m / 1024)
+    else:
+        out += "(the ACPI corpus is absent: %s)\n\n" % ACPI_CORPUS
+    lines = ["| masters | DTB | import -o | check of what import wrote | peak memory (import) |", "| ---: | ---: | ---: | ---: | ---: |"]
+    for n in ([11500] if quick else [1000, 11500, 50000]):
+        dtb = os.path.join(OUT, "soc-%d.dtb" % n)
+        gen = os.path.join(HERE, "gen_dtb.py")
+        if not os.path.exists(dtb) or os.path.getmtime(dtb) < os.path.getmtime(gen):
+            subprocess.check_call([sys.executable, gen, str(n), dtb])
+        yaml = os.path.join(OUT, "soc-%d.yaml" % n)
+        print("== firmware, a DTB of %d masters, %d runs" % (n, runs), file=sys.stderr)
+        ti = measure([IOTOPO, "import", "--max-file-size", "512MiB", dtb, "-o", yaml], runs)
+        tc = measure([IOTOPO, "check", "--max-file-size", "512MiB", yaml], runs, ok=(0, 1))
+        lines.append("| %d | %.2f MB | %.3f s | %.3f s | %.0f MB |" % (n, os.path.getsize(dtb) / 1e6, ti[0], tc[0], ti[1] / 1024))
+    return out + "\n".join(lines) + "\n"
 
 
 def import_bench(runs, quick):
@@ -334,7 +363,7 @@ def main():
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--quick", action="store_true", help="one size (20000), three runs")
     ap.add_argument("--full", action="store_true", help="also run dtc with labels at 200k devices (about 20 minutes: it is quadratic)")
-    ap.add_argument("--only", choices=["compile", "engine", "golden", "analysis", "mistakes", "import"], help="run one part")
+    ap.add_argument("--only", choices=["compile", "engine", "golden", "analysis", "mistakes", "import", "firmware"], help="run one part")
     args = ap.parse_args()
     sizes = [20000] if args.quick else [int(s) for s in args.sizes.split(",")]
     runs = 3 if args.quick else args.runs
@@ -354,6 +383,8 @@ def main():
         report += "## Mistakes at scale\n\n" + mistakes_bench(runs) + "\n"
     if args.only in (None, "import"):
         report += "## Import\n\n" + import_bench(runs, args.quick) + "\n"
+    if args.only in (None, "firmware"):
+        report += "## Firmware\n\n" + firmware_bench(runs, args.quick) + "\n"
     with open(os.path.join(OUT, "results.md"), "w") as f:
         f.write(report)
     print(report)

@@ -8,7 +8,8 @@ import CFDT
 public struct DeviceTree: Sendable {
     public struct Property: Sendable, Hashable {
         public var name: String
-        public var value: [UInt8]
+        /// The value's bytes, a slice of the blob (no copy per property).
+        public var value: ArraySlice<UInt8>
     }
 
     public struct Node: Sendable {
@@ -19,7 +20,7 @@ public struct DeviceTree: Sendable {
         public var properties: [Property] = []
         public var depth: Int
 
-        public func property(_ name: String) -> [UInt8]? { properties.first { $0.name == name }?.value }
+        public func property(_ name: String) -> ArraySlice<UInt8>? { properties.first { $0.name == name }?.value }
         public func has(_ name: String) -> Bool { properties.contains { $0.name == name } }
     }
 
@@ -72,12 +73,12 @@ public struct DeviceTree: Sendable {
                 fail(8, "libfdt finds the tree malformed: \(String(cString: fdt_strerror(rc)))")
                 return false
             }
-            /// Copies `len` bytes at `p` after checking they lie inside the blob.
-            func copy(_ p: UnsafeRawPointer?, _ len: Int32) -> [UInt8]? {
+            /// The `len` bytes at `p`, as a slice of the blob, after checking they lie inside it.
+            func copy(_ p: UnsafeRawPointer?, _ len: Int32) -> ArraySlice<UInt8>? {
                 guard let p, len >= 0 else { return nil }
                 let at = p - base
                 guard at >= 0, at + Int(len) <= Int(total) else { return nil }
-                return Array(UnsafeRawBufferPointer(start: p, count: Int(len)))
+                return bytes[at ..< at + Int(len)]
             }
             var depth: Int32 = 0
             var off: Int32 = 0
@@ -118,7 +119,7 @@ public struct DeviceTree: Sendable {
         guard ok else { return nil }
         for (i, n) in tree.nodes.enumerated() {
             guard let v = n.property("phandle") ?? n.property("linux,phandle") else { continue }
-            guard v.count == 4, let ph = TableBytes(v).be32(0), ph != 0, ph != 0xFFFF_FFFF else {
+            guard v.count == 4, let ph = Self.cells(v)?.first, ph != 0, ph != 0xFFFF_FFFF else {
                 fail(nil, "phandle is not one 32-bit cell other than 0 and 0xffffffff", path: n.path)
                 continue
             }
@@ -136,15 +137,21 @@ public struct DeviceTree: Sendable {
 
     // MARK: Values
 
-    /// A property's 32-bit cells; nil when its length is not a multiple of 4.
-    public static func cells(_ v: [UInt8]) -> [UInt32]? {
+    /// A property's 32-bit cells (big-endian); nil when its length is not a multiple of 4.
+    public static func cells(_ v: ArraySlice<UInt8>) -> [UInt32]? {
         guard v.count % 4 == 0 else { return nil }
-        let b = TableBytes(v)
-        return (0 ..< v.count / 4).compactMap { b.be32(4 * $0) }
+        var out: [UInt32] = []
+        out.reserveCapacity(v.count / 4)
+        var i = v.startIndex
+        while i < v.endIndex {
+            out.append(UInt32(v[i]) << 24 | UInt32(v[i + 1]) << 16 | UInt32(v[i + 2]) << 8 | UInt32(v[i + 3]))
+            i += 4
+        }
+        return out
     }
 
     /// A string list (`compatible`).
-    public static func strings(_ v: [UInt8]) -> [String] {
+    public static func strings(_ v: ArraySlice<UInt8>) -> [String] {
         v.split(separator: 0, omittingEmptySubsequences: true).map { String(decoding: $0, as: UTF8.self) }
     }
 

@@ -15,14 +15,21 @@ public struct DeviceTreeSource: Sendable {
 /// the stream IDs of its `iommus`, and each PCIe host bridge as a root complex with its
 /// `iommu-map` as ID map.
 extension HostBuilder {
+    /// `dma-controller@900000` gives `dma-controller-900000`: lowercase letters and digits,
+    /// each run of anything else one dash.
     static func dtName(_ node: String) -> String {
-        var s = ""
-        for c in node.lowercased().unicodeScalars {
-            if (c >= "a" && c <= "z") || (c >= "0" && c <= "9") { s.unicodeScalars.append(c) } else if !s.hasSuffix("-") { s += "-" }
+        var out: [UInt8] = []
+        out.reserveCapacity(node.utf8.count)
+        for var c in node.utf8 {
+            if c >= 0x41 && c <= 0x5A { c += 0x20 }
+            if (c >= 0x61 && c <= 0x7A) || (c >= 0x30 && c <= 0x39) { out.append(c) } else if out.last != 0x2D { out.append(0x2D) }
         }
-        while s.hasSuffix("-") { s.removeLast() }
-        if s.isEmpty || !(s.first?.isLetter ?? false) { s = "dt-" + s }
-        return s
+        // Names are at most 128 characters (docs/topology.md); 48 leaves room for the
+        // prefixes and suffixes the import adds (`to-`, `soc-`, `-2`).
+        if out.count > 48 { out.removeLast(out.count - 48) }
+        while out.last == 0x2D { out.removeLast() }
+        if out.isEmpty || !(out[0] >= 0x61 && out[0] <= 0x7A) { out = Array("dt-".utf8) + out }
+        return String(decoding: out, as: UTF8.self)
     }
 
     func dtWarn(_ id: String, _ src: DeviceTreeSource, _ path: String, _ m: String) -> Diagnostic {
@@ -84,7 +91,9 @@ extension HostBuilder {
             d.scope = []
             draft.iommus.append(d)
         }
-        func iommuIndex(_ node: Int) -> Int? { iommuName[node].flatMap { n in draft.iommus.firstIndex { $0.name == n } } }
+        var indexOfIOMMUNode: [Int: Int] = [:]
+        for (node, name) in iommuName { indexOfIOMMUNode[node] = draft.iommus.firstIndex { $0.name == name } }
+        func iommuIndex(_ node: Int) -> Int? { indexOfIOMMUNode[node] }
         var places: [Int: [String]] = [:]
         // Masters.
         var compatWithIOMMUs: [Int: Set<String>] = [:]   // parent -> compatibles with iommus
@@ -92,7 +101,7 @@ extension HostBuilder {
         for m in f.masters {
             let bus = dtBus(m.bus, src, &busOf)
             let firstIOMMU = m.specifiers.first?.iommu
-            if Set(m.specifiers.map(\.iommu)).count > 1 {
+            if m.specifiers.contains(where: { $0.iommu != firstIOMMU }) {
                 sink.report(dtWarn(DeviceTreeLint.twoIOMMUs, src, m.path, "iommus names more than one IOMMU: Linux keeps one IOMMU per device (iommu_fwspec_init refuses a second), so the specifiers of \(f.iommus[firstIOMMU ?? 0].path) are used"))
             }
             let specs = m.specifiers.filter { $0.iommu == firstIOMMU }

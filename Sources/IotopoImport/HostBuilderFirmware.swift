@@ -523,7 +523,7 @@ extension HostBuilder {
     /// `\_SB.UFS0` gives `ufs0`; names are kept unique.
     static func platformName(_ object: String, taken: [String]) -> String {
         let last = object.split(separator: ".").last.map(String.init) ?? object
-        var base = String(last.lowercased().unicodeScalars.filter { ($0 >= "a" && $0 <= "z") || ($0 >= "0" && $0 <= "9") }.map(Character.init))
+        var base = String(String(last.lowercased().unicodeScalars.filter { ($0 >= "a" && $0 <= "z") || ($0 >= "0" && $0 <= "9") }.map(Character.init)).prefix(48))
         if base.isEmpty || !(base.first?.isLetter ?? false) { base = "nc" + base }
         var name = base
         var k = 1

@@ -9,6 +9,7 @@ public enum TopologyEmitter {
     /// The topology text.
     public static func render(_ d: TopologyDraft) -> String {
         var out = ""
+        out.reserveCapacity(256 * (d.devices.count + d.platformDevices.count + d.bridges.count) + 4096)
         header(d, &out)
         out += "platform:\n"
         out += "  name: \(platformName(d))\n"
@@ -142,11 +143,22 @@ public enum TopologyEmitter {
         if let c = d.comment { out += "  # \(comment(c))\n" }
         out += "  - name: \(d.name)\n    bus: \(d.bus)\n"
         if !d.streamIDs.isEmpty {
-            let items = d.streamIDs.enumerated().map { k, id -> String in
+            out += "    stream-ids: ["
+            for (k, id) in d.streamIDs.enumerated() {
+                if k > 0 { out += ", " }
                 let m = k < d.streamMasks.count ? d.streamMasks[k] : 0
-                return m == 0 ? "0x" + String(id, radix: 16) : "{id: 0x\(String(id, radix: 16)), mask: 0x\(String(m, radix: 16))}"
+                if m == 0 {
+                    out += "0x"
+                    out += String(id, radix: 16)
+                } else {
+                    out += "{id: 0x"
+                    out += String(id, radix: 16)
+                    out += ", mask: 0x"
+                    out += String(m, radix: 16)
+                    out += "}"
+                }
             }
-            out += "    stream-ids: [\(items.joined(separator: ", "))]\n"
+            out += "]\n"
         }
         if d.endpoint { out += "    pcie-endpoint: true\n" }
         if !d.dma { out += "    dma: false\n" }
@@ -255,6 +267,8 @@ public enum TopologyEmitter {
     /// paragraph separators that YAML 1.1 takes as line breaks (U+2028, U+2029: they would
     /// end the comment too), as `<U+202E>`.
     static func comment(_ s: String) -> String {
+        // Printable ASCII, almost every comment, needs nothing: no scalar-by-scalar copy.
+        if s.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return s }
         var out = ""
         for u in s.unicodeScalars {
             if u.value < 0x20 || (0x7F ... 0x9F).contains(u.value) {

@@ -49,8 +49,10 @@ public struct Topology: Sendable {
     /// Each IOMMU's scope and INCLUDE_PCI_ALL flag, by IOMMU index.
     public let iommuScopes: [[IOMMUScopeEntry]?]
     public let iommuIncludeAll: [Bool]
-    /// The platform masters each IOMMU's scope names, by name.
+    /// The platform masters each IOMMU's scope names, by name, and its other entries (a DT
+    /// scope names thousands of masters: a lookup, not a scan).
     let iommuScopeDevices: [Set<String>]
+    let iommuScopeOthers: [[IOMMUScopeEntry]]
     /// Whether any IOMMU has a scope or is a catch-all; when none has, a function's IOMMUs are
     /// its bus's.
     public let anyScoped: Bool
@@ -86,6 +88,7 @@ public struct Topology: Sendable {
         iommuScopeDevices = scopes.map { s in
             Set((s ?? []).compactMap { e -> String? in if case let .device(d) = e { return m.devices[d].name } else { return nil } })
         }
+        iommuScopeOthers = scopes.map { s in (s ?? []).filter { if case .device = $0 { return false } else { return true } } }
         anyScoped = scopes.contains { $0 != nil } || includeAll.contains(true)
         bridgeUpstream = m.bridges.map(\.upstream)
         upstreamBridges = up
@@ -136,7 +139,7 @@ public struct Topology: Sendable {
 
     func inScope(_ k: Int, _ scope: [IOMMUScopeEntry], path: DMAPath, bus: BusID, rid: RequesterID?, bridge: BridgeID?, device: String?) -> Bool {
         if let device, iommuScopeDevices[k].contains(device) { return true }
-        return scope.contains { e in
+        return iommuScopeOthers[k].contains { e in
             switch e {
             case let .rids(r): return rid.map(r.contains) ?? false
             case let .bridge(b): return bridge == b || path.bridges.contains(b)

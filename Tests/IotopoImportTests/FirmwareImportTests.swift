@@ -151,3 +151,30 @@ final class DeviceTreeImportTests: XCTestCase {
         XCTAssertEqual(c.diagnostics.filter { $0.severity == .error }.map(\.message), [])
     }
 }
+
+extension DeviceTreeImportTests {
+    /// Finding D: a DT node with a 200-character name gave a bus name past the language's 128
+    /// characters, and the topology failed bad-name. Names taken from node names are cut to
+    /// 48 characters.
+    func testFindingD_LongNodeName() throws {
+        let long = String(repeating: "mem-0040-01-", count: 16)
+        let path = try dtb("""
+        /dts-v1/;
+        / {
+            #address-cells = <2>; #size-cells = <2>;
+            smmu: iommu@15000000 { compatible = "arm,mmu-500"; #iommu-cells = <2>; };
+            \(long)bus@0 {
+                #address-cells = <1>; #size-cells = <1>; ranges;
+                \(long)dma@900000 { compatible = "x,dma"; iommus = <&smmu 0x136 0x0>; };
+            };
+        };
+        """)
+        let r = Importer.run(paths: [path])
+        let text = try XCTUnwrap(r.text)
+        let dir = NSTemporaryDirectory() + "iotopo-dtn-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try text.write(toFile: dir + "/t.yaml", atomically: false, encoding: .utf8)
+        let c = Compiler.compile(path: dir + "/t.yaml")
+        XCTAssertEqual(c.diagnostics.filter { $0.severity == .error }.map(\.message), [])
+    }
+}
