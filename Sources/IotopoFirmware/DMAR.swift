@@ -186,7 +186,27 @@ extension DMARTable {
             }
             at = end
         }
+        checkOverlappingScopes(t, &problems)
         return t
+    }
+
+    /// A PCI device belongs to one remapping unit (VT-d 8.3: each device is under the scope
+    /// of one DRHD): two units' scopes naming the same endpoint or bridge path contradict each
+    /// other, and which one the kernel picks depends on the order of its unit list. An error,
+    /// at the later scope.
+    static func checkOverlappingScopes(_ t: DMARTable, _ problems: inout [FirmwareProblem]) {
+        var owner: [String: (unit: Int, offset: Int)] = [:]
+        for (n, u) in t.units.enumerated() {
+            for s in u.scopes where s.kind == .endpoint || s.kind == .bridge {
+                let key = "\(u.segment)|\(s.pathText)"
+                if let o = owner[key], o.unit != n {
+                    problems.append(FirmwareProblem(FirmwareCheck.malformed, .error, table: "DMAR", offset: s.offset,
+                                                    "DRHD \(n)'s device scope names \(s.pathText) in segment \(u.segment), which DRHD \(o.unit)'s scope at byte \(offsetText(o.offset)) names too: a device belongs to one remapping unit"))
+                } else if owner[key] == nil {
+                    owner[key] = (n, s.offset)
+                }
+            }
+        }
     }
 
     /// The device scope entries in `[at, end)` (VT-d 8.3.1: type, length, flags, reserved,

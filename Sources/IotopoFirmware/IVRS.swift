@@ -237,6 +237,7 @@ extension IVRSTable {
         return t
     }
 
+
     /// The length of the device entry at `at`, by `ivhd_entry_length`'s rule and the spec's
     /// sizes; nil when it cannot be known.
     static func entryLength(_ b: TableBytes, _ at: Int) -> Int? {

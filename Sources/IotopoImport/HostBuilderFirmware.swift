@@ -253,6 +253,31 @@ extension HostBuilder {
 
     // MARK: IVRS
 
+    /// The runs of `a` with the IDs of `b` taken out.
+    static func subtract(_ a: [IVHDDevices], _ b: [IVHDDevices]) -> [IVHDDevices] {
+        var out: [IVHDDevices] = []
+        for d in a {
+            var pieces = [(UInt32(d.first), UInt32(d.last))]
+            for x in b {
+                pieces = pieces.flatMap { p -> [(UInt32, UInt32)] in
+                    let lo = UInt32(x.first), hi = UInt32(x.last)
+                    guard lo <= p.1, hi >= p.0 else { return [p] }
+                    var r: [(UInt32, UInt32)] = []
+                    if lo > p.0 { r.append((p.0, lo - 1)) }
+                    if hi < p.1 { r.append((hi + 1, p.1)) }
+                    return r
+                }
+            }
+            for p in pieces {
+                var e = d
+                e.first = UInt16(p.0)
+                e.last = UInt16(p.1)
+                out.append(e)
+            }
+        }
+        return out
+    }
+
     /// One IOMMU per IVHD block of the type Linux reads (`get_highest_supported_ivhd_type`),
     /// named `ivhdN` as Linux names them, of kind amd-vi, managing the device IDs of its
     /// entries (ranges, selects, aliases, special devices: `init_iommu_from_acpi`), placed at
@@ -262,7 +287,11 @@ extension HostBuilder {
         for (n, h) in blocks.enumerated() {
             let seg = UInt32(h.segment)
             var io = DraftIOMMU(name: "ivhd\(n)", kind: "amd-vi", at: "")
-            let devs = h.devices
+            // Where two IOMMUs' entries overlap (firmware of multi-IOMMU parts often gives
+            // each a range to ffff), the later block takes the IDs: init_iommu_from_acpi sets
+            // the one IOMMU of each device ID block by block.
+            let later = blocks[(n + 1)...].filter { $0.segment == h.segment }.flatMap(\.devices)
+            let devs = Self.subtract(h.devices, later)
             var scope: [DraftScope] = []
             for d in devs {
                 // Adjacent runs merge, so the scope reads as the table's ranges do.
