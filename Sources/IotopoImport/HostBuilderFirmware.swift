@@ -19,8 +19,11 @@ public enum FirmwareLint {
     public static let badReserved = "firmware-bad-reserved-range"
     /// A stream ID wider than its SMMU takes (16 bits on SMMUv1/v2).
     public static let idTooWide = "firmware-id-too-wide"
+    /// An RMRR outside the firmware's reserved memory, in RAM the OS owns, or in another
+    /// device's MMIO, held against /proc/iomem.
+    public static let rmrrPlacement = "firmware-rmrr-placement"
 
-    public static let all = [scopeAbsent, includeAllDuplicate, badReference, mappingOverlap, badReserved, idTooWide]
+    public static let all = [scopeAbsent, includeAllDuplicate, badReference, mappingOverlap, badReserved, idTooWide, rmrrPlacement]
 }
 
 /// Reading the IOMMUs from firmware tables: DMAR's DRHD units and their device scopes, IVRS's
@@ -212,6 +215,7 @@ extension HostBuilder {
                 sink.report(warn(FirmwareLint.badReserved, src, r.offset + 8, "RMRR \(n) [\(hex(r.base)), \(hex(r.limit))] is not page-aligned; Linux warns 'Your BIOS is broken; bad RMRR' and still maps it"))
             }
             let what = "RMRR \(n) at DMAR byte \(offsetText(r.offset)): [\(hex(r.base)), \(hex(r.limit))] stays identity-mapped for it"
+            checkRMRRPlacement(n, r, src)
             for s in r.scopes where s.kind == .endpoint || s.kind == .bridge {
                 var targets: [Int] = []
                 if host.functions.isEmpty {
@@ -233,6 +237,40 @@ extension HostBuilder {
                     draft.devices[k].reserved.append(DraftReserved(base: r.base, size: size, comment: what))
                 }
             }
+        }
+    }
+
+    /// An RMRR held against the memory map (/proc/iomem of a snapshot taken as root): it must
+    /// lie in firmware-reserved memory, as Linux checks (`arch_rmrr_sanity_check`, Linux 5.5:
+    /// e820 reserved; ACPI NVS too since 6.1; else "No firmware reserved region can cover
+    /// this RMRR", and the kernel taints itself), never in System RAM the OS hands out, and not
+    /// in the BAR of a device its scope does not name (whose registers would then be written
+    /// by another device's DMA).
+    mutating func checkRMRRPlacement(_ n: Int, _ r: RMRR, _ src: FirmwareSource) {
+        guard !host.iomem.isEmpty else { return }
+        let top = host.iomem.filter { $0.depth == 0 }
+        let text = "RMRR \(n) [\(hex(r.base)), \(hex(r.limit))]"
+        if let ram = top.first(where: { $0.name == "System RAM" && $0.base <= r.limit && r.base <= $0.last }) {
+            sink.report(warn(FirmwareLint.rmrrPlacement, src, r.offset + 8, "\(text) overlaps System RAM [\(hex(ram.base)), \(hex(ram.last))], which the OS owns and hands out: another owner's pages stay mapped for the device"))
+            return
+        }
+        // One finding per RMRR, the most telling first: RAM, another device's MMIO, then
+        // memory the firmware did not reserve.
+        let named = Set(r.scopes.compactMap { resolve($0, segment: UInt32(r.segment)).map { host.functions[$0].address.description } })
+        for e in host.iomem where e.depth > 0 && e.base <= r.limit && r.base <= e.last {
+            guard SnapshotReader.address(e.name) != nil, !named.contains(e.name) else { continue }
+            sink.report(warn(FirmwareLint.rmrrPlacement, src, r.offset + 8, "\(text) overlaps [\(hex(e.base)), \(hex(e.last))], the MMIO of \(e.name), which its scope does not name: the RMRR's devices would write that device's registers"))
+            return
+        }
+        let reservedNames: Set<String> = ["Reserved", "reserved", "ACPI Non-volatile Storage", "ACPI NVS"]
+        var at = r.base
+        while at <= r.limit {
+            guard let e = top.first(where: { reservedNames.contains($0.name) && $0.base <= at && at <= $0.last }) else {
+                sink.report(warn(FirmwareLint.rmrrPlacement, src, r.offset + 8, "\(text) is not covered by firmware-reserved memory (e820 Reserved or ACPI NVS) at \(hex(at)): Linux reports 'No firmware reserved region can cover this RMRR' (arch_rmrr_sanity_check)"))
+                return
+            }
+            if e.last >= r.limit { break }
+            at = e.last + 1
         }
     }
 

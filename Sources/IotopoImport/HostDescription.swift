@@ -131,6 +131,15 @@ public struct HostFunction: Sendable {
     public var baseSubclass: UInt16 { UInt16(truncatingIfNeeded: classCode >> 8) }
 }
 
+/// One line of /proc/iomem.
+public struct IomemEntry: Sendable, Hashable {
+    public var base: UInt64
+    public var last: UInt64
+    public var name: String
+    /// Indentation level: 0 for the top (e820 ranges), 1 and more for what sits inside.
+    public var depth: Int
+}
+
 /// What a source says about a host: its PCI functions and what else it knows.
 public struct HostDescription: Sendable {
     /// Which reader produced it ("lspci", "snapshot").
@@ -157,6 +166,8 @@ public struct HostDescription: Sendable {
     public var firmware: [FirmwareSource] = []
     /// A device tree the sources gave.
     public var deviceTree: DeviceTreeSource?
+    /// /proc/iomem as read, every line: range, name, nesting depth (empty without root).
+    public var iomem: [IomemEntry] = []
 
     public init(format: String, sourcePath: String, functions: [HostFunction]) {
         self.format = format

@@ -87,7 +87,10 @@ public struct SnapshotReader {
                 if h.ram == nil { h.ram = dt.ram }
             }
         }
-        if let iomem = t.text("proc/iomem"), let ram = Self.systemRAM(iomem) { h.ram = ram }
+        if let iomem = t.text("proc/iomem") {
+            if let ram = Self.systemRAM(iomem) { h.ram = ram }
+            h.iomem = Self.iomemEntries(iomem)
+        }
         return h
     }
 
@@ -140,6 +143,22 @@ public struct SnapshotReader {
         let df = p[2].split(separator: ".", omittingEmptySubsequences: false)
         guard df.count == 2, df[0].count == 2, df[1].count == 1, let dev = Int(df[0], radix: 16), let fn = Int(df[1], radix: 16) else { return nil }
         return PCIAddress(segment: seg, bus: bus, device: dev, function: fn)
+    }
+
+    /// Every line of /proc/iomem with its depth; none when the addresses read as zeros.
+    public static func iomemEntries(_ text: String) -> [IomemEntry] {
+        var out: [IomemEntry] = []
+        for line in text.split(separator: "\n") {
+            let depth = line.prefix { $0 == " " }.count / 2
+            let body = line.drop { $0 == " " }
+            guard let sep = body.firstIndex(of: " ") else { continue }
+            let ends = body[..<sep].split(separator: "-")
+            let rest = body[sep...]
+            guard ends.count == 2, ends[0].count <= 16, ends[1].count <= 16, rest.hasPrefix(" : "),
+                  let a = UInt64(ends[0], radix: 16), let b = UInt64(ends[1], radix: 16), a <= b else { continue }
+            out.append(IomemEntry(base: a, last: b, name: String(rest.dropFirst(3)), depth: depth))
+        }
+        return out.allSatisfy({ $0.base == 0 && $0.last == 0 }) ? [] : out
     }
 
     /// Top-level `System RAM` ranges of /proc/iomem; nil when the addresses read as zeros

@@ -423,3 +423,48 @@ t, m = smmu2_with_nc(0x1024)
 write("topologies/invalid/firmware-id-too-wide/passes.txt", acpidump("IORT", t.finish()))
 expect("topologies/invalid/firmware-id-too-wide/passes.expect", [])
 print("id-too-wide written")
+
+
+# --- firmware-malformed: two DRHD units' scopes naming one device ----------------------------
+t = dmar()
+drhd(t, 0xFED90000, scopes=[(1, 0, [(2, 0)])])
+second_scope = t.here() + 16
+drhd(t, 0xFED91000, scopes=[(1, 0, [(2, 0)])])
+write("topologies/invalid/firmware-malformed/fires-overlapping-scopes.txt", acpidump("DMAR", t.finish()))
+expect("topologies/invalid/firmware-malformed/fires-overlapping-scopes.expect", ["%d: error firmware-malformed" % line_of(second_scope)])
+
+
+# --- firmware-rmrr-placement: RMRRs held against the snapshot's /proc/iomem ------------------
+IOMEM = """00000000-00000fff : Reserved
+00001000-0009ffff : System RAM
+000a0000-000fffff : Reserved
+00100000-7a265fff : System RAM
+7a266000-7a285fff : Reserved
+7a286000-7bffffff : System RAM
+7c000000-7fffffff : Reserved
+80000000-dfffffff : PCI Bus 0000:00
+  c0000000-cfffffff : 0000:00:02.0
+  d0000000-d00fffff : 0000:00:14.0
+100000000-17fffffff : System RAM
+"""
+def rmrr_snapshot(rel, ranges):
+    t = dmar()
+    drhd(t, 0xFED90000, scopes=[(1, 0, [(2, 0)])])
+    drhd(t, 0xFED91000, flags=1)
+    offsets = []
+    for base, limit, dev in ranges:
+        offsets.append(rmrr(t, base, limit, [(1, 0, [dev])]))
+    snapshot(rel, laptop, {"DMAR": t.finish()})
+    write(rel + "/proc/iomem", IOMEM)
+    return offsets
+
+rmrr_snapshot("topologies/invalid/firmware-rmrr-placement/fires", [
+    (0x7A266000, 0x7A285FFF, (0x14, 0)),   # in Reserved: fine
+    (0x7B000000, 0x7B0FFFFF, (0x14, 0)),   # in System RAM the OS owns
+    (0xC0000000, 0xC00FFFFF, (0x14, 0)),   # in 00:02.0's BAR, for 00:14.0
+])
+expect("topologies/invalid/firmware-rmrr-placement/fires.expect",
+       ["sys/firmware/acpi/tables/DMAR:1: warning firmware-rmrr-placement"] * 2)
+rmrr_snapshot("topologies/invalid/firmware-rmrr-placement/passes", [(0x7A266000, 0x7A285FFF, (0x14, 0)), (0x7C000000, 0x7FFFFFFF, (2, 0))])
+expect("topologies/invalid/firmware-rmrr-placement/passes.expect", [])
+print("rmrr written")
