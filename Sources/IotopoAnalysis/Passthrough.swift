@@ -18,6 +18,23 @@ public struct Passthrough: Sendable {
         /// Its SMMUv3 refused it (a stream ID another function holds): Linux gives it no
         /// group, so VFIO cannot take it.
         case refused
+        /// Firmware requires ranges of it identity-mapped (RMRR, IVMD, RMR) and they are not
+        /// relaxable: Linux refuses to put it in a VM's domain.
+        case directMapped(group: Int)
+    }
+
+    /// Whether a device's reserved ranges forbid assigning it: any it has, unless it is a
+    /// USB controller or a display device, whose RMRRs Linux treats as relaxable
+    /// (`device_rmrr_is_relaxable`, drivers/iommu/intel/iommu.c, Linux 5.3). Since 6.6 the
+    /// IOMMU core refuses the others ("Firmware has requested this device have a 1:1 IOMMU
+    /// mapping, rejecting configuring the device without a 1:1 mapping"); before, from 3.17,
+    /// `intel_iommu_attach_device` did ("Device is ineligible for IOMMU domain attach due to
+    /// platform RMRR requirement").
+    /// Without a `class`, the device's `kind` stands for it (`usb`, `gpu`, `display`).
+    public static func requiresDirectMapping(_ d: Device) -> Bool {
+        guard !d.reserved.isEmpty else { return false }
+        if let c = d.pci?.classCode { return !(c >> 8 == 0x0C03 || c >> 16 == 0x03) }
+        return !["usb", "xhci", "ehci", "gpu", "display", "vga", "igpu"].contains(d.kind)
     }
 
     public struct Verdict: Sendable {
@@ -41,6 +58,10 @@ public struct Passthrough: Sendable {
                 case let .pci(.device(o)), let .platform(o): return o == d ? nil : o
                 case .pci(.bridge): return nil
                 }
+            }
+            if Self.requiresDirectMapping(m.devices[d]) {
+                out.append(Verdict(device: d, status: .directMapped(group: n)))
+                continue
             }
             out.append(Verdict(device: d, status: others.isEmpty ? .alone(group: n) : .shared(group: n, with: others)))
         }

@@ -80,6 +80,8 @@ public enum GroupsText {
                     out += "  \(dev.name): no, no IOMMU translates its DMA\n"
                 case .refused:
                     out += "  \(dev.name): no, its SMMUv3 refused it (no group)\n"
+                case let .directMapped(n):
+                    out += "  \(dev.name): no, firmware requires \(dev.reserved.count) range\(dev.reserved.count == 1 ? "" : "s") of it identity-mapped (group \(n)): Linux refuses it a VM's domain\n"
                 }
             }
         }
@@ -123,6 +125,7 @@ public enum GroupsText {
                 case let .shared(n, others): f += [("alone", .bool(false)), ("group", .int(Int64(n))), ("shares-with", .array(others.map { .string(m.devices[$0].name) }))]
                 case .noIOMMU: f += [("alone", .bool(false)), ("group", .null)]
                 case .refused: f += [("alone", .bool(false)), ("group", .null), ("refused", .bool(true))]
+                case let .directMapped(n): f += [("alone", .bool(false)), ("group", .int(Int64(n))), ("direct-mapping-required", .bool(true))]
                 }
                 return .object(f)
             })))

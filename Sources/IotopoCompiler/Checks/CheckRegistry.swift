@@ -19,13 +19,13 @@ public enum CheckRegistry {
         // Security lints.
         .dmaWithoutIOMMU, .dmaLimitBelowRAM, .peerToPeerMapping, .writableProtectedRegion,
         // Isolation: stated policies and virtual machines.
-        .policyViolation, .vmGroupSplit, .vmMemoryEscape, .vmSharedMemory,
+        .policyViolation, .vmGroupSplit, .vmMemoryEscape, .vmSharedMemory, .vmReservedRegion,
     ]
 
     /// The checks that judge isolation (policies and VMs). The analysis commands (`groups`,
     /// `reach`, `graph`, `diff`) switch them off: their findings are what those commands
     /// show, so they must not stop them.
-    public static let isolationChecks: Set<String> = ["policy-violation", "vm-group-split", "vm-memory-escape", "vm-shared-memory"]
+    public static let isolationChecks: Set<String> = ["policy-violation", "vm-group-split", "vm-memory-escape", "vm-shared-memory", "vm-reserved-region"]
 
     /// Every check, front end first, each ID once.
     public static let all: [CheckInfo] = {

@@ -43,6 +43,22 @@ extension ModelCheck {
         }
     }
 
+    /// Firmware's reserved ranges (RMRR, IVMD unity ranges, IORT RMRs) must stay identity
+    /// mapped for their device, and a VM's domain maps guest memory instead: Linux refuses to
+    /// attach such a device to it, unless the ranges are relaxable (a USB controller's or a
+    /// display device's RMRR; `Passthrough.requiresDirectMapping` cites the kernel).
+    static let vmReservedRegion = ModelCheck("vm-reserved-region", .error, "a device assigned to a VM has firmware ranges that must stay identity-mapped",
+                                             after: []) { c in
+        let m = c.model
+        for vm in m.vms {
+            for d in vm.devices where Passthrough.requiresDirectMapping(m.devices[d]) {
+                let dev = m.devices[d]
+                c.report("VM '\(vm.name)' gets device '\(dev.name)', whose firmware requires \(dev.reserved.count) range\(dev.reserved.count == 1 ? "" : "s") identity-mapped: Linux refuses it a VM's domain ('Firmware has requested this device have a 1:1 IOMMU mapping')",
+                         at: vm.origin, notes: dev.reserved.map { c.note("reserved range [\(hex($0.range.base)), \(hex($0.range.last))]", $0.origin) })
+            }
+        }
+    }
+
     /// A device assigned to a VM must reach nothing but that VM's memory: its domain maps
     /// guest memory only. Anything else (another VM's memory, the host's, firmware's) is a
     /// hole in the VM's isolation; reported with the path that grants it.
