@@ -84,7 +84,10 @@ public struct HostBuilder {
         buildFunctions(order)
         resolveFirmwareScopes()
         if let (t, src) = host.dmar { applyRMRRs(t, src) }
-        if let (t, src) = host.ivrs { applyIVMDs(t, src) }
+        if let (t, src) = host.ivrs {
+            applyIVMDs(t, src)
+            applyIVRSAliases(t, src)
+        }
         if let (t, src) = host.iort { applyIORTRMRs(t, src) }
         explainIdleIOMMUs()
         markRefusedStreamIDs(order)

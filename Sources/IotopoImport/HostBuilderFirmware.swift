@@ -22,8 +22,10 @@ public enum FirmwareLint {
     /// An RMRR outside the firmware's reserved memory, in RAM the OS owns, or in another
     /// device's MMIO, held against /proc/iomem.
     public static let rmrrPlacement = "firmware-rmrr-placement"
+    /// An IVRS alias for a present function that the PCI topology contradicts.
+    public static let aliasConflict = "firmware-alias-conflict"
 
-    public static let all = [scopeAbsent, includeAllDuplicate, badReference, mappingOverlap, badReserved, idTooWide, rmrrPlacement]
+    public static let all = [scopeAbsent, includeAllDuplicate, badReference, mappingOverlap, badReserved, idTooWide, rmrrPlacement, aliasConflict]
 }
 
 /// Reading the IOMMUs from firmware tables: DMAR's DRHD units and their device scopes, IVRS's
@@ -382,6 +384,51 @@ extension HostBuilder {
             draft.iommus.append(io)
         }
         draft.firmwareNotes.append("IVRS: \(t.hardware.count) IVHD block\(t.hardware.count == 1 ? "" : "s") (types \(Array(Set(t.hardware.map(\.type))).sorted().map { hexDigits(UInt64($0), width: 2) + "h" }.joined(separator: ", "))), of which Linux reads type \(t.effectiveType.map { hexDigits(UInt64($0), width: 2) + "h" } ?? "none"); \(t.memory.count) IVMD block\(t.memory.count == 1 ? "" : "s"); physical address size \(t.physicalAddressBits) bits")
+    }
+
+    /// IVRS aliases of present functions. An alias on the function's own bus becomes a DMA
+    /// alias (`setup_aliases`, drivers/iommu/amd/iommu.c: `pci_add_dma_alias` when the alias is
+    /// on the same bus), which can join groups. An alias on another bus only tells the IOMMU
+    /// which ID the requests arrive with; it must be one the PCI topology gives (a
+    /// PCIe-to-PCI bridge's secondary bus 00.0, a conventional bridge's own ID, as
+    /// `pci_for_each_dma_alias` walks them), else the table contradicts the hardware.
+    mutating func applyIVRSAliases(_ t: IVRSTable, _ src: FirmwareSource) {
+        for h in t.effectiveHardware {
+            for d in h.devices {
+                guard let alias = d.alias else { continue }
+                for id in UInt32(d.first) ... UInt32(d.last) {
+                    let rid = RequesterID(raw: UInt16(id))
+                    guard rid.raw != alias, let a = PCIAddress(segment: UInt32(h.segment), bus: Int(rid.bus), device: Int(rid.device), function: Int(rid.function)),
+                          let fn = byAddress[a] else { continue }
+                    let ar = RequesterID(raw: alias)
+                    if ar.bus == rid.bus {
+                        if let k = draft.devices.firstIndex(where: { $0.rid == a }), !draft.devices[k].aliases.contains(where: { $0.0 == UInt8(alias & 0xFF) }) {
+                            draft.devices[k].aliases.append((UInt8(alias & 0xFF), "IVRS alias at byte \(offsetText(d.entry)): its requests also arrive as \(ar) (setup_aliases)"))
+                        }
+                        continue
+                    }
+                    // The IDs the topology makes its DMA present, bridge by bridge upward.
+                    var presented: [UInt16] = []
+                    var bus = rid.bus
+                    var hops = 0
+                    while let b = bridgeAbove(segment: a.segment, bus: bus), hops < 256 {
+                        let bf = host.functions[b]
+                        switch bf.portType {
+                        case .pcieToPCI?: if let s = bf.buses?.secondary { presented.append(UInt16(s) << 8) }
+                        case .conventional?, nil: presented.append(bf.address.rid.raw)
+                        default: break
+                        }
+                        bus = bf.address.bus
+                        hops += 1
+                    }
+                    if !presented.contains(alias) {
+                        let given = presented.isEmpty ? "its own ID only (no aliasing bridge above it)" : presented.map { "\(RequesterID(raw: $0))" }.joined(separator: ", ")
+                        sink.report(warn(FirmwareLint.aliasConflict, src, d.entry, "IVRS says the requests of \(rid) arrive as \(ar), but the PCI topology gives \(given): the alias contradicts the hardware, and the IOMMU would translate them with the wrong device's table entry"))
+                    }
+                    _ = fn
+                }
+            }
+        }
     }
 
     /// IVMD unity and exclusion ranges become reserved ranges of the devices they name (Linux

@@ -193,6 +193,8 @@ public struct DraftDevice: Sendable {
     public var suppress: [(String, String)] = []
     /// Ranges firmware reserves for it.
     public var reserved: [DraftReserved] = []
+    /// Fixed DMA aliases on its own bus (devfns), with why.
+    public var aliases: [(UInt8, String)] = []
     public var comment: String?
 
     init(name: String, kind: String, bus: String, rid: PCIAddress, pci: DraftPCI) {

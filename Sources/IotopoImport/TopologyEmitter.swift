@@ -126,6 +126,10 @@ public enum TopologyEmitter {
         if !d.dma { out += "    dma: false\n" }
         pci(d.pci, bridge: false, &out)
         if let t = d.defaultDomain { out += "    default-domain: \(t)\n" }
+        if !d.aliases.isEmpty {
+            for (_, why) in d.aliases { out += "    # \(comment(why))\n" }
+            out += "    aliases: [\(d.aliases.map { hex2($0.0 >> 3) + "." + String($0.0 & 7) }.joined(separator: ", "))]\n"
+        }
         if !d.reserved.isEmpty {
             out += "    reserved:\n"
             for r in d.reserved {

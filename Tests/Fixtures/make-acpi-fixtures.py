@@ -468,3 +468,30 @@ expect("topologies/invalid/firmware-rmrr-placement/fires.expect",
 rmrr_snapshot("topologies/invalid/firmware-rmrr-placement/passes", [(0x7A266000, 0x7A285FFF, (0x14, 0)), (0x7C000000, 0x7FFFFFFF, (2, 0))])
 expect("topologies/invalid/firmware-rmrr-placement/passes.expect", [])
 print("rmrr written")
+
+
+# --- firmware-alias-conflict: IVRS aliases held against the PCI topology ---------------------
+amd = {
+    "0000:00:00.0": (config(0x1022, 0x1480, 0x060000), 0),
+    "0000:00:14.4": (config(0x1022, 0x4384, 0x060401, header=1, buses=(0, 2, 2)), 1),
+    "0000:02:00.0": (config(0x1106, 0x3044, 0x0c0010), 1),
+}
+def ivrs_alias(alias):
+    t = ivrs()
+    at = {}
+    def body(t):
+        ivhd_fixed(t, 0x10, 0x0002, 0xFEB80000)
+        t.u8(0x03).u16(0x0008).u8(0)
+        t.u8(0x04).u16(0x00FF).u8(0)
+        at["a"] = t.here()
+        t.u8(0x42).u16(0x0200).u8(0).u8(0).u16(alias).u8(0)    # 02:00.0 as ALIAS
+    ivrs_block(t, 0x10, 0xB0, body)
+    return t.finish(), at["a"]
+
+data, _ = ivrs_alias(0x0098)   # as 00:13.0: no bridge gives that
+snapshot("topologies/invalid/firmware-alias-conflict/fires", amd, {"IVRS": data})
+expect("topologies/invalid/firmware-alias-conflict/fires.expect", ["sys/firmware/acpi/tables/IVRS:1: warning firmware-alias-conflict"])
+data, _ = ivrs_alias(0x00A4)   # as 00:14.4, the conventional bridge above it
+snapshot("topologies/invalid/firmware-alias-conflict/passes", amd, {"IVRS": data})
+expect("topologies/invalid/firmware-alias-conflict/passes.expect", [])
+print("alias written")

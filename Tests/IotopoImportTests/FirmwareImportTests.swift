@@ -178,3 +178,43 @@ extension DeviceTreeImportTests {
         XCTAssertEqual(c.diagnostics.filter { $0.severity == .error }.map(\.message), [])
     }
 }
+
+extension FirmwareImportTests {
+    /// An IVRS alias on the function's own bus becomes a DMA alias (setup_aliases), and so
+    /// joins the alias holder's group: here 00:11.0's requests also arrive as 00:11.1.
+    func testIVRSSameBusAliasBecomesADMAAlias() throws {
+        let lspci = """
+        00:00.0 Host bridge [0600]: Advanced Micro Devices, Inc. [AMD] Device [1022:1480]
+
+        00:11.0 SATA controller [0106]: Advanced Micro Devices, Inc. [AMD] Device [1022:7901] (prog-if 01 [AHCI 1.0])
+        \tCapabilities: [70] Express (v2) Root Complex Integrated Endpoint, MSI 00
+
+        00:12.0 USB controller [0c03]: Advanced Micro Devices, Inc. [AMD] Device [1022:7908] (prog-if 20 [EHCI])
+        \tCapabilities: [70] Express (v2) Root Complex Integrated Endpoint, MSI 00
+
+        """
+        var t = Array("IVRS".utf8) + [0, 0, 0, 0, 2, 0] + [UInt8](repeating: 0x41, count: 26)
+        t += Self.le32(0x0020_3041) + [UInt8](repeating: 0, count: 8)
+        var ivhd: [UInt8] = [0x10, 0xB0, 0, 0] + [0x02, 0x00, 0x40, 0x00] + Self.le64(0xFEB8_0000) + [0, 0, 0, 0] + Self.le32(0)
+        ivhd += [0x03, 0x08, 0x00, 0] + [0x04, 0xFF, 0x00, 0]                   // range 00:01.0 - 00:1f.7
+        ivhd += [0x42, 0x88, 0x00, 0, 0, 0x89, 0x00, 0]                          // 00:11.0 as 00:11.1
+        ivhd[2] = UInt8(ivhd.count)
+        t += ivhd
+        let n = UInt32(t.count)
+        for i in 0 ..< 4 { t[4 + i] = UInt8(truncatingIfNeeded: n >> (8 * UInt32(i))) }
+        var sum: UInt8 = 0
+        for x in t { sum &+= x }
+        t[9] = 0 &- sum
+        let dir = NSTemporaryDirectory() + "iotopo-ivrs-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try lspci.write(toFile: dir + "/lspci.txt", atomically: false, encoding: .utf8)
+        FileManager.default.createFile(atPath: dir + "/ivrs.dat", contents: Data(t))
+        let r = Importer.run(paths: [dir + "/lspci.txt", dir + "/ivrs.dat"])
+        XCTAssertFalse(r.hasErrors, r.diagnostics.map(\.message).joined(separator: "\n"))
+        let sata = try XCTUnwrap(r.draft?.devices.first { $0.rid.description == "0000:00:11.0" })
+        XCTAssertEqual(sata.aliases.map(\.0), [0x89])
+        XCTAssertTrue(r.text?.contains("aliases: [11.1]") ?? false, r.text ?? "")
+        compiles(r)
+    }
+}

@@ -110,6 +110,7 @@ enum FrontEndChecks {
         CheckInfo(FirmwareLint.mappingOverlap, .warning, .source, "IORT ID mappings of one node whose input ranges overlap"),
         CheckInfo(FirmwareLint.badReserved, .warning, .source, "an RMRR or IVMD range that is not page-aligned, ends before it starts, or passes 2^64"),
         CheckInfo(FirmwareLint.rmrrPlacement, .warning, .source, "an RMRR outside firmware-reserved memory, in System RAM, or in another device's MMIO (held against /proc/iomem)"),
+        CheckInfo(FirmwareLint.aliasConflict, .warning, .source, "an IVRS alias for a present function that the PCI topology contradicts"),
         CheckInfo(FirmwareLint.idTooWide, .warning, .source, "an IORT mapping or DT specifier giving a stream ID wider than its SMMU takes (16 bits on SMMUv1/v2)"),
         CheckInfo(DeviceTreeLint.mapCells, .warning, .source, "an iommu-map or msi-map that is not whole entries of 4 cells, which Linux rejects"),
         CheckInfo(DeviceTreeLint.mapUncovered, .warning, .source, "an iommu-map or msi-map leaving requester IDs of its host bridge's bus range unmapped"),
