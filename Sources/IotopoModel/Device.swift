@@ -77,6 +77,10 @@ public struct Device: NamedEntity, Hashable {
     public var quirks: [AppliedQuirk] = []
     /// Its default domain type as the kernel reported it (a `DefaultDomainType` word).
     public var defaultDomain: String?
+    /// Requester IDs on other buses its requests also arrive with (IVRS alias entries): they
+    /// give stream IDs at its IOMMUs, but Linux keeps them out of groups (`setup_aliases`
+    /// adds only same-bus aliases with `pci_add_dma_alias`).
+    public var busAliases: [RequesterID] = []
     /// SMMUv2 stream-match masks, one per entry of `streamIDs` (0: match the ID exactly); the
     /// second cell of an `iommus` specifier for a two-cell arm-smmu.
     public var streamMasks: [UInt32] = []

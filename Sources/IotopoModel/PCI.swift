@@ -8,6 +8,16 @@ public struct RequesterID: Hashable, Comparable, Sendable, CustomStringConvertib
     /// Creates a requester ID from its 16-bit value.
     @inlinable public init(raw: UInt16) { self.raw = raw }
 
+    /// `bb:dd.f` in hex, as lspci prints it; nil for anything else.
+    public init?(parsing s: String) {
+        let p = s.split(separator: ":", omittingEmptySubsequences: false)
+        guard p.count == 2, (1 ... 2).contains(p[0].count), let bus = Int(p[0], radix: 16), !p[0].hasPrefix("-"), !p[0].hasPrefix("+") else { return nil }
+        let df = p[1].split(separator: ".", omittingEmptySubsequences: false)
+        guard df.count == 2, (1 ... 2).contains(df[0].count), df[1].count == 1, !df[0].hasPrefix("-"), !df[0].hasPrefix("+"),
+              let dev = Int(df[0], radix: 16), let fn = Int(df[1], radix: 16) else { return nil }
+        self.init(bus: bus, device: dev, function: fn)
+    }
+
     /// Creates a requester ID from bus, device (0-31) and function (0-7); nil when out of range.
     public init?(bus: Int, device: Int, function: Int) {
         guard (0 ... 255).contains(bus), (0 ... 31).contains(device), (0 ... 7).contains(function) else { return nil }

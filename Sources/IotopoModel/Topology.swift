@@ -219,6 +219,7 @@ extension SystemModel {
         for fn in dev.aliases {
             out.append(DMAAlias(rid: RequesterID(raw: UInt16(rid.bus) << 8 | UInt16(fn)), bridge: nil))
         }
+        for r in dev.busAliases { out.append(DMAAlias(rid: r, bridge: nil)) }
         let limit = min(stepLimit ?? path.steps.count, path.steps.count)
         for step in path.steps[..<limit] {
             guard case let .cross(b) = step else { continue }

@@ -125,6 +125,7 @@ package struct DeviceDecl {
     package var physfn: Ref?
     package var defaultDomain: String?
     package var streamMasks: [UInt32] = []
+    package var busAliases: [RequesterID] = []
     package var pcieEndpoint = false
     package var complete = true
     package var origin: Origin

@@ -38,7 +38,7 @@ extension Decoder {
             if let x = integer(v, "dma-bits", in: 1 ... 64) { d.dmaBits = UInt8(x) } else { d.complete = false }
         }
         if let v = optional(&f, "msi") { d.msi = msi(v) }
-        if let v = optional(&f, "aliases") { d.aliases = aliases(v) }
+        if let v = optional(&f, "aliases") { d.aliases = aliases(v, busAliases: &d.busAliases) }
         if let v = optional(&f, "reserved") { d.reserved = reserved(v) }
         d.pci = pciIdentity(&f, entry: n)
         if let v = optional(&f, "port-type") {
@@ -82,11 +82,23 @@ extension Decoder {
     }
 
     /// Fixed DMA aliases as `dd.f` on the device's own bus.
-    package mutating func aliases(_ n: YAMLNodeID) -> [UInt8] {
+    /// `aliases: [00.1, 02:00.0]`: `dd.f` on the device's own bus (a DMA alias, which joins
+    /// groups), or a whole requester ID `bb:dd.f` on another bus (what the IOMMU sees its
+    /// requests arrive with, as IVRS alias entries say; Linux keeps cross-bus aliases out of
+    /// groups, `setup_aliases`). The second kind goes to `busAliases`.
+    package mutating func aliases(_ n: YAMLNodeID, busAliases: inout [RequesterID]) -> [UInt8] {
         guard let items = list(n, "'aliases'") else { return [] }
         var out: [UInt8] = []
         for item in items {
             guard let s = string(item, "alias") else { continue }
+            if s.contains(":") {
+                guard let r = RequesterID(parsing: s) else {
+                    error(CheckID.badRequesterID, "alias '\(Self.printable(s))' must be device.function on the device's bus (00.1) or a requester ID bb:dd.f", item)
+                    continue
+                }
+                busAliases.append(r)
+                continue
+            }
             let p = s.split(separator: ".", omittingEmptySubsequences: false)
             guard p.count == 2, (1 ... 2).contains(p[0].count), p[1].count == 1,
                   let dev = Int(p[0], radix: 16), let fn = Int(p[1], radix: 16), dev < 32, fn < 8 else {

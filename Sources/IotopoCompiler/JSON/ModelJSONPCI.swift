@@ -44,6 +44,7 @@ extension ModelJSON {
         if let t = d.defaultDomain { f.append(("defaultDomain", .string(t))) }
         if d.streamMasks.contains(where: { $0 != 0 }) { f.append(("streamMasks", .array(d.streamMasks.map { .uint($0) }))) }
         if d.pcieEndpoint { f.append(("pcieEndpoint", .bool(true))) }
+        if !d.busAliases.isEmpty { f.append(("busAliases", .array(d.busAliases.map { .string($0.description) }))) }
         return f
     }
 

@@ -155,6 +155,9 @@ extension ModelJSON {
                     d.streamMasks = list.compactMap { r.integer($0, max: 0xFFFF_FFFF).map { UInt32($0) } }
                 }
                 if r.field(o, "pcieEndpoint") != nil { d.pcieEndpoint = r.bool(o, "pcieEndpoint") ?? false }
+                if r.field(o, "busAliases") != nil, let list = r.array(o, "busAliases") {
+                    d.busAliases = list.compactMap { v in r.doc.kind(v) == .scalar ? RequesterID(parsing: r.doc.string(v)) : nil }
+                }
                 m.devices.append(d)
             }
         }

@@ -164,6 +164,17 @@ struct Resolver {
         model.devices[id].portType = d.portType
         model.devices[id].defaultDomain = d.defaultDomain
         model.devices[id].streamMasks = d.streamMasks
+        // A whole requester ID on the device's own bus is a same-bus alias after all.
+        for r in d.busAliases {
+            if let own = d.rid?.rid, r.bus == own.bus {
+                if !model.devices[id].aliases.contains(UInt8(r.raw & 0xFF)) { model.devices[id].aliases.append(UInt8(r.raw & 0xFF)) }
+            } else if !model.devices[id].busAliases.contains(r) {
+                model.devices[id].busAliases.append(r)
+            }
+        }
+        if !d.busAliases.isEmpty, d.rid == nil {
+            sink.error(CheckID.badRequesterID, "device '\(d.name.name)' has no requester ID, so no requester-ID aliases", at: d.origin.range)
+        }
         model.devices[id].pcieEndpoint = d.pcieEndpoint
         if d.pcieEndpoint, b.kind.isPCI {
             sink.error(CheckID.invalidValue, "'pcie-endpoint' marks a PCIe controller in endpoint mode, a platform master; '\(d.name.name)' sits on PCI bus '\(b.name)'", at: d.origin.range)
