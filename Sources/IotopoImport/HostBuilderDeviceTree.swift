@@ -172,9 +172,12 @@ extension HostBuilder {
                     }
                 }
             }
+            let msi = host.msiMap.map { ($0.ridBase, Self.dtName(t.nodes[$0.target].name), $0.outputBase, $0.length) }
             for rc in rcs {
                 draft.bridges[rc].idMap = map
                 draft.bridges[rc].idMapMask = host.iommuMapMask == .max ? nil : host.iommuMapMask
+                draft.bridges[rc].msiMap = msi
+                draft.bridges[rc].msiMapMask = host.msiMapMask == .max ? nil : host.msiMapMask
             }
             checkMap(host.iommuMap, host.iommuMapMask, host: host, name: "iommu-map", src)
             checkMap(host.msiMap, host.msiMapMask, host: host, name: "msi-map", src)

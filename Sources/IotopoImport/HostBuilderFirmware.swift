@@ -461,6 +461,9 @@ extension HostBuilder {
             n += 1
         }
         checkIORTReferences(t, src)
+        var itsName: [Int: String] = [:]
+        for node in t.nodes where node.kind == .itsGroup { itsName[node.offset] = "its\(itsName.count)" }
+        var rcMSI: [Int: [(UInt32, String, UInt32, UInt32)]] = [:]
         var places: [String: [Int]] = [:]
         var rcMaps: [Int: [DraftHostMap]] = [:]
         var notes: [String: [String]] = [:]
@@ -474,7 +477,13 @@ extension HostBuilder {
             }
             for m in node.mappings where !m.single {
                 guard let target = t.node(at: m.outputReference) else { continue }
-                guard let name = smmuName[target.offset] else { continue }   // an ITS: MSIs only
+                if let its = itsName[target.offset] {
+                    // MSIs only: the device IDs the ITS sees (iort_msi_map_id).
+                    let (len, _) = Self.length(of: m)
+                    for rc in rcs { rcMSI[rc, default: []].append((m.inputBase, its, m.outputBase, len)) }
+                    continue
+                }
+                guard let name = smmuName[target.offset] else { continue }
                 if target.kind == .smmuV1V2, UInt64(m.outputBase) + UInt64(m.idCount) > 0xFFFF {
                     sink.report(warn(FirmwareLint.idTooWide, src, m.offset + 8, "the root complex's ID mapping gives stream IDs up to \(hexDigits(UInt64(m.outputBase) + UInt64(m.idCount))), wider than the 16 bits of an SMMUv1/v2: Linux refuses such devices ('stream ID out of range for SMMU'); the mapping is left out"))
                     continue
@@ -488,6 +497,7 @@ extension HostBuilder {
             }
         }
         for (rc, maps) in rcMaps { draft.bridges[rc].idMap = maps }
+        for (rc, maps) in rcMSI { draft.bridges[rc].msiMap = maps }
         // Named components: platform masters on a bus of their SMMU.
         var platformBus: [String: String] = [:]
         for node in t.nodes {

@@ -75,6 +75,9 @@ public struct DraftBridge: Sendable {
     /// A host bridge's ID map (IORT root complex mappings, a DT `iommu-map`).
     public var idMap: [DraftHostMap] = []
     public var idMapMask: UInt32?
+    /// A host bridge's MSI map: (rid-base, controller, output-base, length).
+    public var msiMap: [(UInt32, String, UInt32, UInt32)] = []
+    public var msiMapMask: UInt32?
     /// The device tree node it comes from, for diagnostics.
     public var sourceNode: String?
     /// DMA windows (a DT bus's `dma-ranges`).

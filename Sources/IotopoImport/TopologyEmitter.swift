@@ -85,6 +85,13 @@ public enum TopologyEmitter {
             for w in b.windows { out += "      - {child: \(hex(w.child)), parent: \(hex(w.parent)), size: \(hex(w.size))}\n" }
         }
         if let m = b.idMapMask { out += "    id-map-mask: 0x\(String(m, radix: 16))\n" }
+        if let m = b.msiMapMask { out += "    msi-map-mask: 0x\(String(m, radix: 16))\n" }
+        if !b.msiMap.isEmpty {
+            out += "    msi-map:\n"
+            for e in b.msiMap {
+                out += "      - {rid-base: 0x\(String(e.0, radix: 16)), msi-controller: \(e.1), output-base: 0x\(String(e.2, radix: 16)), length: 0x\(String(e.3, radix: 16))}\n"
+            }
+        }
         if !b.idMap.isEmpty {
             out += "    id-map:\n"
             for e in b.idMap {

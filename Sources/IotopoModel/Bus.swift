@@ -103,6 +103,25 @@ public struct HostIDMapEntry: Hashable, Sendable {
     }
 }
 
+/// One entry of a host bridge's MSI map: `m = rid & mask`; `rid-base <= m < rid-base +
+/// length` gives device ID `m - rid-base + output-base` at the MSI controller named (a GIC
+/// ITS: `of_msi_map_id`, `iort_msi_map_id`). The controller is named, not modelled.
+public struct MSIMapEntry: Hashable, Sendable {
+    public var ridBase: UInt32
+    public var controller: String
+    public var outputBase: UInt32
+    public var length: UInt32
+    public var origin: Origin
+
+    public init(ridBase: UInt32, controller: String, outputBase: UInt32, length: UInt32, origin: Origin) {
+        self.ridBase = ridBase
+        self.controller = controller
+        self.outputBase = outputBase
+        self.length = length
+        self.origin = origin
+    }
+}
+
 /// A bridge between an upper bus and a lower bus.
 public struct Bridge: NamedEntity, Hashable {
     /// Unique name.
@@ -140,6 +159,11 @@ public struct Bridge: NamedEntity, Hashable {
     public var idMap: [HostIDMapEntry] = []
     /// `iommu-map-mask`.
     public var idMapMask: UInt32 = .max
+    /// A host bridge's MSI map (the device tree's `msi-map`, IORT root-complex mappings to an
+    /// ITS group): the device ID each requester ID's MSIs carry at an MSI controller.
+    public var msiMap: [MSIMapEntry] = []
+    /// `msi-map-mask`.
+    public var msiMapMask: UInt32 = .max
 
     /// Creates a bridge.
     public init(name: String, kind: BridgeKind, upstream: BusID, downstream: BusID, windows: [DMAWindow],

@@ -54,6 +54,8 @@ package struct BridgeDecl {
     /// A host bridge's `id-map` and `id-map-mask`.
     package var idMap: [HostIDMapDecl] = []
     package var idMapMask: UInt32 = .max
+    package var msiMap: [MSIMapEntry] = []
+    package var msiMapMask: UInt32 = .max
     package var complete = true
     package var origin: Origin
 }

@@ -41,6 +41,14 @@ extension Decoder {
             }
         }
         if let v = optional(&f, "id-map-mask"), let x = integer(v, "id-map-mask", in: 0 ... 0xFFFF_FFFF) { b.idMapMask = UInt32(x) }
+        if let (k, v) = take(&f, "msi-map") {
+            b.msiMap = msiMap(v) ?? { b.complete = false; return [] }()
+            if let kind = b.kind, kind != .rootComplex {
+                error(CheckID.invalidValue, "'msi-map' belongs to a host bridge (kind root-complex), as the device tree's msi-map does; a \(kind.rawValue) has none", k)
+                b.complete = false
+            }
+        }
+        if let v = optional(&f, "msi-map-mask"), let x = integer(v, "msi-map-mask", in: 0 ... 0xFFFF_FFFF) { b.msiMapMask = UInt32(x) }
         b.pci = pciIdentity(&f, entry: n)
         finish(f)
         if b.kind == nil || b.upstream == nil || b.downstream == nil || b.windows == nil { b.complete = false }
@@ -66,6 +74,29 @@ extension Decoder {
                 return nil
             }
             return HostIDMapDecl(ridBase: UInt32(base), iommu: io, outputBase: UInt32(out), length: UInt32(len), origin: d.origin(e))
+        }
+        return ok ? out : nil
+    }
+
+    /// A host bridge's `msi-map: [{rid-base, msi-controller, output-base, length}]`: the device
+    /// tree's `msi-map = <rid-base &its output-base length>`.
+    package mutating func msiMap(_ n: YAMLNodeID) -> [MSIMapEntry]? {
+        var ok = true
+        let out = entries(n, "msi-map") { d, e -> MSIMapEntry? in
+            guard var f = d.fields(e, "an msi-map entry") else { ok = false; return nil }
+            let base = d.require(&f, "rid-base").flatMap { d.integer($0, "rid-base", in: 0 ... 0xFFFF_FFFF) }
+            let ctl = d.require(&f, "msi-controller").flatMap { d.name($0, "MSI controller") }
+            let out = d.require(&f, "output-base").flatMap { d.integer($0, "output-base", in: 0 ... 0xFFFF_FFFF) }
+            let lenNode = d.require(&f, "length")
+            let len = lenNode.flatMap { d.integer($0, "length", in: 1 ... 0xFFFF_FFFF) }
+            d.finish(f)
+            guard let base, let ctl, let out, let len, let lenNode else { ok = false; return nil }
+            if out + len - 1 > 0xFFFF_FFFF {
+                d.error(CheckID.valueOutOfRange, "output-base + length passes 2^32 (MSI device IDs are at most 32 bits)", lenNode)
+                ok = false
+                return nil
+            }
+            return MSIMapEntry(ridBase: UInt32(base), controller: ctl.name, outputBase: UInt32(out), length: UInt32(len), origin: d.origin(e))
         }
         return ok ? out : nil
     }

@@ -57,6 +57,13 @@ extension ModelJSON {
             })))
             f.append(("idMapMask", .uint(b.idMapMask)))
         }
+        if !b.msiMap.isEmpty {
+            f.append(("msiMap", .array(b.msiMap.map { e in
+                .object([("ridBase", .uint(e.ridBase)), ("msiController", .string(e.controller)), ("outputBase", .uint(e.outputBase)),
+                         ("length", .uint(e.length)), ("origin", origin(e.origin))])
+            })))
+            f.append(("msiMapMask", .uint(b.msiMapMask)))
+        }
         if let p = b.pci { f.append(("pci", pci(p))) }
         if !b.quirks.isEmpty { f.append(("quirks", quirks(b.quirks))) }
         if b.noAlias { f.append(("noAlias", .bool(true))) }

@@ -103,6 +103,15 @@ extension ModelJSON {
                     }
                     b.idMapMask = r.integer(o, "idMapMask", max: 0xFFFF_FFFF).map { UInt32($0) } ?? .max
                 }
+                if r.field(o, "msiMap") != nil, let list = r.array(o, "msiMap") {
+                    for e in list {
+                        guard let base = r.integer(e, "ridBase", max: 0xFFFF_FFFF), let ctl = r.string(e, "msiController"),
+                              let out = r.integer(e, "outputBase", max: 0xFFFF_FFFF), let len = r.integer(e, "length", max: 0xFFFF_FFFF),
+                              let eo = r.origin(e, files: n) else { continue }
+                        b.msiMap.append(MSIMapEntry(ridBase: UInt32(base), controller: ctl, outputBase: UInt32(out), length: UInt32(len), origin: eo))
+                    }
+                    b.msiMapMask = r.integer(o, "msiMapMask", max: 0xFFFF_FFFF).map { UInt32($0) } ?? .max
+                }
                 m.bridges.append(b)
             }
         }

@@ -86,6 +86,8 @@ struct Resolver {
                                     acs: d.acs, rid: d.rid?.rid, multifunction: d.multifunction, translationRoot: d.translationRoot,
                                     pcieAlias: d.pcieAlias, origin: d.origin))
         model.bridges[model.bridges.count - 1].pci = d.pci?.identity
+        model.bridges[model.bridges.count - 1].msiMap = d.msiMap
+        model.bridges[model.bridges.count - 1].msiMapMask = d.msiMapMask
         bridgeRIDs.append(d.rid)
     }
 
