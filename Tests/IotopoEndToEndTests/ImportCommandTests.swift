@@ -38,4 +38,21 @@ final class ImportCommandTests: XCTestCase {
         XCTAssertEqual(source.status, 2)
         XCTAssertTrue(source.stderr.contains("records no IOMMU groups"), source.stderr)
     }
+
+    /// A .dts needs dtc: without it on the PATH, import says so, names the package and asks
+    /// for the .dtb, and exits 1.
+    func testDeviceTreeSourceWithoutDtcSaysSo() throws {
+        let r = try CLI.run(["import", "topologies/import/rk3588-board/board.dts"], env: ["PATH": "/nonexistent"])
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("needs dtc, which is not installed"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("device-tree-compiler"), r.stderr)
+    }
+
+    /// Tables and lspci of one machine in one command: the DMAR decides the IOMMUs.
+    func testTablesJoinLspci() throws {
+        let r = try CLI.run(["import", "topologies/import/intel-laptop-dmar/lspci.txt", "topologies/import/intel-laptop-dmar/acpidump.txt"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("include-all: true"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("- {rid: 00:02.0}"), r.stdout)
+    }
 }
