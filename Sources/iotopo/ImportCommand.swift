@@ -10,11 +10,11 @@ extension ImportFormat: ExpressibleByArgument {}
 /// `iotopo import SOURCE... [-o OUT.yaml]`: a topology from a real machine's description.
 struct Import: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Write a topology from lspci -vvnn text or a snapshot folder (docs/import.md).",
-        discussion: "Each source's format is detected from its content. Several sources describe one host and are joined. The topology is written atomically; its header comment names the source, the kernel and every assumption."
+        abstract: "Write a topology from lspci -vvnn text, a snapshot folder, ACPI tables or a device tree (docs/import.md, docs/firmware.md).",
+        discussion: "Each source's format is detected from its content. Several sources describe one host and are joined: lspci or a snapshot gives the PCI functions, DMAR, IVRS, IORT or a device tree the IOMMUs, their scopes and reserved ranges. The topology is written atomically; its header comment names the sources, the kernel and every assumption."
     )
 
-    @Argument(help: ArgumentHelp("lspci -vvnn text ('-' for standard input) or a folder made by 'iotopo snapshot'.", valueName: "source"))
+    @Argument(help: ArgumentHelp("lspci -vvnn text ('-' for standard input), a folder made by 'iotopo snapshot', an ACPI DMAR, IVRS or IORT table (binary, as acpidump -b writes, or acpidump text), or a device tree (.dtb, or .dts with dtc installed).", valueName: "source"))
     var sources: [String]
 
     @Option(name: .shortAndLong, help: ArgumentHelp("Where to write the topology ('-' or absent: standard output).", valueName: "file"))
