@@ -78,6 +78,13 @@ struct PCIFunctions: Sendable {
             for q in dev.quirks {
                 if case let .dmaAliases(list) = q.effect { aliases += list.filter { !aliases.contains($0) } }
             }
+            // An IVRS alias on its own bus, at an IOMMU on its path (setup_aliases).
+            for io in topo.path(of: dev).iommus {
+                for a in m.iommus[io].aliasRanges where a.range.contains(rid) && a.as_.bus == rid.bus && a.as_ != rid {
+                    let fn = UInt8(a.as_.raw & 0xFF)
+                    if !aliases.contains(fn) { aliases.append(fn) }
+                }
+            }
             fns.append(PCIFunction(ref: .device(d), name: dev.name, rid: rid, bus: dev.bus, segment: m.buses[dev.bus].segment,
                                    isPCIe: dev.portType.map(\.isPCIe) ?? (m.buses[dev.bus].kind == .pcie), type: type,
                                    multifunction: dev.multifunction, acs: dev.acs, fixedAliases: aliases, origin: dev.origin,

@@ -361,13 +361,7 @@ extension HostBuilder {
             io.at = draft.bridges[places[0]].name
             io.alsoAt = places.dropFirst().map { draft.bridges[$0].name }
             var notes = ["IVHD type \(hexDigits(UInt64(h.type), width: 2))h at IVRS byte \(offsetText(h.offset)), registers at \(hex(h.base)), its own function \(RequesterID(raw: h.deviceID))"]
-            let aliases = devs.filter { $0.alias != nil }
-            if !aliases.isEmpty {
-                notes.append("aliases: " + aliases.map { d in
-                    let from = d.first == d.last ? "\(RequesterID(raw: d.first))" : "\(RequesterID(raw: d.first))-\(RequesterID(raw: d.last))"
-                    return "\(from) as \(RequesterID(raw: d.alias ?? 0))"
-                }.joined(separator: ", "))
-            }
+            io.aliases = devs.compactMap { d in d.alias.map { (RequesterID(raw: d.first), RequesterID(raw: d.last), RequesterID(raw: $0)) } }
             let specials = h.entries.filter { $0.kind == .special }
             if !specials.isEmpty {
                 notes.append("remaps the interrupts of " + specials.map { "\($0.specialKind ?? "") \($0.handle ?? 0) as \(RequesterID(raw: $0.usedDeviceID ?? 0))" }.joined(separator: ", "))
@@ -401,12 +395,8 @@ extension HostBuilder {
                     guard rid.raw != alias, let a = PCIAddress(segment: UInt32(h.segment), bus: Int(rid.bus), device: Int(rid.device), function: Int(rid.function)),
                           let fn = byAddress[a] else { continue }
                     let ar = RequesterID(raw: alias)
-                    if ar.bus == rid.bus {
-                        if let k = draft.devices.firstIndex(where: { $0.rid == a }), !draft.devices[k].aliases.contains(where: { $0.0 == UInt8(alias & 0xFF) }) {
-                            draft.devices[k].aliases.append((UInt8(alias & 0xFF), "IVRS alias at byte \(offsetText(d.entry)): its requests also arrive as \(ar) (setup_aliases)"))
-                        }
-                        continue
-                    }
+                    // On its own bus the alias is a DMA alias (the IOMMU's `aliases` make it one).
+                    if ar.bus == rid.bus { continue }
                     // The IDs the topology makes its DMA present, bridge by bridge upward.
                     var presented: [UInt16] = []
                     var bus = rid.bus

@@ -106,6 +106,8 @@ public struct DraftIOMMU: Sendable {
     public var scope: [DraftScope]?
     /// DMAR INCLUDE_PCI_ALL.
     public var includeAll = false
+    /// IVRS alias entries: (first, last, as).
+    public var aliases: [(RequesterID, RequesterID, RequesterID)] = []
     /// Output address width (DMAR's host address width).
     public var outputBits: Int?
     /// Stream ID width, when not the kind's default.

@@ -120,6 +120,10 @@ public enum TopologyEmitter {
                 }
             }
         }
+        if !io.aliases.isEmpty {
+            out += "    aliases:\n"
+            for (a, b, x) in io.aliases { out += a == b ? "      - {rid: \(a), as: \(x)}\n" : "      - {from: \(a), to: \(b), as: \(x)}\n" }
+        }
         if !io.suppress.isEmpty {
             out += "    suppress:\n"
             for (id, why) in io.suppress { out += "      \(id): \(quote(why))\n" }

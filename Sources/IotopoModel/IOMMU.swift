@@ -30,6 +30,22 @@ public enum IOMMUScopeEntry: Hashable, Sendable {
     case device(DeviceID)
 }
 
+/// An IOMMU-side alias (an IVRS alias entry): requests of the functions in `range` arrive at
+/// the IOMMU as `as` (the "source used" device ID). Linux programs the alias's device table
+/// entry for them too (`clone_aliases`), and an alias on a function's own bus becomes a DMA
+/// alias of it, which joins groups (`setup_aliases`: `pci_add_dma_alias`).
+public struct IOMMUAlias: Hashable, Sendable {
+    public var range: RIDRange
+    public var as_: RequesterID
+    public var origin: Origin
+
+    public init(range: RIDRange, as alias: RequesterID, origin: Origin) {
+        self.range = range
+        self.as_ = alias
+        self.origin = origin
+    }
+}
+
 /// What an IOMMU does with a stream that no ID-map entry matches.
 public enum UnmatchedPolicy: String, Sendable, CaseIterable {
     /// The transaction is aborted.
@@ -149,6 +165,9 @@ public struct IOMMU: NamedEntity, Hashable {
     /// A catch-all (DMAR INCLUDE_PCI_ALL): it manages every PCI function on its paths that no
     /// IOMMU with a `scope` on the same path manages.
     public var includeAll = false
+    /// Requester IDs it sees under another ID (IVRS alias select and alias range entries): the
+    /// functions in `range` reach it as `as`.
+    public var aliasRanges: [IOMMUAlias] = []
     /// Places it intercepts DMA besides `placement` (an INCLUDE_PCI_ALL unit serves every root
     /// bus of its segment).
     public var alsoAt: [Placement] = []

@@ -262,7 +262,14 @@ extension SystemModel {
         guard case let .iommu(i) = path.steps[stepIndex] else { return ([], []) }
         if !dev.streamIDs.isEmpty { return (dev.streamIDs, []) }
         var ids: [UInt32] = [], unmatched: [RequesterID] = []
-        for a in dmaAliases(of: d, path: path, stepLimit: stepIndex) {
+        var presented = dmaAliases(of: d, path: path, stepLimit: stepIndex)
+        // The IOMMU's own alias entries (IVRS): the function also arrives as the alias.
+        if let rid = dev.rid {
+            for a in iommus[i].aliasRanges where a.range.contains(rid) && !presented.contains(where: { $0.rid == a.as_ }) {
+                presented.append(DMAAlias(rid: a.as_, bridge: nil))
+            }
+        }
+        for a in presented {
             if let s = streamID(forRequester: UInt32(a.rid.raw), at: i, path: path) {
                 if !ids.contains(s) { ids.append(s) }
             } else if !unmatched.contains(a.rid) {

@@ -216,4 +216,36 @@ final class FirmwareLanguageTests: XCTestCase {
         XCTAssertEqual(back?.iommus.map(\.scope), m.iommus.map(\.scope))
         XCTAssertEqual(back?.iommus.map(\.includeAll), [false, true])
     }
+
+    /// An IOMMU-side alias (IVRS) on the function's own bus is a DMA alias: the two functions
+    /// share a group (setup_aliases), and the aliased one presents both IDs.
+    func testIOMMUAliasOnTheSameBusJoinsGroups() throws {
+        let text = """
+        platform: {name: amd}
+        memory:
+          - {name: dram, base: 0, size: 4GiB}
+        buses:
+          - {name: system, kind: system}
+          - {name: bus0, kind: pcie, number: 0}
+        bridges:
+          - {name: rc0, kind: root-complex, upstream: system, downstream: bus0}
+        devices:
+          - {name: sata0, kind: sata, bus: bus0, rid: 00:11.0, port-type: rc-integrated-endpoint}
+          - {name: usb0, kind: usb, bus: bus0, rid: 00:12.0, port-type: rc-integrated-endpoint}
+
+        """
+        let apart = try model(text + """
+        iommus:
+          - {name: ivhd0, kind: amd-vi, at: rc0}
+        """)
+        XCTAssertEqual(groups(apart), [["sata0"], ["usb0"]])
+        let joined = try model(text + """
+        iommus:
+          - {name: ivhd0, kind: amd-vi, at: rc0, aliases: [{rid: 00:11.0, as: 00:12.0}]}
+        """)
+        XCTAssertEqual(groups(joined), [["sata0", "usb0"]])
+        let (back, problems) = ModelJSON.parse(ModelJSON.render(joined))
+        XCTAssertEqual(problems.map(\.message), [])
+        XCTAssertEqual(back?.iommus.first?.aliasRanges.map(\.as_), joined.iommus.first?.aliasRanges.map(\.as_))
+    }
 }

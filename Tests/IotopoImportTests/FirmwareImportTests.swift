@@ -2,6 +2,7 @@ import Foundation
 import IotopoCompiler
 import IotopoFirmware
 import IotopoImport
+import IotopoModel
 import XCTest
 
 /// Importing firmware tables and device trees: what the import must write, and each finding
@@ -212,9 +213,18 @@ extension FirmwareImportTests {
         FileManager.default.createFile(atPath: dir + "/ivrs.dat", contents: Data(t))
         let r = Importer.run(paths: [dir + "/lspci.txt", dir + "/ivrs.dat"])
         XCTAssertFalse(r.hasErrors, r.diagnostics.map(\.message).joined(separator: "\n"))
-        let sata = try XCTUnwrap(r.draft?.devices.first { $0.rid.description == "0000:00:11.0" })
-        XCTAssertEqual(sata.aliases.map(\.0), [0x89])
-        XCTAssertTrue(r.text?.contains("aliases: [11.1]") ?? false, r.text ?? "")
+        XCTAssertTrue(r.text?.contains("- {rid: 00:11.0, as: 00:11.1}") ?? false, r.text ?? "")
         compiles(r)
+        // Compiled, the alias is a DMA alias of 00:11.0 (it would join 00:11.1's group) and a
+        // second ID it presents at the IOMMU.
+        let out = NSTemporaryDirectory() + "iotopo-ivrsa-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        try (r.text ?? "").write(toFile: out + "/t.yaml", atomically: false, encoding: .utf8)
+        let m = try XCTUnwrap(Compiler.compile(path: out + "/t.yaml").model)
+        let sata = try XCTUnwrap(m.devices.firstIndex(where: { (d: Device) in d.rid?.description == "00:11.0" }))
+        let topo = Topology(m)
+        let p = topo.path(of: m.devices[sata])
+        let k = try XCTUnwrap(p.steps.firstIndex(where: { (s: PathStep) -> Bool in if case .iommu = s { return true } else { return false } }))
+        XCTAssertEqual(m.streamIDs(of: DeviceID(sata), path: p, at: k).ids, [0x88, 0x89])
     }
 }

@@ -96,6 +96,7 @@ package struct IOMMUDecl {
     package var unmatched = UnmatchedPolicy.abort
     package var scope: [ScopeDecl]?
     package var includeAll = false
+    package var aliasRanges: [IOMMUAlias] = []
     package var complete = true
     package var origin: Origin
 }

@@ -67,6 +67,26 @@ extension Decoder {
         if let v = optional(&f, "id-map") { d.idMap = idMap(v) ?? { d.complete = false; return [] }() }
         if let v = optional(&f, "id-map-mask"), let x = integer(v, "id-map-mask", in: 0 ... 0xFFFF_FFFF) { d.idMapMask = UInt32(x) }
         if let v = optional(&f, "unmatched") { d.unmatched = word(v, "unmatched", UnmatchedPolicy.self) ?? .abort }
+        if let v = optional(&f, "aliases") {
+            // `aliases: [{rid: 03:00.0, as: 02:00.1}, {from: ff:00.0, to: ff:1f.7, as: 00:14.4}]`
+            for item in list(v, "'aliases'") ?? [] {
+                guard var g = fields(item, "an IOMMU alias") else { d.complete = false; continue }
+                let one = optional(&g, "rid").flatMap { rid($0, "requester ID") }
+                let from = optional(&g, "from").flatMap { rid($0, "requester ID") }
+                let to = optional(&g, "to").flatMap { rid($0, "requester ID") }
+                let alias = require(&g, "as").flatMap { rid($0, "requester ID") }
+                finish(g)
+                guard let alias else { d.complete = false; continue }
+                if let one {
+                    d.aliasRanges.append(IOMMUAlias(range: RIDRange(first: one.rid, last: one.rid), as: alias.rid, origin: origin(item)))
+                } else if let from, let to, from.rid <= to.rid {
+                    d.aliasRanges.append(IOMMUAlias(range: RIDRange(first: from.rid, last: to.rid), as: alias.rid, origin: origin(item)))
+                } else {
+                    error(CheckID.invalidValue, "an IOMMU alias needs 'rid', or 'from' and 'to' in order, and 'as'", item)
+                    d.complete = false
+                }
+            }
+        }
         let scopeNode = optional(&f, "scope")
         if let v = scopeNode { d.scope = iommuScope(v); if d.scope == nil { d.complete = false } }
         if let (k, v) = take(&f, "include-all") {

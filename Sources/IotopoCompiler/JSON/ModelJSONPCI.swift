@@ -83,6 +83,12 @@ extension ModelJSON {
             })))
         }
         if u.includeAll { f.append(("includeAll", .bool(true))) }
+        if !u.aliasRanges.isEmpty {
+            f.append(("aliases", .array(u.aliasRanges.map { a in
+                .object([("first", .string(a.range.first.description)), ("last", .string(a.range.last.description)), ("as", .string(a.as_.description)),
+                         ("origin", origin(a.origin))])
+            })))
+        }
         if !u.alsoAt.isEmpty {
             f.append(("alsoAt", .array(u.alsoAt.map { p in
                 switch p {

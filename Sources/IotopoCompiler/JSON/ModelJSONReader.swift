@@ -138,6 +138,13 @@ extension ModelJSON {
                     u.scope = scope
                 }
                 if r.field(o, "includeAll") != nil { u.includeAll = r.bool(o, "includeAll") ?? false }
+                if r.field(o, "aliases") != nil, let list = r.array(o, "aliases") {
+                    for a in list {
+                        guard let f = r.rid(a, "first"), let first = f, let l = r.rid(a, "last"), let last = l, let s = r.rid(a, "as"), let alias = s,
+                              let ao = r.origin(a, files: n) else { continue }
+                        u.aliasRanges.append(IOMMUAlias(range: RIDRange(first: first, last: last), as: alias, origin: ao))
+                    }
+                }
                 if r.field(o, "alsoAt") != nil, let list = r.array(o, "alsoAt") {
                     for p in list {
                         if let b = r.field(p, "bridge") {

@@ -114,6 +114,7 @@ struct Resolver {
         }
         model.iommus[model.iommus.count - 1].alsoAt = also
         model.iommus[model.iommus.count - 1].includeAll = d.includeAll
+        model.iommus[model.iommus.count - 1].aliasRanges = d.aliasRanges
         if let s = d.scope {
             model.iommus[model.iommus.count - 1].scope = s.compactMap { e -> IOMMUScopeEntry? in
                 switch e {
