@@ -44,6 +44,11 @@ fi
 # source file added to it since ("cannot find 'X' in scope"); dropping the plan makes it
 # plan again, which takes a second or two.
 rm -f Fuzz/.build/release/description.json
+# Nor does it always rebuild a harness when a struct of the project it uses changes layout:
+# a harness compiled against the old layout then writes past the new one (AddressSanitizer
+# saw a stack-buffer-overflow in Engine.init from a stale FuzzWorkload object). The harnesses
+# are one small file each; they are always compiled again.
+rm -rf Fuzz/.build/release/Fuzz*.build
 # The comma form matters: two separate -sanitize flags silently drop one.
 (cd Fuzz && swift build -c release --sanitize=fuzzer -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library)
 BIN=Fuzz/.build/release

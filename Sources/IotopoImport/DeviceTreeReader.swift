@@ -50,6 +50,11 @@ enum DeviceTreeReader {
     /// Compiles a .dts with dtc into a blob; a failure says why (dtc missing, or its errors).
     struct Failure: Error { var reason: String }
 
+    /// The path mkstemp filled in, up to its NUL.
+    private static func cPathString(_ chars: [CChar]) -> String {
+        String(decoding: chars.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     static func compile(_ path: String) -> Result<[UInt8], Failure> {
         let dirs = (Environment.value("PATH") ?? "/usr/bin:/bin").split(separator: ":").map(String.init)
         guard let dtc = dirs.map({ $0 + "/dtc" }).first(where: { access($0, X_OK) == 0 }) else {
@@ -58,7 +63,7 @@ enum DeviceTreeReader {
         var outTemplate = Array("/tmp/iotopo-dtb-XXXXXX".utf8CString)
         var errTemplate = Array("/tmp/iotopo-dtc-XXXXXX".utf8CString)
         let outFD = mkstemp(&outTemplate), errFD = mkstemp(&errTemplate)
-        let outPath = String(cString: outTemplate), errPath = String(cString: errTemplate)
+        let outPath = cPathString(outTemplate), errPath = cPathString(errTemplate)
         defer {
             if outFD >= 0 { close(outFD); unlink(outPath) }
             if errFD >= 0 { close(errFD); unlink(errPath) }

@@ -456,7 +456,6 @@ extension HostBuilder {
         var rcMSI: [Int: [(UInt32, String, UInt32, UInt32)]] = [:]
         var places: [String: [Int]] = [:]
         var rcMaps: [Int: [DraftHostMap]] = [:]
-        var notes: [String: [String]] = [:]
         for node in t.nodes {
             guard case let .rootComplex(_, _, segment, _) = node.body else { continue }
             if host.functions.isEmpty, rootComplexes(segment: segment).isEmpty { _ = ensureRootComplex(segment: segment) }
@@ -550,9 +549,7 @@ extension HostBuilder {
             }
             io.at = at[0]
             io.alsoAt = Array(at.dropFirst())
-            var why = ["\(node.summary), IORT node at byte \(offsetText(node.offset))"]
-            why += notes[name] ?? []
-            io.comment = why.joined(separator: "; ")
+            io.comment = "\(node.summary), IORT node at byte \(offsetText(node.offset))"
             draft.iommus.append(io)
         }
         let counts = Dictionary(grouping: t.nodes, by: { $0.type }).mapValues(\.count)
