@@ -137,6 +137,13 @@ public struct Engine: ~Copyable {
         guard phys <= UInt64.max - (iova.last - iova.base) else {
             return Refusal(reason: "phys-range", message: "physical range passes 2^64")
         }
+        // The output width bounds what a page-table entry can hold: io-pgtable refuses such a
+        // map with -ERANGE (io-pgtable-arm.c arm_lpae_map_pages, `paddr >> cfg->oas`), as the
+        // compiler refuses such a mapping (mapping-phys-too-wide).
+        let physLast = phys &+ (iova.last - iova.base)
+        guard u.outputBits >= 64 || physLast >> UInt64(u.outputBits) == 0 else {
+            return Refusal(reason: "phys-range", message: "physical range \(hex(phys))-\(hex(physLast)) passes the \(u.outputBits)-bit output width of '\(u.name)' (io-pgtable: -ERANGE)")
+        }
         var state = domains[d.index]
         let i = state.firstMapping(endingAtOrAfter: iova.base)
         if i < state.mappings.count, state.mappings[i].iova.overlaps(iova) {

@@ -150,6 +150,7 @@ extension Engine {
                     s.fault = .badStreamID
                     s.faultIOMMU = IOMMUID(u)
                     s.isWrite = write
+                    s.unmatchedID = true
                 }
                 scratch.append(s)
                 continue

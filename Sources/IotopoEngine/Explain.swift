@@ -90,7 +90,7 @@ extension Engine {
             lines.append("requester ID \(rid.rid)" + (unit.idMap.isEmpty ? " passes through as stream ID (no id-map)" : " -> id-map"))
         }
         if op.slot < 0 {
-            lines.append("no id-map entry matches: " + (unit.unmatched == .bypass ? "bypasses the IOMMU untranslated (hazard)" : "aborted (fault bad-stream-id)"))
+            lines.append("no id-map entry matches: " + (unit.unmatched == .bypass ? "bypasses the IOMMU untranslated (hazard)" : "aborted (fault bad-stream-id, \(Fault.badStreamID.nativeCode(unit.kind, FaultDetail(write: write, unmatched: true))))"))
             return
         }
         lines.append("stream ID \(hex(UInt64(op.streamID)))")

@@ -54,12 +54,16 @@ public struct FaultDetail: Sendable, Equatable {
     public var remapReason: UInt8 = 0
     /// Whether the access was a write.
     public var write: Bool = false
+    /// For bad-stream-id faults: true when no ID-map entry matched, so the stream ID is none
+    /// the driver configured; false when the stream is configured but has no domain.
+    public var unmatched: Bool = false
 
     /// Creates details.
-    public init(inputRange: Bool = false, remapReason: UInt8 = 0, write: Bool = false) {
+    public init(inputRange: Bool = false, remapReason: UInt8 = 0, write: Bool = false, unmatched: Bool = false) {
         self.inputRange = inputRange
         self.remapReason = remapReason
         self.write = write
+        self.unmatched = unmatched
     }
 }
 
@@ -78,8 +82,15 @@ extension Fault {
         switch kind {
         case .armSMMUv3:
             switch self {
-            case .badStreamID: return "SMMUv3 C_BAD_STREAMID (0x02)"
-            case .blocked: return "SMMUv3 F_STREAM_DISABLED (0x06)"
+            // A stream ID Linux never configured finds no valid stream table entry
+            // (C_BAD_STREAMID; QEMU smmu_find_ste reports it for an L1 descriptor with Span 0).
+            // A configured stream without a domain, and one in a blocking domain, get the abort
+            // STE (V=1, Config=abort: arm_smmu_make_abort_ste, installed by
+            // arm_smmu_attach_dev_blocked and at release): the transaction is terminated and,
+            // by the SMMUv3 architecture (IHI 0070, 5.2 STE.Config), no event is recorded.
+            case .badStreamID:
+                return d.unmatched ? "SMMUv3 C_BAD_STREAMID (0x02)" : "SMMUv3 abort STE (Config=abort): terminated, no event recorded"
+            case .blocked: return "SMMUv3 abort STE (Config=abort): terminated, no event recorded"
             case .translation: return "SMMUv3 F_TRANSLATION (0x10)"
             case .addressSize:
                 // An input beyond the translation range is a translation fault on SMMUv3
@@ -100,9 +111,16 @@ extension Fault {
         case .intelVTd:
             switch self {
             case .badStreamID: return "VT-d reason 0x2: context entry not present"
-            case .blocked: return "VT-d reason 0xd: blocked"
+            // Linux's blocking domain clears the context entry (legacy mode:
+            // intel/iommu.c blocking_domain_attach_dev -> device_block_translation ->
+            // domain_context_clear), so DMA faults as a not-present context entry. Reason 0xD
+            // concerns translation requests, not untranslated DMA.
+            case .blocked: return "VT-d reason 0x2: context entry not present (the blocking domain clears it)"
             case .translation: return d.write ? "VT-d reason 0x5: PTE write access not set (entry empty)" : "VT-d reason 0x6: PTE read access not set (entry empty)"
-            case .addressSize: return "VT-d reason 0x4: access beyond MGAW"
+            // The input check is against MGAW (0x4); an output address above the host address
+            // width sets reserved bits of the second-stage entry (VT-d 3.x, 9.8 and 7.1.3: 0xC).
+            case .addressSize:
+                return d.inputRange ? "VT-d reason 0x4: access beyond MGAW" : "VT-d reason 0xc: non-zero reserved field in a second-stage entry (output above the host address width)"
             case .permission: return d.write ? "VT-d reason 0x5: PTE write access not set" : "VT-d reason 0x6: PTE read access not set"
             case .interruptRemap:
                 let text = [0x20: "reserved fields in the interrupt request", 0x21: "index beyond the remapping table",

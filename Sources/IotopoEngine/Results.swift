@@ -64,9 +64,9 @@ public struct Segment: Sendable, Equatable {
 
     /// Native-code details of the fault.
     public var detail: FaultDetail {
-        get { FaultDetail(inputRange: detailFlags & 1 != 0, remapReason: remapReason, write: detailFlags & 2 != 0) }
+        get { FaultDetail(inputRange: detailFlags & 1 != 0, remapReason: remapReason, write: detailFlags & 2 != 0, unmatched: detailFlags & 4 != 0) }
         set {
-            detailFlags = (newValue.inputRange ? 1 : 0) | (newValue.write ? 2 : 0)
+            detailFlags = (newValue.inputRange ? 1 : 0) | (newValue.write ? 2 : 0) | (newValue.unmatched ? 4 : 0)
             remapReason = newValue.remapReason
         }
     }
@@ -81,6 +81,12 @@ public struct Segment: Sendable, Equatable {
     public var inputRange: Bool {
         @inline(__always) get { detailFlags & 1 != 0 }
         @inline(__always) set { detailFlags = newValue ? detailFlags | 1 : detailFlags & ~1 }
+    }
+
+    /// Whether a bad-stream-id fault came from an ID no ID-map entry matched.
+    public var unmatchedID: Bool {
+        @inline(__always) get { detailFlags & 4 != 0 }
+        @inline(__always) set { detailFlags = newValue ? detailFlags | 4 : detailFlags & ~4 }
     }
 
     /// The IOMMU that faulted it, if any.

@@ -25,6 +25,14 @@ public struct PageTableGeometry: Hashable, Sendable {
         levels = span <= 0 ? 1 : UInt8((span + Int(bpl) - 1) / Int(bpl))
     }
 
+    /// The widest input and output an Arm LPAE table of this granule takes without LPA2:
+    /// 52 bits with a 64 KiB granule (FEAT_LPA), 48 with 4 and 16 KiB. io-pgtable-arm caps ias
+    /// and oas there (`arm_lpae_restrict_pgsizes`), and it has no LPA2 format, so the 4 KiB
+    /// granule's level -1 and the 512 GiB and 64 GiB blocks LPA2 adds do not exist for Linux.
+    public static func armMaxAddressBits(granuleShift: UInt8) -> UInt8 {
+        granuleShift == 16 ? 52 : 48
+    }
+
     /// The most levels an architecture's tables may have.
     public static func maxLevels(_ kind: IOMMUKind) -> Int {
         switch kind {
@@ -64,10 +72,12 @@ public struct PageTableGeometry: Hashable, Sendable {
     /// The page sizes an architecture can express with this geometry: the granule, plus block
     /// (superpage) sizes at the levels the format allows them.
     ///
-    /// Arm LPAE allows blocks at levels 1 and 2 for a 4 KiB granule (1 GiB, 2 MiB) and at level 2
-    /// for 16 KiB and 64 KiB (32 MiB, 512 MiB); VT-d and AMD-Vi have 2 MiB and 1 GiB
-    /// superpages; a generic IOMMU allows a block at any level below the root.
-    public static func possiblePageSizes(kind: IOMMUKind, granuleShift: UInt8, inputBits: UInt8) -> UInt64 {
+    /// Arm LPAE follows io-pgtable-arm's `arm_lpae_restrict_pgsizes` (Linux 6.x): blocks at
+    /// levels 1 and 2 for a 4 KiB granule (1 GiB, 2 MiB), at level 2 for 16 KiB (32 MiB), and
+    /// at level 2 for 64 KiB (512 MiB) plus, when the output is wider than 48 bits (FEAT_LPA),
+    /// 4 TiB blocks at level 1. VT-d and AMD-Vi have 2 MiB and 1 GiB superpages; a generic
+    /// IOMMU allows a block at any level below the root.
+    public static func possiblePageSizes(kind: IOMMUKind, granuleShift: UInt8, inputBits: UInt8, outputBits: UInt8) -> UInt64 {
         let g = PageTableGeometry(kind: kind, granuleShift: granuleShift, inputBits: inputBits)
         var set: UInt64 = 0
         for l in 0 ..< Int(g.levels) {
@@ -79,7 +89,7 @@ public struct PageTableGeometry: Hashable, Sendable {
                 switch granuleShift {
                 case 12: allowed = s == 12 || s == 21 || s == 30
                 case 14: allowed = s == 14 || s == 25
-                case 16: allowed = s == 16 || s == 29
+                case 16: allowed = s == 16 || s == 29 || (s == 42 && outputBits > 48)
                 default: allowed = s == Int(granuleShift)
                 }
             case .intelVTd, .amdVi:

@@ -14,7 +14,7 @@ final class FirmwareImportTests: XCTestCase {
         try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let path = dir + "/" + name
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
         return Importer.run(paths: [path])
     }
 
@@ -94,7 +94,7 @@ final class FirmwareImportTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try lspci.write(toFile: dir + "/lspci.txt", atomically: false, encoding: .utf8)
-        FileManager.default.createFile(atPath: dir + "/dmar.dat", contents: Data(t))
+        _ = FileManager.default.createFile(atPath: dir + "/dmar.dat", contents: Data(t))
         let r = Importer.run(paths: [dir + "/lspci.txt", dir + "/dmar.dat"])
         XCTAssertEqual(r.diagnostics.filter { $0.severity != .warning || $0.id != "import-assumed" }.map(\.message), [])
         let nvme = try XCTUnwrap(r.draft?.devices.first { $0.rid.description == "0000:01:00.0" })
@@ -210,7 +210,7 @@ extension FirmwareImportTests {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try lspci.write(toFile: dir + "/lspci.txt", atomically: false, encoding: .utf8)
-        FileManager.default.createFile(atPath: dir + "/ivrs.dat", contents: Data(t))
+        _ = FileManager.default.createFile(atPath: dir + "/ivrs.dat", contents: Data(t))
         let r = Importer.run(paths: [dir + "/lspci.txt", dir + "/ivrs.dat"])
         XCTAssertFalse(r.hasErrors, r.diagnostics.map(\.message).joined(separator: "\n"))
         XCTAssertTrue(r.text?.contains("- {rid: 00:11.0, as: 00:11.1}") ?? false, r.text ?? "")

@@ -79,7 +79,7 @@ final class PageTableGeometryTests: XCTestCase {
 
     func testPossiblePageSizes() {
         func list(_ k: IOMMUKind, _ g: UInt8, _ ias: UInt8) -> [UInt64] {
-            let s = PageTableGeometry.possiblePageSizes(kind: k, granuleShift: g, inputBits: ias)
+            let s = PageTableGeometry.possiblePageSizes(kind: k, granuleShift: g, inputBits: ias, outputBits: 48)
             return (0 ..< 64).filter { s & (1 << UInt64($0)) != 0 }.map { 1 << UInt64($0) }
         }
         XCTAssertEqual(list(.armSMMUv3, 12, 48), [4096, 2 << 20, 1 << 30])

@@ -43,7 +43,8 @@ extension Decoder {
         if let v = inputNode {
             if let x = integer(v, "input-bits", in: 16 ... 64) { d.inputBits = UInt8(x) } else { d.complete = false }
         }
-        if let v = optional(&f, "output-bits") {
+        let outputNode = optional(&f, "output-bits")
+        if let v = outputNode {
             if let x = integer(v, "output-bits", in: 16 ... 64) { d.outputBits = UInt8(x) } else { d.complete = false }
         }
         var granuleNode: YAMLNodeID?
@@ -51,8 +52,8 @@ extension Decoder {
             granuleNode = v
             if let g = powerOfTwo(v, "granule") { d.granuleShift = UInt8(g.trailingZeroBitCount) } else { d.complete = false }
         }
-        validateGeometry(&d, kind: kind, granuleNode: granuleNode, inputNode: inputNode, entry: n)
-        let possible = PageTableGeometry.possiblePageSizes(kind: kind, granuleShift: d.granuleShift, inputBits: d.inputBits)
+        validateGeometry(&d, kind: kind, granuleNode: granuleNode, inputNode: inputNode, outputNode: outputNode, entry: n)
+        let possible = PageTableGeometry.possiblePageSizes(kind: kind, granuleShift: d.granuleShift, inputBits: d.inputBits, outputBits: d.outputBits)
         d.pageSizes = possible
         if let v = optional(&f, "page-sizes") { pageSizes(v, possible: possible, into: &d) }
         if let v = optional(&f, "iotlb") { iotlb(v, into: &d) }
@@ -104,7 +105,7 @@ extension Decoder {
     /// Granule and width rules: Arm LPAE granules are 4, 16 or 64 KiB; VT-d and AMD-Vi use
     /// 4 KiB; the level count `ceil((ias - log2(granule)) / (log2(granule) - 3))` must fit the
     /// format (4 for LPAE, 5 for VT-d, 6 for AMD-Vi; REFERENCE.md section 5).
-    package mutating func validateGeometry(_ d: inout IOMMUDecl, kind: IOMMUKind, granuleNode: YAMLNodeID?, inputNode: YAMLNodeID?, entry: YAMLNodeID) {
+    package mutating func validateGeometry(_ d: inout IOMMUDecl, kind: IOMMUKind, granuleNode: YAMLNodeID?, inputNode: YAMLNodeID?, outputNode: YAMLNodeID?, entry: YAMLNodeID) {
         let g = d.granuleShift
         let allowed: [UInt8]
         switch kind {
@@ -123,6 +124,23 @@ extension Decoder {
             error(CheckID.valueOutOfRange, "input-bits \(d.inputBits) must exceed the granule's \(g) bits", inputNode ?? granuleNode ?? entry)
             d.complete = false
             return
+        }
+        if kind == .armSMMUv3 || kind == .armSMMU {
+            // Without LPA2 (io-pgtable-arm has none): 48 bits for the 4 and 16 KiB granules, 52
+            // for 64 KiB; SMMUv3 input sizes never exceed 52 bits (IHI 0070, CD.T0SZ).
+            let most = PageTableGeometry.armMaxAddressBits(granuleShift: g)
+            let granule = sizeText(UInt64(1) << UInt64(g))
+            let why = g == 16 ? "\(kind.rawValue) tables take at most 52 bits" : "more than 48 bits with a \(granule) granule needs LPA2, which Linux's io-pgtable-arm does not support (arm_lpae_restrict_pgsizes caps it at 48)"
+            if d.inputBits > most {
+                error(CheckID.valueOutOfRange, "input-bits \(d.inputBits): \(why); use at most \(most)" + (g == 16 ? "" : ", or the 64KiB granule for 52"), inputNode ?? granuleNode ?? entry)
+                d.complete = false
+                return
+            }
+            if d.outputBits > most {
+                error(CheckID.valueOutOfRange, "output-bits \(d.outputBits): \(why); use at most \(most)" + (g == 16 ? "" : ", or the 64KiB granule for 52"), outputNode ?? granuleNode ?? entry)
+                d.complete = false
+                return
+            }
         }
         let geo = PageTableGeometry(kind: kind, granuleShift: g, inputBits: d.inputBits)
         if Int(geo.levels) > PageTableGeometry.maxLevels(kind) {

@@ -356,7 +356,11 @@ extension ModelJSON {
             r.fail("\"levels\" is \(lv) but \(u.inputBits) input bits with a \(sizeText(g)) granule give \(u.geometry.levels)", node)
             return nil
         }
-        let possible = PageTableGeometry.possiblePageSizes(kind: kind, granuleShift: UInt8(g.trailingZeroBitCount), inputBits: UInt8(ib))
+        if kind == .armSMMUv3 || kind == .armSMMU, max(ib, ob) > UInt64(PageTableGeometry.armMaxAddressBits(granuleShift: UInt8(g.trailingZeroBitCount))) {
+            r.fail("\(kind.rawValue) tables with a \(sizeText(g)) granule take at most \(PageTableGeometry.armMaxAddressBits(granuleShift: UInt8(g.trailingZeroBitCount))) input and output bits (no LPA2)", o)
+            return nil
+        }
+        let possible = PageTableGeometry.possiblePageSizes(kind: kind, granuleShift: UInt8(g.trailingZeroBitCount), inputBits: UInt8(ib), outputBits: UInt8(ob))
         if pageSizes & ~possible != 0 || pageSizes & g == 0 {
             r.fail("\"pageSizes\" must include the granule and only sizes this table format allows", o)
             return nil

@@ -1,0 +1,121 @@
+import IotopoCompiler
+@testable import IotopoEngine
+import IotopoModel
+import XCTest
+
+/// The engine's answers held against the IOMMU specifications and Linux, point by point
+/// (docs/translation.md): each case was wrong once.
+final class SpecConformanceTests: XCTestCase {
+    // MARK: Fault codes
+
+    /// VT-d: the MGAW check (reason 4h) is on the input; an output above the host address
+    /// width sets reserved bits of the second-stage entry (reason 0Ch).
+    func testVTdOutputPastTheHostAddressWidthIsAReservedFieldFault() {
+        let output = Fault.addressSize.nativeCode(.intelVTd, FaultDetail(inputRange: false))
+        XCTAssertTrue(output.hasPrefix("VT-d reason 0xc:"), output)
+        XCTAssertFalse(output.contains("MGAW"), output)
+        let input = Fault.addressSize.nativeCode(.intelVTd, FaultDetail(inputRange: true))
+        XCTAssertTrue(input.hasPrefix("VT-d reason 0x4:"), input)
+    }
+
+    /// VT-d legacy mode: Linux's blocking domain clears the context entry, so untranslated DMA
+    /// faults as a not-present context entry (2h), not 0Dh.
+    func testVTdBlockedDomainFaultsAsANotPresentContextEntry() throws {
+        let m = try XCTUnwrap(model(onePlatform(kind: "intel-vtd")))
+        var e = Engine(model: m)
+        e.setType(domain: DomainID(0), type: .blocked)
+        XCTAssertEqual(e.dma(DeviceID(0), write: false, address: 0x1000, size: 4), .blocked)
+        let seg = try XCTUnwrap(e.lastSegments.first)
+        let code = Fault.blocked.nativeCode(.intelVTd, seg.detail)
+        XCTAssertTrue(code.hasPrefix("VT-d reason 0x2:"), code)
+        let ex = e.explain(DeviceID(0), write: false, address: 0x1000, size: 4)
+        XCTAssertTrue(ex.hops.contains { $0.lines.contains { $0.contains("reason 0x2") } }, "\(ex.hops)")
+    }
+
+    /// SMMUv3: a blocked domain and a detached device both get Linux's abort STE; the
+    /// transaction is terminated and no event is recorded. Only an ID no id-map entry matched
+    /// is C_BAD_STREAMID.
+    func testSMMUv3BlockedAndDetachedAreTheAbortSTEWithNoEvent() throws {
+        let m = try XCTUnwrap(model(onePlatform(kind: "arm-smmuv3")))
+        var e = Engine(model: m)
+        e.setType(domain: DomainID(0), type: .blocked)
+        XCTAssertEqual(e.dma(DeviceID(0), write: false, address: 0x1000, size: 4), .blocked)
+        var code = Fault.blocked.nativeCode(.armSMMUv3, try XCTUnwrap(e.lastSegments.first).detail)
+        XCTAssertTrue(code.contains("abort STE") && code.contains("no event"), code)
+        XCTAssertFalse(code.contains("F_STREAM_DISABLED"), code)
+
+        e.setType(domain: DomainID(0), type: .translated)
+        XCTAssertNil(e.detach(device: DeviceID(0), domain: DomainID(0)))
+        XCTAssertEqual(e.dma(DeviceID(0), write: false, address: 0x1000, size: 4), .badStreamID)
+        code = Fault.badStreamID.nativeCode(.armSMMUv3, try XCTUnwrap(e.lastSegments.first).detail)
+        XCTAssertTrue(code.contains("abort STE") && code.contains("no event"), code)
+        XCTAssertFalse(code.contains("C_BAD_STREAMID"), code)
+
+        let unmatched = onePlatform(kind: "arm-smmuv3").replacingOccurrences(
+            of: "output-bits: 48}", with: "output-bits: 48, id-map: [{rid-base: 0x200, output-base: 0x10, length: 0x100}]}")
+        let m2 = try XCTUnwrap(model(unmatched.replacingOccurrences(of: "attachments:\n  - {device: d, domain: dom}", with: "")))
+        var e2 = Engine(model: m2)
+        XCTAssertEqual(e2.dma(DeviceID(0), write: false, address: 0x1000, size: 4), .badStreamID)
+        code = Fault.badStreamID.nativeCode(.armSMMUv3, try XCTUnwrap(e2.lastSegments.first).detail)
+        XCTAssertTrue(code.contains("C_BAD_STREAMID"), code)
+    }
+
+    // MARK: Page sizes (io-pgtable-arm arm_lpae_restrict_pgsizes)
+
+    /// A 64 KiB granule with a 52-bit output (FEAT_LPA) has 4 TiB blocks at level 1; with a
+    /// 48-bit output it has none.
+    func testSixtyFourKiBGranuleWithLPAHasFourTiBBlocks() throws {
+        let tib4: UInt64 = 1 << 42
+        let wide = PageTableGeometry.possiblePageSizes(kind: .armSMMUv3, granuleShift: 16, inputBits: 52, outputBits: 52)
+        XCTAssertEqual(wide, (1 << 16) | (1 << 29) | tib4)
+        let narrow = PageTableGeometry.possiblePageSizes(kind: .armSMMUv3, granuleShift: 16, inputBits: 52, outputBits: 48)
+        XCTAssertEqual(narrow, (1 << 16) | (1 << 29))
+        XCTAssertEqual(PageTableGeometry.possiblePageSizes(kind: .armSMMUv3, granuleShift: 12, inputBits: 48, outputBits: 48),
+                       (1 << 12) | (1 << 21) | (1 << 30))
+        XCTAssertEqual(PageTableGeometry.possiblePageSizes(kind: .armSMMUv3, granuleShift: 14, inputBits: 48, outputBits: 48),
+                       (1 << 14) | (1 << 25))
+
+        // The engine maps and walks one: a single level-1 (top) entry.
+        let yaml = onePlatform(kind: "arm-smmuv3", granule: "64KiB", inputBits: 52, outputBits: 52)
+            .replacingOccurrences(of: "size: 1TiB}", with: "size: 8TiB}")
+        let m = try XCTUnwrap(model(yaml))
+        var e = Engine(model: m)
+        XCTAssertNil(e.map(DomainID(0), iova: tib4, phys: 0, size: tib4, page: tib4))
+        XCTAssertNil(e.dma(DeviceID(0), write: true, address: tib4 + 0x1234_5678, size: 8))
+        XCTAssertEqual(e.lastSegments.first?.address, 0x1234_5678)
+        let ex = e.explain(DeviceID(0), write: true, address: tib4 + 0x10, size: 8)
+        XCTAssertNil(ex.fault)
+    }
+
+    /// 4 and 16 KiB granules past 48 bits need LPA2, which Linux's io-pgtable-arm lacks: the
+    /// compiler refuses input and output widths there consistently; no SMMUv3 takes more
+    /// than 52 bits.
+    func testLPA2WidthsAreRefusedConsistently() {
+        for (granule, bits, field) in [("4KiB", 52, "input-bits"), ("16KiB", 52, "input-bits"), ("4KiB", 49, "output-bits"),
+                                       ("16KiB", 52, "output-bits"), ("64KiB", 53, "input-bits"), ("64KiB", 56, "output-bits")] {
+            let yaml = onePlatform(kind: "arm-smmuv3", granule: granule,
+                                   inputBits: field == "input-bits" ? bits : 48, outputBits: field == "output-bits" ? bits : 48)
+            let r = withFile(yaml) { Compiler.compile(path: $0) }
+            let errors = r.diagnostics.filter { $0.severity == .error }
+            XCTAssertEqual(errors.map(\.id), ["value-out-of-range"], "\(granule) \(field) \(bits)")
+            XCTAssertTrue(errors.first?.message.hasPrefix("\(field) \(bits)") ?? false, "\(errors)")
+        }
+        for granule in ["4KiB", "16KiB"] {
+            XCTAssertNotNil(model(onePlatform(kind: "arm-smmuv3", granule: granule, inputBits: 48, outputBits: 48)))
+        }
+        XCTAssertNotNil(model(onePlatform(kind: "arm-smmuv3", granule: "64KiB", inputBits: 52, outputBits: 52)))
+    }
+
+    // MARK: Workload map
+
+    /// A map whose physical range passes the IOMMU's output width is refused, as io-pgtable
+    /// refuses it (-ERANGE) and the compiler refuses such a mapping.
+    func testMapPastTheOutputWidthIsRefused() throws {
+        let m = try XCTUnwrap(model(onePlatform(kind: "arm-smmuv3", outputBits: 40)))
+        var e = Engine(model: m)
+        let refusal = e.map(DomainID(0), iova: 0x1000, phys: 0xFF_FFFF_F000, size: 0x2000)
+        XCTAssertEqual(refusal?.reason, "phys-range")
+        XCTAssertTrue(refusal?.message.contains("40-bit output width") ?? false, "\(String(describing: refusal))")
+        XCTAssertNil(e.map(DomainID(0), iova: 0x1000, phys: 0xFF_FFFF_F000, size: 0x1000), "the last page below 2^40")
+    }
+}
