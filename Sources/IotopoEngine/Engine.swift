@@ -150,7 +150,11 @@ public struct Engine: ~Copyable {
             let other = state.mappings[i].iova
             return Refusal(reason: "overlap", message: "overlaps the mapping at \(hex(other.base))-\(hex(other.last)) (virtio-iommu: VIRTIO_IOMMU_S_INVAL)")
         }
-        state.mappings.insert(Mapping(iova: iova, phys: phys, perm: perm, pageSize: page, region: nil, origin: origin), at: i)
+        // A first-stage table holds a write-only request as read-write (TranslationStage.holds).
+        let held = model.domains[d].stage.holds(perm)
+        var mapping = Mapping(iova: iova, phys: phys, perm: held, pageSize: page, region: nil, origin: origin)
+        if held != perm { mapping.requested = perm }
+        state.mappings.insert(mapping, at: i)
         domains[d.index] = state
         dropTables(d)
         return nil

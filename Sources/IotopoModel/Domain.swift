@@ -21,6 +21,33 @@ public struct Permissions: OptionSet, Hashable, Sendable, CustomStringConvertibl
     }
 }
 
+/// The translation stage a domain's page table is for. It decides which permissions the
+/// table can encode: first-stage formats (Arm stage 1, AP[2:1]; VT-d first stage, the IA-32
+/// format) have read-write and read-only but no write-only entry; second-stage formats (Arm
+/// stage 2, S2AP; VT-d second stage; AMD-Vi host tables, IR/IW) have all three.
+public enum TranslationStage: Int, Sendable, CaseIterable {
+    case first = 1
+    case second = 2
+
+    /// The stage Linux gives a DMA domain by default: stage 1 on Arm SMMUs
+    /// (arm_smmu_domain_finalise prefers it), the second stage on VT-d in legacy mode and on
+    /// AMD-Vi (v1 host tables) and for a generic IOMMU.
+    public static func defaultStage(_ kind: IOMMUKind) -> TranslationStage {
+        switch kind {
+        case .armSMMUv3, .armSMMU: return .first
+        case .intelVTd, .amdVi, .generic: return .second
+        }
+    }
+
+    /// The permissions a table of this stage holds for a request of `p`: a first-stage entry
+    /// cannot be write-only, and Linux makes a write-only request read-write
+    /// (io-pgtable-arm.c arm_lpae_prot_to_pte sets AP_RDONLY only for read without write;
+    /// intel/iommu.c makes every first-stage entry present, hence readable).
+    public func holds(_ p: Permissions) -> Permissions {
+        self == .first && p == .write ? .readWrite : p
+    }
+}
+
 /// What a domain does with DMA.
 public enum DomainType: String, Sendable, CaseIterable {
     /// Translated through its page table.
@@ -37,8 +64,11 @@ public struct Mapping: Hashable, Sendable {
     public var iova: AddressRange
     /// First physical address.
     public var phys: UInt64
-    /// Permissions.
+    /// Permissions the page table holds (for a first-stage domain, a write-only request is
+    /// read-write: `TranslationStage.holds`).
     public var perm: Permissions
+    /// Permissions the topology asked for, when they differ from `perm`.
+    public var requested: Permissions?
     /// Page size it is mapped with.
     public var pageSize: UInt64
     /// The region named in `region + offset` form, if that form was used.
@@ -68,16 +98,19 @@ public struct Domain: NamedEntity, Hashable {
     public var iommu: IOMMUID
     /// Translated, identity or blocked.
     public var type: DomainType
+    /// The stage its page table is for.
+    public var stage: TranslationStage
     /// Mappings, as declared.
     public var mappings: [Mapping]
     /// Where it was declared.
     public var origin: Origin
 
     /// Creates a domain.
-    public init(name: String, iommu: IOMMUID, type: DomainType, mappings: [Mapping], origin: Origin) {
+    public init(name: String, iommu: IOMMUID, type: DomainType, stage: TranslationStage, mappings: [Mapping], origin: Origin) {
         self.name = name
         self.iommu = iommu
         self.type = type
+        self.stage = stage
         self.mappings = mappings
         self.origin = origin
     }

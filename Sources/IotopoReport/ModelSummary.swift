@@ -67,10 +67,11 @@ public enum ModelSummary {
         out += section("domains", m.domains.count)
         let byBase = m.regionsByBase()
         for dom in m.domains {
-            out += "  \(pad(dom.name, 16)) \(dom.type.rawValue) on \(m.iommus[dom.iommu].name), \(dom.mappings.count) mapping\(dom.mappings.count == 1 ? "" : "s")\n"
+            out += "  \(pad(dom.name, 16)) \(dom.type.rawValue) (stage \(dom.stage.rawValue)) on \(m.iommus[dom.iommu].name), \(dom.mappings.count) mapping\(dom.mappings.count == 1 ? "" : "s")\n"
             for mp in dom.mappings {
                 let target = m.region(containing: mp.phys, sortedRegions: byBase).map { " [\(m.regions[$0].name)]" } ?? ""
-                out += "    \(span(mp.iova)) -> \(hex(mp.phys, digits: 16))  \(pad(mp.perm.description, 2)) \(sizeText(mp.pageSize)) pages\(target)\n"
+                let asked = mp.requested.map { " (asked \($0))" } ?? ""
+                out += "    \(span(mp.iova)) -> \(hex(mp.phys, digits: 16))  \(pad(mp.perm.description, 2)) \(sizeText(mp.pageSize)) pages\(target)\(asked)\n"
             }
         }
         out += section("attachments", m.attachments.count)

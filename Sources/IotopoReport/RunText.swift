@@ -31,7 +31,9 @@ public struct RunRenderer {
         case .msi:
             return "msi \(r.device.map(name) ?? "?") vector \(r.vector)"
         case let .map(d, iova, phys, perm, page):
-            return "map \(model.domains[d].name) \(hex(iova.base)) +\(sizeText(iova.size)) -> \(hex(phys)) \(perm)" + (page.map { " \(sizeText($0)) pages" } ?? "")
+            let stage = model.domains[d].stage
+            let held = stage.holds(perm) == perm ? "" : " (held \(stage.holds(perm)): stage-\(stage.rawValue) tables have no write-only entry)"
+            return "map \(model.domains[d].name) \(hex(iova.base)) +\(sizeText(iova.size)) -> \(hex(phys)) \(perm)\(held)" + (page.map { " \(sizeText($0)) pages" } ?? "")
         case let .unmap(d, iova):
             return "unmap \(model.domains[d].name) \(hex(iova.base)) +\(sizeText(iova.size))"
         case let .attach(dev, d):

@@ -13,7 +13,7 @@ public enum CheckRegistry {
         .invalidRequesterID, .duplicateRequesterID, .iommuMapMask, .missingStreamID, .streamIDTooWide, .streamIDAlias, .iommuMapUnmatched,
         // Mappings.
         .mappingInUntranslatedDomain, .pageSizeUnsupported, .mappingMisaligned, .mappingOverlap, .mappingOutsideMemory,
-        .mappingCrossesRegion, .mappingIOVATooWide, .mappingPhysTooWide,
+        .mappingCrossesRegion, .mappingIOVATooWide, .mappingPhysTooWide, .mappingWriteOnlyFirstStage,
         // Attachments and interrupt remapping.
         .attachIOMMUNotOnPath, .attachDuplicate, .attachConflict, .reservedNotIdentity, .remapEntryInvalid,
         // Security lints.

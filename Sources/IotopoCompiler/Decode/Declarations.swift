@@ -153,6 +153,8 @@ package struct DomainDecl {
     package var name: Ref
     package var iommu: Ref?
     package var type = DomainType.translated
+    /// `stage: 1 | 2`; nil: the architecture's default.
+    package var stage: TranslationStage?
     package var mappings: [MappingDecl] = []
     package var complete = true
     package var origin: Origin

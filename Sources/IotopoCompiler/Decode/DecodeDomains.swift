@@ -10,6 +10,9 @@ extension Decoder {
         var d = DomainDecl(name: nm ?? Ref(name: "", range: range(n)), origin: origin(n))
         if let v = require(&f, "iommu") { d.iommu = name(v, "IOMMU") }
         if let v = optional(&f, "type") { d.type = word(v, "domain type", DomainType.self) ?? { d.complete = false; return .translated }() }
+        if let v = optional(&f, "stage") {
+            if let x = integer(v, "stage", in: 1 ... 2) { d.stage = TranslationStage(rawValue: Int(x)) } else { d.complete = false }
+        }
         if let v = optional(&f, "mappings") { d.mappings = entries(v, "mappings") { $0.mapping($1) } }
         finish(f)
         if d.iommu == nil { d.complete = false }

@@ -181,7 +181,13 @@ extension ModelJSON {
             guard checkID(&r, o, i), let u = r.ref(o, "iommu", names.iommus, IOMMU.self), let type = r.word(o, "type", DomainType.self),
                   let count = r.integer(o, "mappings", max: UInt64(Int32.max)), let origin = r.origin(o, files: n) else { continue }
             declaredMappings.append((Int(count), o))
-            m.domains.append(Domain(name: names.domains[i], iommu: u, type: type, mappings: [], origin: origin))
+            // "stage" is absent from models written before stages existed: the default then.
+            var stage = TranslationStage.defaultStage(m.iommus[u].kind)
+            if r.field(o, "stage") != nil {
+                guard let s = r.integer(o, "stage", max: 2).flatMap({ TranslationStage(rawValue: Int($0)) }) else { r.fail("\"stage\" must be 1 or 2", o); continue }
+                stage = s
+            }
+            m.domains.append(Domain(name: names.domains[i], iommu: u, type: type, stage: stage, mappings: [], origin: origin))
         }
         for o in mappings {
             guard let d = r.ref(o, "domain", names.domains, Domain.self), d.index < m.domains.count,
@@ -194,7 +200,12 @@ extension ModelJSON {
             guard phys <= UInt64.max - (iovaLast - iova) else { r.fail("mapping's physical range runs past 2^64", o); continue }
             guard !perm.isEmpty else { r.fail("\"perm\" must be \"r\", \"w\" or \"rw\"", o); continue }
             guard page.nonzeroBitCount == 1 else { r.fail("\"pageSize\" must be a power of two", o); continue }
-            m.domains[d.index].mappings.append(Mapping(iova: AddressRange(base: iova, last: iovaLast), phys: phys, perm: perm, pageSize: page, region: region, origin: origin))
+            var mp = Mapping(iova: AddressRange(base: iova, last: iovaLast), phys: phys, perm: perm, pageSize: page, region: region, origin: origin)
+            if r.field(o, "requestedPerm") != nil, let text = r.string(o, "requestedPerm") {
+                mp.requested = text == "rw" ? .readWrite : text == "r" ? .read : text == "w" ? .write : nil
+            }
+            guard m.domains[d.index].stage.holds(mp.requested ?? perm) == perm else { r.fail("\"perm\" is not what a stage-\(m.domains[d.index].stage.rawValue) table holds for \"requestedPerm\"", o); continue }
+            m.domains[d.index].mappings.append(mp)
         }
         for o in attachments {
             guard let d = r.ref(o, "device", names.devices, Device.self), let dom = r.ref(o, "domain", names.domains, Domain.self),

@@ -155,12 +155,13 @@ public enum ModelJSON {
 
     static func domain(_ i: Int, _ d: Domain, _ m: SystemModel) -> JSON {
         .object([("id", .uint(i)), ("name", .string(d.name)), ("iommu", ref(d.iommu, m.iommus)), ("type", .string(d.type.rawValue)),
-                 ("mappings", .uint(d.mappings.count)), ("origin", origin(d.origin))])
+                 ("stage", .uint(d.stage.rawValue)), ("mappings", .uint(d.mappings.count)), ("origin", origin(d.origin))])
     }
 
     static func mapping(_ i: Int, _ d: Domain, _ mp: Mapping, _ m: SystemModel) -> JSON {
         .object([("domain", .object([("id", .uint(i)), ("name", .string(d.name))])), ("iova", addr(mp.iova.base)), ("iovaLast", addr(mp.iova.last)),
                  ("phys", addr(mp.phys)), ("perm", .string(mp.perm.description)), ("pageSize", addr(mp.pageSize)),
-                 ("region", mp.region.map { ref($0, m.regions) } ?? .null), ("origin", origin(mp.origin))])
+                 ("region", mp.region.map { ref($0, m.regions) } ?? .null), ("origin", origin(mp.origin))]
+                + (mp.requested.map { [("requestedPerm", JSON.string($0.description))] } ?? []))
     }
 }

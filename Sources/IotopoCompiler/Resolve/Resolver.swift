@@ -222,12 +222,18 @@ struct Resolver {
         let iommu = d.iommu.flatMap { names.resolve($0, as: [.iommu], what: "iommu") }
         var mappings: [Mapping] = []
         var ok = d.complete
+        let unit = iommu.map { model.iommus[$0.id] }
+        let stage = d.stage ?? unit.map { TranslationStage.defaultStage($0.kind) } ?? .second
         for m in d.mappings {
-            if let x = mapping(m, iommu: iommu.map { model.iommus[$0.id] }) { mappings.append(x) } else { ok = false }
+            if var x = mapping(m, iommu: unit) {
+                let held = stage.holds(x.perm)
+                if held != x.perm { x.requested = x.perm; x.perm = held }
+                mappings.append(x)
+            } else { ok = false }
         }
         guard ok, let iommu else { names.poison(d.name.name); return }
         names.bind(d.name.name, id: model.domains.count)
-        model.domains.append(Domain(name: d.name.name, iommu: IOMMUID(iommu.id), type: d.type, mappings: mappings, origin: d.origin))
+        model.domains.append(Domain(name: d.name.name, iommu: IOMMUID(iommu.id), type: d.type, stage: stage, mappings: mappings, origin: d.origin))
     }
 
     mutating func mapping(_ m: MappingDecl, iommu: IOMMU?) -> Mapping? {
