@@ -206,7 +206,19 @@ public struct DeviceTreeFacts: Sendable {
                 var entries: [MapEntry] = []
                 for e in stride(from: 0, to: c.count, by: 4) {
                     guard let tn = target(c[e + 1], n.path, name) else { continue }
-                    entries.append(MapEntry(ridBase: c[e], target: tn, outputBase: c[e + 2], length: c[e + 3]))
+                    var length = c[e + 3]
+                    // of_map_id matches `id_base <= id < id_base + id_len`: a zero length
+                    // matches nothing, and its u32 arithmetic wraps an output past 2^32.
+                    if length == 0 {
+                        problem(FirmwareCheck.malformed, .warning, n.path, "\(name) entry \(e / 4) has length 0 and maps no ID; left out")
+                        continue
+                    }
+                    let room = min(0x1_0000_0000 - UInt64(c[e + 2]), 0x1_0000_0000 - UInt64(c[e]))
+                    if UInt64(length) > room {
+                        problem(FirmwareCheck.malformed, .warning, n.path, "\(name) entry \(e / 4) runs past 2^32 (base \(hexDigits(UInt64(c[e]))), output base \(hexDigits(UInt64(c[e + 2]))), length \(hexDigits(UInt64(length)))): of_map_id's 32-bit sums wrap there; cut to \(hexDigits(room))")
+                        length = UInt32(room)
+                    }
+                    entries.append(MapEntry(ridBase: c[e], target: tn, outputBase: c[e + 2], length: length))
                 }
                 let mask = t.cells(i, maskName)?.first ?? .max
                 if name == "iommu-map" { host.iommuMap = entries; host.iommuMapMask = mask } else { host.msiMap = entries; host.msiMapMask = mask }
@@ -234,6 +246,16 @@ public struct DeviceTreeFacts: Sendable {
                 let ca = own.address == 3 ? DeviceTree.number(c, e + 1, 2) : DeviceTree.number(c, e, own.address)
                 let pa = up.address == 3 ? DeviceTree.number(c, e + own.address + 1, 2) : DeviceTree.number(c, e + own.address, up.address)
                 guard let ca, let pa, let sz = DeviceTree.number(c, e + own.address + up.address, own.size), sz > 0 else { continue }
+                guard ca <= UInt64.max - (sz - 1), pa <= UInt64.max - (sz - 1) else {
+                    problem(FirmwareCheck.malformed, .warning, n.path, "dma-ranges window 0x\(hexDigits(ca)) -> 0x\(hexDigits(pa)) + 0x\(hexDigits(sz)) runs past 2^64; left out")
+                    continue
+                }
+                // Windows of one bus must not overlap in child addresses (of_dma_get_range
+                // would take the first); a later overlapping one is left out.
+                if let o = windows.first(where: { ca <= $0.0 &+ ($0.2 - 1) && $0.0 <= ca &+ (sz - 1) }) {
+                    problem(FirmwareCheck.malformed, .warning, n.path, "dma-ranges window 0x\(hexDigits(ca)) + 0x\(hexDigits(sz)) overlaps the window at 0x\(hexDigits(o.0)) in bus addresses; left out")
+                    continue
+                }
                 windows.append((ca, pa, sz))
             }
             f.dmaRanges[i] = DMARanges(node: i, path: n.path, windows: windows)
@@ -252,6 +274,11 @@ public struct DeviceTreeFacts: Sendable {
         var out: [Range] = []
         for e in stride(from: 0, to: reg.count, by: each) {
             guard let b = DeviceTree.number(reg, e, a), let z = DeviceTree.number(reg, e + a, s), z > 0 else { continue }
+            guard b <= UInt64.max - (z - 1) else {
+                problems.append(FirmwareProblem(FirmwareCheck.malformed, .warning, table: "DTB", offset: nil, path: path,
+                                                "reg range 0x\(hexDigits(b)) + 0x\(hexDigits(z)) runs past 2^64; left out"))
+                continue
+            }
             out.append(Range(base: b, size: z))
         }
         return out

@@ -91,6 +91,7 @@ public struct HostBuilder {
         if let (t, src) = host.iort { applyIORTRMRs(t, src) }
         explainIdleIOMMUs()
         markRefusedStreamIDs(order)
+        markRefusedPlatformStreamIDs()
         buildMemory()
         if let dt = host.deviceTree { pruneUnreachableWindows(dt) }
         buildObservedGroups(order)

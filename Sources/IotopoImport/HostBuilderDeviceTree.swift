@@ -39,18 +39,36 @@ extension HostBuilder {
 
     /// A name no entity of the draft has yet (kept in `taken`, filled from the draft on first
     /// use: a scan of every name per call made large trees quadratic).
+    ///
+    /// A base that has the form of a name the builders make themselves, some of them after
+    /// the firmware's names are taken (`isBuilderName`), is suffixed too: a node called
+    /// `system-ram` or `bus-00` must not meet the memory region or root bus of that name.
     mutating func uniqueName(_ base: String) -> String {
         if taken.isEmpty {
-            taken = Set(draft.iommus.map(\.name) + draft.buses.map(\.name) + draft.bridges.map(\.name) + draft.devices.map(\.name) + draft.platformDevices.map(\.name))
+            taken = Set(draft.iommus.map(\.name) + draft.buses.map(\.name) + draft.bridges.map(\.name) + draft.devices.map(\.name)
+                + draft.platformDevices.map(\.name) + draft.memory.map(\.name))
         }
         var n = base
         var k = 1
-        while taken.contains(n) {
+        while taken.contains(n) || (k == 1 && Self.isBuilderName(n)) {
             n = base + "-" + String(k)
             k += 1
         }
         taken.insert(n)
         return n
+    }
+
+    /// Names the builders give entities of their own: the system bus, the catch-all `soc` bus,
+    /// memory regions (`system-ram`, `system-ramN`, `reservedN`), root buses and complexes
+    /// (`bus-..`, `rc-..`), and firmware IOMMUs and ITS groups (`dmarN`, `ivhdN`, `smmuN`,
+    /// `itsN`).
+    static func isBuilderName(_ n: String) -> Bool {
+        if n == "system" || n == "soc" || n.hasPrefix("bus-") || n.hasPrefix("rc-") { return true }
+        for prefix in ["system-ram", "reserved", "dmar", "ivhd", "smmu", "its"] where n.hasPrefix(prefix) {
+            let rest = n.dropFirst(prefix.count)
+            if rest.allSatisfy({ $0 >= "0" && $0 <= "9" }) && (!rest.isEmpty || prefix == "system-ram") { return true }
+        }
+        return false
     }
 
     /// The draft bus of a DT bus node, made (with its chain up to the root) on first use.

@@ -429,7 +429,7 @@ extension HostBuilder {
                 sink.report(warn(FirmwareLint.badReserved, src, m.offset + 16, "IVMD \(n) [\(hex(m.start)) + \(hex(m.length))] is empty or runs past 2^64"))
                 continue
             }
-            let what = "IVMD \(n) (\(m.exclusion ? "exclusion" : "unity") range) at IVRS byte \(offsetText(m.offset)): [\(hex(m.start)), \(hex(m.start + m.length - 1))] stays identity-mapped for it"
+            let what = "IVMD \(n) (\(m.exclusion ? "exclusion" : "unity") range) at IVRS byte \(offsetText(m.offset)): [\(hex(m.start)), \(hex(m.start + (m.length - 1)))] stays identity-mapped for it"
             for k in draft.devices.indices where m.devices.contains(draft.devices[k].rid.rid.raw) {
                 draft.devices[k].reserved.append(DraftReserved(base: m.start, size: m.length, comment: what))
             }
@@ -524,7 +524,7 @@ extension HostBuilder {
                 }
                 busName = "soc"
             }
-            var d = DraftPlatformDevice(name: Self.platformName(objectName, taken: draft.platformDevices.map(\.name)), bus: busName, streamIDs: smmu == nil ? [] : ids)
+            var d = DraftPlatformDevice(name: uniqueName(Self.platformName(objectName)), bus: busName, streamIDs: smmu == nil ? [] : ids)
             d.comment = "IORT named component \(objectName) at byte \(offsetText(node.offset))" + (limit > 0 ? ", \(limit)-bit DMA" : "")
             if smmu != nil, ids.isEmpty {
                 d.dma = false
@@ -580,7 +580,7 @@ extension HostBuilder {
                     sink.report(warn(FirmwareLint.badReserved, src, r.offset, "RMR node \(k)'s range [\(hex(r.base)) + \(hex(r.length))] is empty or runs past 2^64"))
                     continue
                 }
-                let what = "IORT RMR at byte \(offsetText(node.offset)): [\(hex(r.base)), \(hex(r.base + r.length - 1))] stays identity-mapped for its stream IDs"
+                let what = "IORT RMR at byte \(offsetText(node.offset)): [\(hex(r.base)), \(hex(r.base + (r.length - 1)))] stays identity-mapped for its stream IDs"
                 for d in draft.platformDevices.indices {
                     let smmu = draft.iommus.first { $0.at == draft.platformDevices[d].bus || $0.alsoAt.contains(draft.platformDevices[d].bus) }?.name
                     guard let smmu, let s = streams[smmu], draft.platformDevices[d].streamIDs.contains(where: { id in s.contains { $0.contains(UInt64(id)) } }) else { continue }
@@ -600,9 +600,10 @@ extension HostBuilder {
 
     /// An IORT mapping's length: its count field plus one (the range is inclusive,
     /// `iort_id_map`), cut so that the output stays within 32 bits.
+    /// A mapping of all 2^32 IDs from output base 0 is cut by one: lengths are 32-bit.
     static func length(of m: IORTMapping) -> (UInt32, cut: Bool) {
         let want = UInt64(m.idCount) + 1
-        let room = 0x1_0000_0000 - UInt64(m.outputBase)
+        let room = min(0x1_0000_0000 - UInt64(m.outputBase), 0xFFFF_FFFF)
         return want <= room ? (UInt32(want), false) : (UInt32(room), true)
     }
 
@@ -631,18 +632,12 @@ extension HostBuilder {
         }
     }
 
-    /// `\_SB.UFS0` gives `ufs0`; names are kept unique.
-    static func platformName(_ object: String, taken: [String]) -> String {
+    /// `\_SB.UFS0` gives `ufs0` (`uniqueName` then keeps it unique).
+    static func platformName(_ object: String) -> String {
         let last = object.split(separator: ".").last.map(String.init) ?? object
         var base = String(String(last.lowercased().unicodeScalars.filter { ($0 >= "a" && $0 <= "z") || ($0 >= "0" && $0 <= "9") }.map(Character.init)).prefix(48))
         if base.isEmpty || !(base.first?.isLetter ?? false) { base = "nc" + base }
-        var name = base
-        var k = 1
-        while taken.contains(name) {
-            name = base + "-" + String(k)
-            k += 1
-        }
-        return name
+        return base
     }
 }
 

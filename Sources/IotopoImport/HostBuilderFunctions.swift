@@ -137,12 +137,32 @@ extension HostBuilder {
         if let ram = host.ram, !ram.isEmpty {
             // Reserved memory (the device tree's /reserved-memory) is cut out of RAM: regions
             // may not overlap, and a device must not be given it.
-            let reserved = (host.deviceTree?.facts.reserved ?? []).sorted { $0.range.base < $1.range.base }
+            // Overlapping reserved ranges become one region (regions may not overlap), named
+            // after each; so do overlapping RAM ranges (two memory nodes describing one bank).
+            var reserved: [(range: AddressRange, name: String, noMap: Bool)] = []
+            for v in (host.deviceTree?.facts.reserved ?? []).sorted(by: { $0.range.base < $1.range.base }) {
+                // DeviceTreeFacts leaves out ranges past 2^64.
+                let r = AddressRange(base: v.range.base, last: v.range.base &+ (v.range.size - 1))
+                if let last = reserved.last, r.base <= last.range.last {
+                    reserved[reserved.count - 1] = (AddressRange(base: last.range.base, last: max(last.range.last, r.last)),
+                                                    last.name + ", /reserved-memory/" + v.name, last.noMap && v.noMap)
+                } else {
+                    reserved.append((range: r, name: v.name, noMap: v.noMap))
+                }
+            }
+            var banks: [AddressRange] = []
+            for r in ram.sorted(by: { $0.base < $1.base }) {
+                if let last = banks.last, r.base <= last.last || (last.last < UInt64.max && r.base == last.last + 1) {
+                    banks[banks.count - 1] = AddressRange(base: last.base, last: max(last.last, r.last))
+                } else {
+                    banks.append(r)
+                }
+            }
             var pieces: [(UInt64, UInt64)] = []
-            for r in ram {
+            for r in banks {
                 var cuts: [(UInt64, UInt64)] = [(r.base, r.last)]
                 for v in reserved {
-                    let vLast = v.range.base &+ (v.range.size - 1)
+                    let vLast = v.range.last
                     cuts = cuts.flatMap { c -> [(UInt64, UInt64)] in
                         guard v.range.base <= c.1, vLast >= c.0 else { return [c] }
                         var out: [(UInt64, UInt64)] = []
@@ -156,7 +176,8 @@ extension HostBuilder {
             let from = host.deviceTree != nil ? "the device tree's memory nodes" : "/proc/iomem"
             for (n, r) in pieces.enumerated() { draft.memory.append(DraftRegion(name: "system-ram\(n)", base: r.0, size: r.1 - r.0 + 1, comment: n == 0 ? "System RAM, from \(from)" : nil)) }
             for (n, v) in reserved.enumerated() {
-                draft.memory.append(DraftRegion(name: "reserved\(n)", base: v.range.base, size: v.range.size,
+                let span = v.range.last - v.range.base
+                draft.memory.append(DraftRegion(name: "reserved\(n)", base: v.range.base, size: span == .max ? .max : span + 1,
                                                 comment: "/reserved-memory/\(v.name)" + (v.noMap ? " (no-map: the kernel never maps it)" : ""), kind: "reserved"))
             }
             return
@@ -260,6 +281,37 @@ extension HostBuilder {
                 continue
             }
             for r in seen where holder[segment]?[r] == nil { holder[segment, default: [:]][r] = f.address }
+        }
+    }
+
+    /// Platform masters (device tree `iommus`, IORT named components) whose stream ID an
+    /// earlier master already holds at the same SMMUv3: Linux refuses the later device
+    /// (arm_smmu_insert_master: "stream %u already in tree", -EEXIST), so the ID is left out
+    /// of it, and a master left with none is written with dma: false, as a master whose IDs
+    /// its SMMU refuses.
+    mutating func markRefusedPlatformStreamIDs() {
+        var holder: [String: [UInt32: String]] = [:]
+        for k in draft.platformDevices.indices {
+            let dev = draft.platformDevices[k]
+            guard !dev.streamIDs.isEmpty,
+                  let io = draft.iommus.first(where: { $0.at == dev.bus || $0.alsoAt.contains(dev.bus) }), io.kind == "arm-smmuv3" else { continue }
+            var keep: [Int] = []
+            var refused: [(UInt32, String)] = []
+            for (i, sid) in dev.streamIDs.enumerated() {
+                if let other = holder[io.name]?[sid], other != dev.name { refused.append((sid, other)); continue }
+                keep.append(i)
+                holder[io.name, default: [:]][sid] = dev.name
+            }
+            guard !refused.isEmpty else { continue }
+            draft.platformDevices[k].streamIDs = keep.map { dev.streamIDs[$0] }
+            if dev.streamMasks.count == dev.streamIDs.count { draft.platformDevices[k].streamMasks = keep.map { dev.streamMasks[$0] } }
+            let text = refused.map { "\(hex(UInt64($0.0))) (held by '\($0.1)')" }.joined(separator: ", ")
+            var note = "stream ID\(refused.count == 1 ? "" : "s") \(text) at \(io.name) left out: Linux refuses a stream ID another master holds (arm_smmu_insert_master)"
+            if keep.isEmpty {
+                draft.platformDevices[k].dma = false
+                note += "; with no stream ID left its DMA matches no stream and is aborted"
+            }
+            draft.platformDevices[k].comment = (dev.comment.map { $0 + "; " } ?? "") + note
         }
     }
 }
