@@ -4,7 +4,7 @@ public enum PathStep: Hashable, Sendable {
     case iommu(IOMMUID)
     /// The transaction crosses a bridge upward; its requester-ID alias, if any, applies.
     case cross(BridgeID)
-    /// The bridge's DMA windows apply to the address (after any IOMMU placed at it).
+    /// The bridge's DMA windows apply to the address (before any IOMMU placed at it).
     case windows(BridgeID)
 }
 
@@ -163,9 +163,14 @@ public struct Topology: Sendable {
             guard let bridge = up[bus].first else {
                 return DMAPath(steps: steps, top: bus, reachesMemory: m.buses[bus].kind == .system, hitCycle: false)
             }
+            // A host bridge's inbound windows (dma-ranges) come before an IOMMU placed at it:
+            // they bound the IOVA, not the IOMMU's output. Linux limits IOVAs to them
+            // (of_dma_configure_id sets bus_dma_limit; iommu-dma's iova_reserve_pci_windows
+            // reserves the gaps), and the root complex's inbound translation sits in front of
+            // the SMMU's input.
             steps.append(.cross(bridge))
-            for i in atBridge[bridge] { steps.append(.iommu(i)) }
             steps.append(.windows(bridge))
+            for i in atBridge[bridge] { steps.append(.iommu(i)) }
             bus = m.bridges[bridge].upstream
         }
     }

@@ -106,6 +106,30 @@ final class SpecConformanceTests: XCTestCase {
         XCTAssertNotNil(model(onePlatform(kind: "arm-smmuv3", granule: "64KiB", inputBits: 52, outputBits: 52)))
     }
 
+    // MARK: dma-ranges with an IOMMU
+
+    /// A host bridge's inbound window comes before the IOMMU placed at it: it bounds and moves
+    /// the IOVA, and does not apply to the IOMMU's output.
+    func testHostBridgeWindowsComeBeforeItsIOMMU() throws {
+        let yaml = onePlatform(kind: "arm-smmuv3").replacingOccurrences(
+            of: "{name: rc, kind: root-complex, upstream: system, downstream: pcie0}",
+            with: "{name: rc, kind: root-complex, upstream: system, downstream: pcie0, windows: [{child: 0x0, parent: 0x1000_0000, size: 1GiB}]}")
+        let m = try XCTUnwrap(model(yaml))
+        var e = Engine(model: m)
+        // The IOMMU sees bus address 0x0 as 0x1000_0000; its output (2^39, above the window's
+        // parent range) is not cut by the window.
+        XCTAssertNil(e.map(DomainID(0), iova: 0x1000_0000, phys: 0x80_0000_0000, size: 4096))
+        XCTAssertNil(e.dma(DeviceID(0), write: false, address: 0x0, size: 64))
+        XCTAssertEqual(e.lastSegments.first?.address, 0x80_0000_0000)
+        // Outside the window: rejected at the bridge, before the IOMMU.
+        XCTAssertEqual(e.dma(DeviceID(0), write: false, address: 0x4000_0000, size: 64), .unreachable)
+        let ex = e.explain(DeviceID(0), write: false, address: 0x0, size: 64)
+        let titles = ex.hops.map(\.title)
+        let w = try XCTUnwrap(titles.firstIndex { $0.contains("rc") && !$0.contains("IOMMU") })
+        let u = try XCTUnwrap(titles.firstIndex { $0.hasPrefix("IOMMU") })
+        XCTAssertLessThan(w, u, "\(titles)")
+    }
+
     // MARK: Workload map
 
     /// A map whose physical range passes the IOMMU's output width is refused, as io-pgtable

@@ -3,11 +3,12 @@ import IotopoModel
 extension ModelCheck {
     /// A DMA window whose parent-side range goes nowhere: it falls outside every window of a
     /// bridge further up, or reaches the system bus without landing in any memory region.
-    /// The walk stops at the first IOMMU above (its output is decided by its domains).
+    /// The walk stops at the first IOMMU above (its output is decided by its domains), and an
+    /// IOMMU at the bridge itself takes the window's output (windows come before it).
     static let windowUnreachable = ModelCheck("window-unreachable", .error, "a DMA window whose output reaches no memory",
                                               after: ["bridge-cycle", "bus-multiple-upstream"], needsCompleteModel: true) { c in
         let m = c.model
-        for b in m.bridges {
+        for (k, b) in m.bridges.enumerated() where c.topology.iommusAtBridge[k].isEmpty {
             let path = c.topology.busPaths[b.upstream]
             windows: for w in b.windows {
                 var set = RangeSet([w.parent])
