@@ -271,6 +271,16 @@ public struct Engine: ~Copyable {
         return lo - 1
     }
 
+    /// The base of the first region starting above `a`, if any.
+    func nextRegionBase(after a: UInt64) -> UInt64? {
+        var lo = 0, hi = regionBase.count
+        while lo < hi {
+            let mid = (lo + hi) >> 1
+            if regionBase[mid] <= a { lo = mid + 1 } else { hi = mid }
+        }
+        return lo < regionBase.count ? regionBase[lo] : nil
+    }
+
     /// Per-IOMMU counters.
     public var stats: [IOMMUStats] { tlbs.map(\.stats) }
 

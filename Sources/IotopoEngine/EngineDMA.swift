@@ -302,44 +302,46 @@ extension Engine {
         var needsSplit = false
         for i in segments.indices where segments[i].fault == nil {
             let a = segments[i].address
-            guard let r = model.region(containing: a, sortedRegions: regionsByBase) else {
+            let last = a &+ (segments[i].length &- 1)
+            if let k = regionIndex(containing: a) {
+                segments[i].region = RegionID(regionID[k])
+                if last > regionLast[k] { needsSplit = true }
+            } else {
                 segments[i].fault = .noTarget
                 segments[i].isWrite = write
-                continue
+                if let next = nextRegionBase(after: a), next <= last { needsSplit = true }
             }
-            segments[i].region = r
-            if a &+ (segments[i].length &- 1) > model.regions[r].range.last { needsSplit = true }
         }
         guard needsSplit else { return }
+        // Every address decodes on its own: a piece is cut wherever it passes from a region
+        // into a hole or from a hole into a region, one segment per run. (Only this step
+        // sets no-target, so a no-target piece is one it decoded, not an earlier fault.)
         scratch.removeAll(keepingCapacity: true)
         for s in segments {
-            guard s.fault == nil, let r = s.region, s.address &+ (s.length &- 1) > model.regions[r].range.last else {
-                scratch.append(s)
-                continue
-            }
-            var piece = s
+            guard s.fault == nil || s.fault == .noTarget else { scratch.append(s); continue }
             var a = s.address, dev = s.iova, remaining = s.length
-            var region: RegionID? = r
+            var first = true
             while remaining > 0 {
+                // Earlier stages' costs and hazards stay with the first piece only.
+                var piece = first ? s : Segment(iova: dev, length: 0)
+                first = false
                 piece.iova = dev
                 piece.address = a
-                if let rr = region {
-                    let len = min(remaining, model.regions[rr].range.last - a + 1)
-                    piece.length = len
-                    piece.region = rr
+                let len: UInt64
+                if let k = regionIndex(containing: a) {
+                    let toEnd = regionLast[k] &- a &+ 1   // 0: the region runs to 2^64
+                    len = toEnd == 0 ? remaining : min(remaining, toEnd)
+                    piece.region = RegionID(regionID[k])
                     piece.fault = nil
-                    scratch.append(piece)
-                    a &+= len; dev &+= len; remaining -= len
                 } else {
-                    piece.length = remaining
+                    len = nextRegionBase(after: a).map { min(remaining, $0 &- a) } ?? remaining
                     piece.region = nil
                     piece.fault = .noTarget
                     piece.isWrite = write
-                    scratch.append(piece)
-                    break
                 }
-                piece = Segment(iova: dev, length: 0)
-                region = remaining > 0 ? model.region(containing: a, sortedRegions: regionsByBase) : nil
+                piece.length = len
+                scratch.append(piece)
+                a &+= len; dev &+= len; remaining -= len
             }
         }
         swap(&segments, &scratch)

@@ -130,6 +130,37 @@ final class SpecConformanceTests: XCTestCase {
         XCTAssertLessThan(w, u, "\(titles)")
     }
 
+    // MARK: Memory decode
+
+    /// Every address of an untranslated access decodes on its own: one segment per run of
+    /// region or hole, whichever comes first.
+    func testUntranslatedAccessDecodesEveryRun() throws {
+        let m = try XCTUnwrap(model("""
+        platform: {name: t}
+        memory:
+          - {name: a, base: 0x1000, size: 4KiB}
+          - {name: b, base: 0x3000, size: 4KiB}
+        buses:
+          - {name: system, kind: system}
+        devices:
+          - {name: d, bus: system, stream-ids: [1]}
+        """))
+        var e = Engine(model: m)
+        func runs(_ address: UInt64, _ size: UInt64) -> [String] {
+            _ = e.dma(DeviceID(0), write: true, address: address, size: size)
+            return e.lastSegments.map { s in
+                "\(String(s.address, radix: 16))+\(String(s.length, radix: 16)):" + (s.region.map { m.regions[$0].name } ?? s.fault.map(\.description) ?? "?")
+            }
+        }
+        // From a hole into a region.
+        XCTAssertEqual(runs(0x800, 0x1000), ["800+800:no-target", "1000+800:a"])
+        // Region, hole, region.
+        XCTAssertEqual(runs(0x1800, 0x2000), ["1800+800:a", "2000+1000:no-target", "3000+800:b"])
+        // Hole, region, hole, region, hole.
+        XCTAssertEqual(runs(0x0, 0x5000), ["0+1000:no-target", "1000+1000:a", "2000+1000:no-target", "3000+1000:b", "4000+1000:no-target"])
+        XCTAssertEqual(e.dma(DeviceID(0), write: true, address: 0x0, size: 0x5000), .noTarget, "the first fault is the access's")
+    }
+
     // MARK: Workload map
 
     /// A map whose physical range passes the IOMMU's output width is refused, as io-pgtable
