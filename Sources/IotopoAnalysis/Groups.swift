@@ -74,6 +74,20 @@ public struct GroupAnalysis: Sendable {
     /// `arm_smmu_insert_master` (drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.c) fails the
     /// probe, so Linux gives them no group.
     public var refused: [RefusedFunction]
+    /// PCI functions a requester ID of which no ID-map entry matches (a host bridge's
+    /// iommu-map, an IORT root complex, the IOMMU's id-map): `of_map_id` finds no translation,
+    /// so the IOMMU driver never gets a fwspec for them and Linux gives them no IOMMU and no
+    /// group (drivers/of/base.c of_map_id, drivers/iommu/of_iommu.c
+    /// of_iommu_configure_dev_id; IORT's iort_iommu_configure_id likewise).
+    public var unmatched: [UnmatchedFunction]
+
+    /// A function Linux gives no IOMMU because an ID map leaves its requester ID unmatched.
+    public struct UnmatchedFunction: Sendable {
+        public var function: PCIFunctionRef
+        /// The first requester ID (its own, or an alias a bridge gives it) nothing matches.
+        public var rid: RequesterID
+        public var iommu: IOMMUID
+    }
 
     /// A function an SMMUv3 refused.
     public struct RefusedFunction: Sendable {
@@ -99,6 +113,7 @@ public struct GroupAnalysis: Sendable {
         groupOf = builder.groupOf
         ungrouped = builder.ungrouped
         refused = builder.refused
+        unmatched = builder.unmatched
     }
 }
 
@@ -112,6 +127,7 @@ struct GroupBuilder {
     var groupOf: [GroupMember: Int] = [:]
     var ungrouped: [DeviceID] = []
     var refused: [GroupAnalysis.RefusedFunction] = []
+    var unmatched: [GroupAnalysis.UnmatchedFunction] = []
     /// Groups whose whole downstream hierarchy belongs to them (egress rules:
     /// `BUS_DATA_PCI_NON_ISOLATED`).
     var nonIsolated = Set<Int>()
@@ -197,13 +213,19 @@ struct GroupBuilder {
         var holders: [IOMMUID: [UInt32: Int]] = [:]
         for i in fns.functions.indices {
             guard let io = iommu(for: fns.functions[i]) else { continue }
+            // Every DMA alias goes through the ID map (pci_for_each_dma_alias stops at the
+            // first that fails): one unmatched and the function has no IOMMU at all.
+            let (sids, missing) = streamIDs(i, io)
+            if let rid = missing.first {
+                unmatched.append(GroupAnalysis.UnmatchedFunction(function: fns.functions[i].ref, rid: rid, iommu: io))
+                continue
+            }
             // arm-smmu-v3 keeps one master per stream ID: a function presenting a stream ID an
             // earlier-probed function holds is refused ("stream %u already in tree",
             // arm_smmu_insert_master returns -EINVAL), so it gets no group. Functions probe in
             // bus-scan order, this loop's order. (SMMUv2 shares the stream-map entry and the
             // group instead; VT-d and AMD-Vi alias freely.)
             if m.iommus[io].kind == .armSMMUv3 {
-                let sids = streamIDs(i, io)
                 if let (sid, holder) = sids.lazy.compactMap({ s in holders[io]?[s].map { (s, $0) } }).first(where: { $0.1 != i }) {
                     refused.append(GroupAnalysis.RefusedFunction(function: fns.functions[i].ref, streamID: sid,
                                                                  holder: fns.functions[holder].ref, iommu: io))
@@ -217,7 +239,7 @@ struct GroupBuilder {
             }
         }
         assignPlatform()
-        let refusedSet = Set(refused.map(\.function))
+        let refusedSet = Set(refused.map(\.function) + unmatched.map(\.function))
         for d in m.devices.ids(Device.self) where m.devices[d].dmaCapable && groupOf[.pci(.device(d))] == nil && groupOf[.platform(d)] == nil
             && !refusedSet.contains(.device(d)) {
             ungrouped.append(d)
@@ -226,10 +248,11 @@ struct GroupBuilder {
 
     /// The stream IDs a PCI function presents to `io`: its requester ID, its quirk aliases and
     /// the IDs bridges above substitute (`pci_for_each_dma_alias`, as iort_pci_iommu_init
-    /// and of_pci_iommu_init collect them), each through the IOMMU's ID map.
-    func streamIDs(_ i: Int, _ io: IOMMUID) -> [UInt32] {
+    /// and of_pci_iommu_init collect them), each through the IOMMU's ID map; and the
+    /// requester IDs no ID-map entry matches.
+    func streamIDs(_ i: Int, _ io: IOMMUID) -> (ids: [UInt32], unmatched: [RequesterID]) {
         let f = fns.functions[i]
-        if case let .device(d) = f.ref, !m.devices[d].streamIDs.isEmpty { return m.devices[d].streamIDs }
+        if case let .device(d) = f.ref, !m.devices[d].streamIDs.isEmpty { return (m.devices[d].streamIDs, []) }
         var rids = [f.rid]
         for a in f.fixedAliases { rids.append(RequesterID(raw: UInt16(f.rid.bus) << 8 | UInt16(a))) }
         for (owner, rid) in aliasOwners(i) where owner != i { rids.append(rid) }
@@ -237,10 +260,15 @@ struct GroupBuilder {
         if case let .bridge(b) = f.ref { bridge = b }
         let path = topo.path(from: f.bus, rid: f.rid, bridge: bridge)
         var out: [UInt32] = []
+        var missing: [RequesterID] = []
         for r in rids {
-            if let s = m.streamID(forRequester: UInt32(r.raw), at: io, path: path), !out.contains(s) { out.append(s) }
+            guard let s = m.streamID(forRequester: UInt32(r.raw), at: io, path: path) else {
+                if !missing.contains(r) { missing.append(r) }
+                continue
+            }
+            if !out.contains(s) { out.append(s) }
         }
-        return out
+        return (out, missing)
     }
 
     // MARK: PCI (drivers/iommu/iommu.c `pci_device_group`)

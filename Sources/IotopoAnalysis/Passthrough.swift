@@ -15,6 +15,9 @@ public struct Passthrough: Sendable {
         case shared(group: Int, with: [DeviceID])
         /// No IOMMU on its path: it cannot be isolated at all.
         case noIOMMU
+        /// An IOMMU is on its path, but no ID-map entry matches this requester ID, so Linux
+        /// gives it no IOMMU (no fwspec) and no group: VFIO cannot take it.
+        case unmatched(RequesterID)
         /// Its SMMUv3 refused it (a stream ID another function holds): Linux gives it no
         /// group, so VFIO cannot take it.
         case refused
@@ -48,9 +51,12 @@ public struct Passthrough: Sendable {
     public init(_ g: GroupAnalysis, _ m: SystemModel) {
         var out: [Verdict] = []
         let refused = Set(g.refused.map(\.function))
+        var unmatched: [PCIFunctionRef: RequesterID] = [:]
+        for u in g.unmatched { unmatched[u.function] = u.rid }
         for d in m.devices.ids(Device.self) where m.devices[d].dmaCapable {
             guard let n = g.groupOf[.pci(.device(d))] ?? g.groupOf[.platform(d)] else {
-                out.append(Verdict(device: d, status: refused.contains(.device(d)) ? .refused : .noIOMMU))
+                let status: Status = refused.contains(.device(d)) ? .refused : unmatched[.device(d)].map { .unmatched($0) } ?? .noIOMMU
+                out.append(Verdict(device: d, status: status))
                 continue
             }
             let others: [DeviceID] = g.groups[n].members.compactMap {

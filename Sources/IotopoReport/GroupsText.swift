@@ -67,6 +67,15 @@ public enum GroupsText {
                 }
             }
         }
+        if !g.unmatched.isEmpty {
+            out += "\nno ID-map entry matches their requester ID (no group: Linux gives them no IOMMU)\n"
+            for u in g.unmatched {
+                out += "  \(pad(address(.pci(u.function), m), 12)) \(name(.pci(u.function), m)) (\(kind(.pci(u.function), m)))\n"
+                if why {
+                    out += "      why: requester ID \(u.rid) matches no entry of the ID map in front of '\(m.iommus[u.iommu].name)': of_map_id finds no translation, so the IOMMU driver is never given the device (of_iommu_configure_dev_id, iort_iommu_configure_id)\n"
+                }
+            }
+        }
         if let p = passthrough {
             out += "\npassthrough (VFIO assigns whole groups; bridges may stay behind)\n"
             for v in p.verdicts {
@@ -80,6 +89,8 @@ public enum GroupsText {
                     out += "  \(dev.name): no, no IOMMU translates its DMA\n"
                 case .refused:
                     out += "  \(dev.name): no, its SMMUv3 refused it (no group)\n"
+                case let .unmatched(rid):
+                    out += "  \(dev.name): no, no ID-map entry matches its requester ID \(rid), so Linux gives it no IOMMU (no group)\n"
                 case let .directMapped(n):
                     out += "  \(dev.name): no, firmware requires \(dev.reserved.count) range\(dev.reserved.count == 1 ? "" : "s") of it identity-mapped (group \(n)): Linux refuses it a VM's domain\n"
                 }
@@ -117,6 +128,11 @@ public enum GroupsText {
                          ("held-by", .string(name(.pci(r.holder), m))), ("iommu", .string(m.iommus[r.iommu].name))])
             })))
         }
+        if !g.unmatched.isEmpty {
+            top.append(("unmatched", .array(g.unmatched.map { u in
+                .object([("name", .string(name(.pci(u.function), m))), ("rid", .string(u.rid.description)), ("iommu", .string(m.iommus[u.iommu].name))])
+            })))
+        }
         if let p = passthrough {
             top.append(("passthrough", .array(p.verdicts.map { v in
                 var f: [(String, JSON)] = [("device", .string(m.devices[v.device].name))]
@@ -125,6 +141,7 @@ public enum GroupsText {
                 case let .shared(n, others): f += [("alone", .bool(false)), ("group", .int(Int64(n))), ("shares-with", .array(others.map { .string(m.devices[$0].name) }))]
                 case .noIOMMU: f += [("alone", .bool(false)), ("group", .null)]
                 case .refused: f += [("alone", .bool(false)), ("group", .null), ("refused", .bool(true))]
+                case let .unmatched(rid): f += [("alone", .bool(false)), ("group", .null), ("unmatched-rid", .string(rid.description))]
                 case let .directMapped(n): f += [("alone", .bool(false)), ("group", .int(Int64(n))), ("direct-mapping-required", .bool(true))]
                 }
                 return .object(f)

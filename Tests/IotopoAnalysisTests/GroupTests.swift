@@ -217,6 +217,44 @@ final class GroupTests: XCTestCase {
     }
 }
 
+/// Requester IDs an ID map leaves unmatched: of_map_id finds no translation, the IOMMU
+/// driver never gets the device, and Linux gives it no IOMMU and no group (issue 15, point 9).
+final class UnmatchedRequesterIDTests: XCTestCase {
+    func testAnUnmatchedRequesterIDGetsNoGroupAndCannotBeAssigned() throws {
+        let m = try model("""
+        platform: {name: soc}
+        memory:
+          - {name: dram, base: 0x8000_0000, size: 1GiB, kind: ram}
+        buses:
+          - {name: system, kind: system}
+          - {name: pcie0, kind: pcie, number: 0}
+          - {name: pcie1, kind: pcie, number: 1}
+          - {name: pcie2, kind: pcie, number: 2}
+        bridges:
+          - name: rc
+            kind: root-complex
+            upstream: system
+            downstream: pcie0
+            id-map: [{rid-base: 0x0, iommu: smmu0, output-base: 0x0, length: 0x200}]
+          - {name: rp1, kind: root-port, rid: 00:01.0, upstream: pcie0, downstream: pcie1, acs: [sv, rr, cr, uf]}
+          - {name: rp2, kind: root-port, rid: 00:02.0, upstream: pcie0, downstream: pcie2, acs: [sv, rr, cr, uf]}
+        iommus:
+          - {name: smmu0, kind: arm-smmuv3, at: rc}
+        devices:
+          - {name: nvme0, kind: nvme, bus: pcie1, rid: 01:00.0}
+          - {name: nic0, kind: nic, bus: pcie2, rid: 02:00.0}
+        """)
+        let g = GroupAnalysis(m)
+        let names = groups(m).flatMap { $0 }
+        XCTAssertTrue(names.contains("nvme0"), "\(names)")
+        XCTAssertFalse(names.contains("nic0"), "02:00.0 is outside the iommu-map: \(names)")
+        XCTAssertEqual(g.unmatched.map { "\($0.rid)" }, ["02:00.0"])
+        XCTAssertFalse(g.ungrouped.contains { m.devices[$0].name == "nic0" }, "listed apart, not as 'no IOMMU on the path'")
+        let v = Passthrough(g, m).verdicts.first { m.devices[$0.device].name == "nic0" }
+        XCTAssertEqual(v?.status, .unmatched(RequesterID(raw: 0x200)))
+    }
+}
+
 final class ReachTests: XCTestCase {
     static let platform = """
     platform: {name: reach}
