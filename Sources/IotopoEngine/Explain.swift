@@ -28,10 +28,15 @@ extension Engine {
         let dev = m.devices[d]
         var hops: [Hop] = []
         let op = write ? "write" : "read"
-        var first = ["\(op) \(hex(address)) +\(sizeText(size)), \(dev.dmaBits)-bit DMA" + (dev.rid.map { ", requester ID \($0)" } ?? "")
+        let segment = m.segment(of: d)
+        var first = ["\(op) \(hex(address)) +\(sizeText(size)), \(dev.dmaBits)-bit DMA" + (dev.rid.map { ", requester ID \($0.description(segment: segment))" } ?? "")
                      + (dev.streamIDs.isEmpty ? "" : ", stream IDs " + dev.streamIDs.map { hex(UInt64($0)) }.joined(separator: ","))]
-        if address &+ (size &- 1) > dev.dmaLimit || address > UInt64.max - (size &- 1) {
-            first.append("cannot emit \(hex(address &+ (size &- 1))): at or above 2^\(dev.dmaBits) (fault dma-width)")
+        let (end, wraps) = address.addingReportingOverflow(size &- 1)
+        if wraps {
+            // Never print the wrapped sum: the access itself runs past the address space.
+            first.append("cannot emit \(hex(address)) +\(sizeText(size)): it runs past 2^64 (fault dma-width)")
+        } else if end > dev.dmaLimit {
+            first.append("cannot emit \(hex(end)): at or above 2^\(dev.dmaBits) (fault dma-width)")
         }
         hops.append(Hop(title: "device \(dev.name) on bus \(m.buses[dev.bus].name)", lines: first, origin: dev.origin))
         let path = topology.path(of: dev)
@@ -44,7 +49,7 @@ extension Engine {
                 if br.translationRoot {
                     lines.append("translation root: requester-ID aliasing stops here")
                 } else if let alias = m.bridgeAlias(b) {
-                    lines.append("forwards the DMA as requester ID \(alias) (\(br.kind.rawValue) alias, pci_for_each_dma_alias)")
+                    lines.append("forwards the DMA as requester ID \(alias.description(segment: m.buses[br.upstream].segment)) (\(br.kind.rawValue) alias, pci_for_each_dma_alias)")
                 } else {
                     lines.append("no requester-ID alias (\(br.kind.rawValue))")
                 }
@@ -87,7 +92,7 @@ extension Engine {
         defer { hops.append(Hop(title: "IOMMU \(unit.name) (\(unit.kind.rawValue))", lines: lines, origin: origin)) }
         guard let op = plans[d.index].ops.first(where: { $0.kind == .iommu && $0.index == u.raw }) else { return }
         if let rid = m.effectiveRID(of: d, path: path, at: i) {
-            lines.append("requester ID \(rid.rid)" + (unit.idMap.isEmpty ? " passes through as stream ID (no id-map)" : " -> id-map"))
+            lines.append("requester ID \(rid.rid.description(segment: m.segment(of: d)))" + (unit.idMap.isEmpty ? " passes through as stream ID (no id-map)" : " -> id-map"))
         }
         if op.slot < 0 {
             lines.append("no id-map entry matches: " + (unit.unmatched == .bypass ? "bypasses the IOMMU untranslated (hazard)" : "aborted (fault bad-stream-id, \(Fault.badStreamID.nativeCode(unit.kind, FaultDetail(write: write, unmatched: true))))"))
@@ -124,13 +129,13 @@ extension Engine {
         } else {
             lines.append("IOTLB: miss")
         }
-        lines.append("page walk: \(g.levels) levels, \(sizeText(UInt64(1) << UInt64(g.granuleShift))) granule, \(unit.inputBits)-bit input")
+        lines.append("page walk: \(g.levels) levels from \(g.levelName(unit.kind, level: 0)), \(sizeText(UInt64(1) << UInt64(g.granuleShift))) granule, \(unit.inputBits)-bit input")
         var hops: [(level: Int, index: Int, entry: UInt64)] = []
         let r = walk(u.index, dom, a) { hops.append(($0, $1, $2)) }
         for (level, index, entry) in hops {
             let span = sizeText(UInt64(1) << UInt64(g.shift(level: level)))
             let text = PTE.describe(entry) { pools[u.index].number(Int32(truncatingIfNeeded: $0)) }
-            lines.append("  level \(level) index \(hex(UInt64(index), digits: 3)) (\(span) per entry): \(text)")
+            lines.append("  \(g.levelName(unit.kind, level: level)) index \(hex(UInt64(index), digits: 3)) (\(span) per entry): \(text)")
         }
         guard r.faultLevel == nil else {
             lines.append("entry not valid: nothing mapped at \(hex(a)) (fault translation, \(Fault.translation.nativeCode(unit.kind, FaultDetail(write: write))))")

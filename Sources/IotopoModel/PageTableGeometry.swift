@@ -48,6 +48,28 @@ public struct PageTableGeometry: Hashable, Sendable {
         Int(granuleShift) + (Int(levels) - 1 - level) * Int(bitsPerLevel)
     }
 
+    /// The name an architecture gives a level (`level` counts from the root, 0).
+    ///
+    /// Arm VMSA numbers levels 0 to 3 with the leaf at 3, so a table of n levels starts at
+    /// level 4 - n (a 64 KiB granule with a 48-bit input starts at 1; level -1 exists only
+    /// with LPA2, which iotopo refuses). VT-d names its second-stage levels as IA-32e paging
+    /// does: PML5, PML4, PDPT, PD, PT (VT-d 3.x, 3.7 and 9.8). AMD-Vi numbers them from the
+    /// leaf (level 1) up to 6. A generic IOMMU counts from the root.
+    public func levelName(_ kind: IOMMUKind, level: Int) -> String {
+        switch kind {
+        case .armSMMUv3, .armSMMU:
+            return "level \(4 - Int(levels) + level)"
+        case .intelVTd:
+            let names = ["PML5", "PML4", "PDPT", "PD", "PT"]
+            let i = 5 - Int(levels) + level
+            return names.indices.contains(i) ? names[i] : "level \(level)"
+        case .amdVi:
+            return "level \(Int(levels) - level)"
+        case .generic:
+            return "level \(level)"
+        }
+    }
+
     /// Index bits used at a level (the root level may use fewer).
     @inlinable public func indexBits(level: Int) -> Int {
         if level == 0 { return Int(inputBits) - shift(level: 0) }

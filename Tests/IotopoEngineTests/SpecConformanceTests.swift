@@ -161,6 +161,46 @@ final class SpecConformanceTests: XCTestCase {
         XCTAssertEqual(e.dma(DeviceID(0), write: true, address: 0x0, size: 0x5000), .noTarget, "the first fault is the access's")
     }
 
+    // MARK: explain
+
+    /// Levels are named as each architecture names them: Arm from 4 - levels to 3, VT-d
+    /// PML5 to PT, AMD-Vi from the leaf (1) up.
+    func testLevelNamesFollowTheArchitecture() {
+        func names(_ k: IOMMUKind, _ g: UInt8, _ ias: UInt8) -> [String] {
+            let geo = PageTableGeometry(kind: k, granuleShift: g, inputBits: ias)
+            return (0 ..< Int(geo.levels)).map { geo.levelName(k, level: $0) }
+        }
+        XCTAssertEqual(names(.armSMMUv3, 12, 48), ["level 0", "level 1", "level 2", "level 3"])
+        XCTAssertEqual(names(.armSMMUv3, 12, 39), ["level 1", "level 2", "level 3"])
+        XCTAssertEqual(names(.armSMMUv3, 16, 48), ["level 1", "level 2", "level 3"])
+        XCTAssertEqual(names(.armSMMUv3, 16, 52), ["level 1", "level 2", "level 3"])
+        XCTAssertEqual(names(.armSMMU, 14, 36), ["level 2", "level 3"])
+        XCTAssertEqual(names(.armSMMU, 14, 47), ["level 1", "level 2", "level 3"])
+        XCTAssertEqual(names(.intelVTd, 12, 57), ["PML5", "PML4", "PDPT", "PD", "PT"])
+        XCTAssertEqual(names(.intelVTd, 12, 48), ["PML4", "PDPT", "PD", "PT"])
+        XCTAssertEqual(names(.intelVTd, 12, 39), ["PDPT", "PD", "PT"])
+        XCTAssertEqual(names(.amdVi, 12, 48), ["level 4", "level 3", "level 2", "level 1"])
+    }
+
+    /// explain prints requester IDs with their segment, the walk with the level names, and
+    /// never a wrapped end address.
+    func testExplainNamesSegmentsAndLevelsAndNeverWraps() throws {
+        let yaml = onePlatform(kind: "intel-vtd")
+            .replacingOccurrences(of: "{name: pcie0, kind: pcie, number: 0}", with: "{name: pcie0, kind: pcie, number: 0x50, segment: 3}")
+            .replacingOccurrences(of: "{name: pcie1, kind: pcie, number: 1}", with: "{name: pcie1, kind: pcie, number: 0x51, segment: 3}")
+            .replacingOccurrences(of: "rid: 00:01.0", with: "rid: 50:01.0").replacingOccurrences(of: "rid: 01:00.0", with: "rid: 51:00.0")
+        let m = try XCTUnwrap(model(yaml))
+        var e = Engine(model: m)
+        XCTAssertNil(e.map(DomainID(0), iova: 0x1000, phys: 0x5000, size: 4096))
+        let lines = e.explain(DeviceID(0), write: false, address: 0x1000, size: 4).hops.flatMap(\.lines)
+        XCTAssertTrue(lines.contains { $0.contains("requester ID 0003:51:00.0") }, "\(lines)")
+        XCTAssertTrue(lines.contains { $0.hasPrefix("page walk: 4 levels from PML4") }, "\(lines)")
+        XCTAssertEqual(lines.filter { $0.hasPrefix("  ") }.map { String($0.dropFirst(2).prefix(4)) }, ["PML4", "PDPT", "PD i", "PT i"])
+        let wrapped = e.explain(DeviceID(0), write: false, address: 0xFFFF_FFFF_FFFF_FF00, size: 0x200).hops.flatMap(\.lines)
+        XCTAssertTrue(wrapped.contains { $0.contains("runs past 2^64") }, "\(wrapped)")
+        XCTAssertFalse(wrapped.contains { $0.contains("0xff\n") || $0.contains("cannot emit 0xff:") || $0.contains("cannot emit 0x100") }, "\(wrapped)")
+    }
+
     // MARK: Workload map
 
     /// A map whose physical range passes the IOMMU's output width is refused, as io-pgtable
