@@ -311,9 +311,13 @@ struct GroupBuilder {
             pdev = owner
             if owner != i, let g = group(of: owner) {
                 let o = fns.functions[owner]
-                join(i, g, GroupReason(rule: .alias, via: member(owner),
-                                       text: "its DMA reaches the IOMMU as \(rid.description(segment: o.segment)), the alias of \(kindText(o)) '\(o.name)'",
-                                       origin: o.origin))
+                let id = rid.description(segment: o.segment)
+                // One sentence, which names the function's own ID only when the bridge's alias
+                // is that ID (a PCIe-to-PCI bridge's secondary bus, devfn 0).
+                let text = rid == f.rid
+                    ? "\(kindText(o)) '\(o.name)' above it presents all DMA from below it as \(id), which is also this function's own requester ID, so the two share a group"
+                    : "\(kindText(o)) '\(o.name)' above it presents its DMA to the IOMMU as \(id), so the two share a group"
+                join(i, g, GroupReason(rule: .alias, via: member(owner), text: text, origin: o.origin))
                 return
             }
         }

@@ -115,11 +115,12 @@ final class TopologyTests: XCTestCase {
         return m
     }
 
-    func testPathOrderBridgesThenIOMMUThenWindows() {
+    /// A bridge's windows come before the IOMMU placed at it (its dma-ranges bound the IOVA).
+    func testPathOrderBridgesThenWindowsThenIOMMU() {
         let m = model()
         let p = Topology(m).path(of: m.devices[0])
         XCTAssertEqual(p.steps, [.cross(BridgeID(2)), .windows(BridgeID(2)), .cross(BridgeID(1)), .windows(BridgeID(1)),
-                                 .cross(BridgeID(0)), .iommu(IOMMUID(0)), .windows(BridgeID(0))])
+                                 .cross(BridgeID(0)), .windows(BridgeID(0)), .iommu(IOMMUID(0))])
         XCTAssertTrue(p.reachesMemory)
     }
 
@@ -128,14 +129,14 @@ final class TopologyTests: XCTestCase {
         let p = Topology(m).path(of: m.devices[0])
         let aliases = m.dmaAliases(of: DeviceID(0), path: p)
         XCTAssertEqual(aliases.map(\.rid.description), ["02:01.0", "02:01.1", "02:00.0"])
-        XCTAssertEqual(try XCTUnwrap(m.effectiveRID(of: DeviceID(0), path: p, at: 5)).rid.description, "02:00.0")
-        XCTAssertEqual(m.streamIDs(of: DeviceID(0), path: p, at: 5).ids, [0x208, 0x209, 0x200])
+        XCTAssertEqual(try XCTUnwrap(m.effectiveRID(of: DeviceID(0), path: p, at: 6)).rid.description, "02:00.0")
+        XCTAssertEqual(m.streamIDs(of: DeviceID(0), path: p, at: 6).ids, [0x208, 0x209, 0x200])
     }
 
     func testConventionalBridgeAliasesToItsOwnID() throws {
         let m = model(p2pKind: .pciBridge)
         let p = Topology(m).path(of: m.devices[0])
-        XCTAssertEqual(try XCTUnwrap(m.effectiveRID(of: DeviceID(0), path: p, at: 5)).rid.description, "01:00.0")
+        XCTAssertEqual(try XCTUnwrap(m.effectiveRID(of: DeviceID(0), path: p, at: 6)).rid.description, "01:00.0")
     }
 
     func testTranslationRootStopsTheWalk() throws {
