@@ -111,7 +111,7 @@ public struct HostBuilder {
             // whose physfn is a bridge. Only endpoints' VFs are linked (PCIe Base 6.0, 9.1:
             // SR-IOV is a capability of endpoints).
             guard let sr = f.sriov, sr.enabledVFs > 0, sr.stride >= 0, !isBridge(i) else { continue }
-            for v in 0 ..< min(sr.enabledVFs, 65_536) {
+            for v in 0 ..< min(sr.enabledVFs, sr.totalVFs, 65_536) {
                 guard let rid = sr.vfRID(v, pf: f.address.rid),
                       let a = PCIAddress(segment: f.address.segment, bus: Int(rid.bus), device: Int(rid.device), function: Int(rid.function)),
                       let j = at[a], j != i else { continue }

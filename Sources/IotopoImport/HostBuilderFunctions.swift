@@ -32,6 +32,22 @@ extension HostBuilder {
                              at: f.range)
                 pci.function.acs?.control = acs.control.intersection(acs.capability)
             }
+            // SR-IOV counts are 16-bit registers, and NumVFs cannot exceed TotalVFs (the kernel
+            // refuses more: sriov_numvfs_store returns -ERANGE past pci_sriov_get_totalvfs). A
+            // source saying otherwise was not read from the hardware as it is.
+            if var sr = pci.function.sriov {
+                let fields = [sr.totalVFs, sr.enabledVFs, sr.offset, sr.stride]
+                if fields.contains(where: { $0 < 0 || $0 > 0xFFFF }) || sr.enabledVFs > sr.totalVFs {
+                    let clamp = { (x: Int) in min(max(x, 0), 0xFFFF) }
+                    sr.totalVFs = clamp(sr.totalVFs)
+                    sr.offset = clamp(sr.offset)
+                    sr.stride = clamp(sr.stride)
+                    sr.enabledVFs = min(clamp(sr.enabledVFs), sr.totalVFs)
+                    sink.warning(ImportCheck.conflict, "function \(f.address): SR-IOV counts (total \(fields[0]), enabled \(fields[1]), offset \(fields[2]), stride \(fields[3])) are not what 16-bit registers with NumVFs at most TotalVFs can hold; taken as total \(sr.totalVFs), enabled \(sr.enabledVFs)",
+                                 at: f.range)
+                    pci.function.sriov = sr
+                }
+            }
             // Linux reads `multifunction` from the header type's bit 7 (pci_setup_device); lspci
             // does not print it, so a slot with more than one function is taken as
             // multifunction. VFs never are (pci_iov_add_virtfn clears it).

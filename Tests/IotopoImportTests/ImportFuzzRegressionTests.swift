@@ -111,6 +111,19 @@ final class ImportFuzzRegressionTests: XCTestCase {
         XCTAssertEqual(r.draft?.devices.compactMap(\.pci.physfn), [])
     }
 
+    /// M: SR-IOV counts no hardware holds (NumVFs above TotalVFs, or past the 16-bit
+    /// registers) were copied, and the compiler refused `enabled-vfs` above `total-vfs`.
+    func testSRIOVCountsNoRegisterHoldsAreWarnedAndClamped() throws {
+        for (total, num) in [(8, 18), (70000, 3), (4, 70000)] {
+            let pf = "07:00.0 Ethernet controller [0200]: Intel Corporation Device [8086:1572] (rev 01)\n"
+                + "\tCapabilities: [160 v1] Single Root I/O Virtualization (SR-IOV)\n\t\tIOVCap:\tMigration- 10BitTagReq- IntMsgNum 0\n"
+                + "\t\tInitial VFs: 8, Total VFs: \(total), Number of VFs: \(num), Function Dependency Link: 00\n\t\tVF offset: 16, stride: 1, Device ID: 154c\n"
+            let (r, c) = try importAndCompile(pf)
+            XCTAssertTrue(r.diagnostics.contains { $0.id == "import-conflict" && $0.message.contains("SR-IOV counts") }, "\(r.diagnostics.map(\.message))")
+            XCTAssertNotNil(c.model)
+        }
+    }
+
     /// J: a VMD domain with two root buses got one `vmd0` bridge per bus.
     func testAVMDDomainWithTwoRootBusesHasOneVMDBridge() throws {
         let vmd = "00:0e.0 RAID bus controller [0104]: Intel Corporation Volume Management Device NVMe RAID Controller [8086:9a0b]\n"
