@@ -134,7 +134,9 @@ public struct Step: Sendable {
             case let .dma(devices, _, _, _), let .msi(devices, _): return UInt64(devices.count)
             default: return 1
             }
-        case let .stride(from, to, step): return to > from ? (to - from + step - 1) / step : 0
+        // ceil((to - from) / step), written so that no sum can pass 2^64 (a step near 2^64
+        // made `to - from + step - 1` trap).
+        case let .stride(from, to, step): return to > from && step > 0 ? (to - from - 1) / step + 1 : 0
         case let .random(_, _, _, count, _): return count
         }
     }

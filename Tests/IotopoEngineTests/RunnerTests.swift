@@ -18,6 +18,21 @@ final class RunnerTests: XCTestCase {
         return r
     }
 
+    /// A stride whose step is near 2^64 counted its instances as `to - from + step - 1`, which
+    /// trapped in check, run and test (issue 17, point 7). ceil((to - from) / step) now.
+    func testAStrideWithAHugeStepCountsWithoutOverflow() throws {
+        for (from, to, step, expected) in [("0x0", "0x100", "0xffff_ffff_ffff_ffff", 1), ("0x1000", "0x1_0000_0000", "0x8000_0000_0000_0000", 1),
+                                           ("0x4000_0000", "0x4000_3000", "4KiB", 3), ("0x4000_0000", "0x4000_3001", "4KiB", 4)] {
+            let r = try workload("  - dma: {device: nvme0, op: read, size: 64}\n    stride: {from: \(from), to: \(to), step: \(step)}\n")
+            let w = try XCTUnwrap(r.workload)
+            XCTAssertEqual(w.steps.first?.baseCount, UInt64(expected), "\(from) \(to) \(step)")
+            let m = try XCTUnwrap(r.model)
+            var engine = Engine(model: m)
+            let s = Runner().run(w, on: &engine, detailed: false, poll: { _ in false }, observe: { _ in })
+            XCTAssertEqual(s.instances, UInt64(expected))
+        }
+    }
+
     /// The runner polls before each step and after every 65,536th instance, inside `repeat`
     /// loops too, so Ctrl-C stops one step of millions of instances (a DMA, in both the
     /// detailed and the volume loop, an MSI and an operation).
