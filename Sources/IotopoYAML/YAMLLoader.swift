@@ -21,8 +21,13 @@ public enum YAMLLoader {
             sink.error(YAMLCheck.encoding, problem, at: .fileStart(file))
             return nil
         }
-        return bytes.withUnsafeBufferPointer { buf in
-            var builder = TreeBuilder(file: file, limits: limits, input: buf)
+        // A UTF-8 byte-order mark is allowed (YAML 1.2, 5.2) and is no content. libyaml,
+        // with its encoding forced to UTF-8, would count it as a column of line 1 and then
+        // misread the indentation ("did not find expected <document start>"), so it is
+        // skipped here; it is zero-width, so columns still match the line as shown.
+        let bom = bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF ? 3 : 0
+        return bytes.withUnsafeBufferPointer { whole in
+            var builder = TreeBuilder(file: file, limits: limits, input: UnsafeBufferPointer(rebasing: whole[bom...]))
             return builder.run(sink: &sink)
         }
     }
@@ -267,6 +272,15 @@ private struct TreeBuilder {
         }
         explicit = withoutDuplicates(explicit[...], sink: &sink)
         if merges.isEmpty { return explicit }
+        // `<<` is a key like any other: two in one mapping are a duplicate key (YAML 1.1's
+        // merge type takes one value, a mapping or a list of mappings). The first is kept.
+        if merges.count > 1 {
+            for extra in merges.dropFirst() {
+                sink.error(YAMLCheck.duplicateKey, "duplicate key '<<' (merge several mappings with one key: '<<: [*a, *b]')",
+                           at: docRange(extra.key), notes: [DiagnosticNote("first given here", at: docRange(merges[0].key))])
+            }
+            merges = [merges[0]]
+        }
         var result = explicit
         for (mergeKey, m) in merges {
             var sources: [UInt32] = []

@@ -46,6 +46,36 @@ final class YAMLLoaderTests: XCTestCase {
         XCTAssertEqual(diags.first?.notes.first?.range?.start.line, 1)
     }
 
+    /// A UTF-8 byte-order mark before a key on line 1 is accepted (YAML 1.2), where libyaml
+    /// with a forced encoding gave "did not find expected <document start>" (issue 17,
+    /// point 15); positions are those of the line as shown.
+    func testAUTF8ByteOrderMarkIsAccepted() throws {
+        let (doc, diags) = parseBytes([0xEF, 0xBB, 0xBF] + Array("a: 1\nb:\n  c: 2\n".utf8))
+        XCTAssertEqual(diags, [])
+        let d = try XCTUnwrap(doc)
+        let root = try XCTUnwrap(d.root)
+        XCTAssertEqual(d.count(root), 2)
+        XCTAssertEqual(d.string(d.key(root, 0)), "a")
+        XCTAssertEqual(d.range(d.value(root, 0)).start, SourcePosition(line: 1, column: 4))
+        let (_, dup) = parseBytes([0xEF, 0xBB, 0xBF] + Array("a: 1\na: 2\n".utf8))
+        XCTAssertEqual(dup.map(\.id), [YAMLCheck.duplicateKey])
+        XCTAssertEqual(dup.first?.notes.first?.range?.start, SourcePosition(line: 1, column: 1))
+    }
+
+    /// Two `<<` keys in one mapping are a duplicate key like any other (issue 17, point 16);
+    /// the first is kept, and one `<<` with a list merges several.
+    func testTwoMergeKeysAreADuplicateKey() throws {
+        let (doc, diags) = parse("a: &a {x: 1}\nb: &b {y: 2}\nc:\n  <<: *a\n  <<: *b\n")
+        XCTAssertEqual(diags.map(\.id), [YAMLCheck.duplicateKey])
+        XCTAssertEqual(diags.first?.range?.start.line, 5)
+        XCTAssertEqual(diags.first?.notes.first?.range?.start.line, 4)
+        let d = try XCTUnwrap(doc)
+        let c = d.value(try XCTUnwrap(d.root), 2)
+        XCTAssertEqual(d.count(c), 1, "only the first merge applies")
+        let (_, ok) = parse("a: &a {x: 1}\nb: &b {y: 2}\nc:\n  <<: [*a, *b]\n")
+        XCTAssertEqual(ok, [])
+    }
+
     func testDuplicateKeyInLargeMappingIsFound() {
         var text = ""
         for i in 0 ..< 100 { text += "k\(i): \(i)\n" }
