@@ -80,7 +80,13 @@ enum Output {
 
     static func err(_ s: String) { write(s, fd: 2) }
 
-    /// Writes all of `s`, retrying short writes and EINTR; a closed pipe ends quietly.
+    /// The first error writing standard output (other than a closed pipe), if any: the
+    /// command then exits 1 and says why (`finish`), whatever else it did.
+    nonisolated(unsafe) static var standardOutputError: Int32?
+
+    /// Writes all of `s`, retrying short writes and EINTR; a closed pipe ends quietly (a
+    /// reader such as `head` has all it wants). Any other failure on standard output, a full
+    /// disk say, is remembered for `finish`.
     static func write(_ s: String, fd: Int32) {
         var s = s
         s.withUTF8 { buf in
@@ -89,9 +95,33 @@ enum Output {
             while done < buf.count {
                 let n = Glibc.write(fd, base + done, buf.count - done)
                 if n < 0 && errno == EINTR { continue }
+                if n < 0, fd == 1, errno != EPIPE, standardOutputError == nil { standardOutputError = errno }
                 if n <= 0 { return }
                 done += n
             }
         }
+    }
+
+    /// Ends the process: standard output is closed (a filesystem may report a write error
+    /// only then), and if writing it failed at any point the command exits 1 with the cause,
+    /// never 0 with a truncated output.
+    static func finish(_ error: Error?) -> Never {
+        // As ParsableCommand.exit(withError:): help and version (a clean exit) on standard
+        // output, any other message on standard error.
+        var code: Int32 = 0
+        if let error {
+            code = Iotopo.exitCode(for: error).rawValue
+            let message = Iotopo.fullMessage(for: error)
+            if !message.isEmpty {
+                if code == 0 { out(message + "\n") } else { err(message + "\n") }
+            }
+        }
+        if fflush(nil) != 0, errno != EPIPE, standardOutputError == nil { standardOutputError = errno }
+        if close(1) != 0, errno != EBADF, errno != EINTR, standardOutputError == nil { standardOutputError = errno }
+        if let e = standardOutputError {
+            err("iotopo: cannot write standard output: \(String(cString: strerror(e)))\n")
+            exit(code == 0 ? 1 : code)
+        }
+        exit(code)
     }
 }

@@ -16,4 +16,12 @@ struct Iotopo: ParsableCommand {
     )
 }
 
-Iotopo.main()
+// ParsableCommand.main(), with the end of the process in Output.finish: a command whose
+// standard output could not be written fails, with the cause.
+do {
+    var command = try Iotopo.parseAsRoot()
+    try command.run()
+    Output.finish(nil)
+} catch {
+    Output.finish(error)
+}

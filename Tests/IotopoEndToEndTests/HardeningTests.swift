@@ -58,6 +58,33 @@ final class HardeningTests: XCTestCase {
         }
     }
 
+    /// Standard output on a full disk (/dev/full: every write fails with ENOSPC): the command
+    /// exits 1 and says why, instead of 0 with nothing written (issue 17, point 14). Help and
+    /// version, written by the argument parser, are held to the same.
+    func testAFullStandardOutputFailsTheCommand() throws {
+        guard FileManager.default.fileExists(atPath: "/dev/full") else { throw XCTSkip("no /dev/full on this machine") }
+        for args in [["compile", "topologies/x86-server/platform.yaml"], ["check", "topologies/x86-server/platform.yaml"],
+                     ["groups", "topologies/arm-soc/platform.yaml"], ["--version"], ["check", "--help"]] {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: CLI.binary)
+            p.arguments = args
+            p.currentDirectoryURL = URL(fileURLWithPath: CLI.root)
+            p.environment = CLI.baseEnvironment
+            p.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: "/dev/full"))
+            let err = Pipe()
+            p.standardError = err
+            try p.run()
+            let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            XCTAssertEqual(p.terminationStatus, 1, "\(args): \(message)")
+            XCTAssertTrue(message.contains("cannot write standard output: No space left on device"), "\(args): \(message)")
+        }
+        // On a working standard output, help still arrives whole.
+        let r = try CLI.run(["check", "--help"])
+        XCTAssertEqual(r.status, 0)
+        XCTAssertTrue(r.stdout.hasPrefix("OVERVIEW:"), r.stdout)
+    }
+
     func testAFolderThatCannotBeWrittenIsAClearError() throws {
         // /proc refuses new files even to root, unlike a chmod'ed folder.
         let r = try CLI.run(["compile", "-o", "/proc/iotopo-model.json", "topologies/arm-soc/platform.yaml"])
