@@ -144,18 +144,18 @@ public struct Engine: ~Copyable {
         guard u.outputBits >= 64 || physLast >> UInt64(u.outputBits) == 0 else {
             return Refusal(reason: "phys-range", message: "physical range \(hex(phys))-\(hex(physLast)) passes the \(u.outputBits)-bit output width of '\(u.name)' (io-pgtable: -ERANGE)")
         }
-        var state = domains[d.index]
-        let i = state.firstMapping(endingAtOrAfter: iova.base)
-        if i < state.mappings.count, state.mappings[i].iova.overlaps(iova) {
-            let other = state.mappings[i].iova
+        // In place: a copy of the domain's state (`var state = domains[i]`, then written
+        // back) copied its mapping array on every map, quadratic in the number of maps.
+        let i = domains[d.index].firstMapping(endingAtOrAfter: iova.base)
+        if i < domains[d.index].mappings.count, domains[d.index].mappings[i].iova.overlaps(iova) {
+            let other = domains[d.index].mappings[i].iova
             return Refusal(reason: "overlap", message: "overlaps the mapping at \(hex(other.base))-\(hex(other.last)) (virtio-iommu: VIRTIO_IOMMU_S_INVAL)")
         }
         // A first-stage table holds a write-only request as read-write (TranslationStage.holds).
         let held = model.domains[d].stage.holds(perm)
         var mapping = Mapping(iova: iova, phys: phys, perm: held, pageSize: page, region: nil, origin: origin)
         if held != perm { mapping.requested = perm }
-        state.mappings.insert(mapping, at: i)
-        domains[d.index] = state
+        domains[d.index].mappings.insert(mapping, at: i)
         dropTables(d)
         return nil
     }
@@ -164,11 +164,10 @@ public struct Engine: ~Copyable {
     /// (VIRTIO_IOMMU_S_RANGE), as virtio-iommu does. The IOTLB is not touched: entries for the
     /// range stay until an `invalidate`, as on real hardware.
     public mutating func unmap(domain d: DomainID, iova: AddressRange) -> (refusal: Refusal?, removed: Int) {
-        var state = domains[d.index]
-        let i = state.firstMapping(endingAtOrAfter: iova.base)
+        let i = domains[d.index].firstMapping(endingAtOrAfter: iova.base)
         var j = i
-        while j < state.mappings.count && state.mappings[j].iova.base <= iova.last {
-            let m = state.mappings[j].iova
+        while j < domains[d.index].mappings.count && domains[d.index].mappings[j].iova.base <= iova.last {
+            let m = domains[d.index].mappings[j].iova
             if !iova.contains(m) {
                 return (Refusal(reason: "split", message: "would split the mapping at \(hex(m.base))-\(hex(m.last)) (virtio-iommu: VIRTIO_IOMMU_S_RANGE)"), 0)
             }
@@ -176,9 +175,8 @@ public struct Engine: ~Copyable {
         }
         let removed = j - i
         if removed > 0 {
-            state.mappings.removeSubrange(i ..< j)
+            domains[d.index].mappings.removeSubrange(i ..< j)
             hot[d.index].epoch &+= 1
-            domains[d.index] = state
             dropTables(d)
         }
         return (nil, removed)

@@ -34,10 +34,12 @@ public typealias DeviceID = EntityID<Device>
 public typealias DomainID = EntityID<Domain>
 
 extension Array {
-    /// Element at a typed ID.
+    /// Element at a typed ID. Mutation goes through in place (`_modify`): with a plain
+    /// get/set, `perBus[bus].append(d)` copied the element's array on every append, so N
+    /// devices on one bus took time quadratic in N.
     @inlinable public subscript<T>(id: EntityID<T>) -> Element {
         get { self[id.index] }
-        set { self[id.index] = newValue }
+        _modify { yield &self[id.index] }
     }
 
     /// Every typed ID of this array, in order.
