@@ -5,7 +5,9 @@ import Darwin
 #endif
 
 /// Reads input files with POSIX calls so every failure has a precise cause, and never reads
-/// more than the size limit (a FIFO or /dev/zero cannot exhaust memory).
+/// more than the size limit. Only regular files are read (and `-`, standard input): a FIFO
+/// with no writer would block forever, a device may never end, so both are refused, and
+/// opened without blocking to find out (O_NONBLOCK, then fstat).
 public enum FileReader {
     /// Why a file could not be read.
     public struct Failure: Error, Equatable, CustomStringConvertible {
@@ -22,7 +24,8 @@ public enum FileReader {
         if path == "-" {
             fd = 0
         } else {
-            fd = open(path, O_RDONLY | O_CLOEXEC)
+            // O_NONBLOCK: opening a FIFO that has no writer returns at once instead of waiting.
+            fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
             if fd < 0 { return .failure(Failure(reason: describe(errno), tooLarge: false)) }
         }
         defer { if fd != 0 { close(fd) } }
@@ -30,6 +33,9 @@ public enum FileReader {
         if fstat(fd, &st) == 0 {
             if (st.st_mode & S_IFMT) == S_IFDIR {
                 return .failure(Failure(reason: "is a directory, not a file", tooLarge: false))
+            }
+            if path != "-", (st.st_mode & S_IFMT) != S_IFREG {
+                return .failure(Failure(reason: "is \(kind(st.st_mode)), not a regular file (give '-' to read standard input)", tooLarge: false))
             }
             if (st.st_mode & S_IFMT) == S_IFREG, st.st_size > limit {
                 return .failure(Failure(reason: "is \(st.st_size) bytes, over the limit of \(limit) bytes (raise it with --max-file-size)", tooLarge: true))
@@ -95,6 +101,17 @@ public enum FileReader {
     public static func isDirectory(_ path: String) -> Bool {
         var st = stat()
         return path != "-" && stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    /// What a non-regular file is, for the refusal.
+    static func kind(_ mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFIFO: return "a FIFO (named pipe)"
+        case S_IFCHR: return "a character device"
+        case S_IFBLK: return "a block device"
+        case S_IFSOCK: return "a socket"
+        default: return "a special file"
+        }
     }
 
     /// A short phrase for an errno value.
