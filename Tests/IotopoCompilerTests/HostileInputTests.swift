@@ -88,6 +88,26 @@ final class HostileInputTests: XCTestCase {
         XCTAssertLessThan(t2, 2)
     }
 
+    /// Chains of includes are at most 64 files deep, the root counting: 8,000 overflowed the
+    /// loader's stack (issue 17, point 8). At the limit it compiles; one past, and 8,000
+    /// deep, it is a located invalid-include.
+    func testIncludeChainsStopAtTheDepthLimit() {
+        func chain(_ n: Int) -> CompileResult {
+            let s = Scratch()
+            s.write("f0.yaml", "platform: {name: t}\ninclude:\n  - f1.yaml\n")
+            for i in 1 ..< n - 1 { s.write("f\(i).yaml", "include:\n  - f\(i + 1).yaml\n") }
+            s.write("f\(n - 1).yaml", "buses:\n  - {name: system, kind: system}\n")
+            return Compiler.compile(path: s.dir + "/f0.yaml")
+        }
+        XCTAssertEqual(SourceLoader.maxIncludeDepth, 64)
+        XCTAssertEqual(ids(chain(64)), [])
+        let past = chain(65)
+        XCTAssertEqual(ids(past), ["invalid-include"])
+        XCTAssertEqual(past.diagnostics.first?.range?.start.line, 2)
+        XCTAssertTrue(past.diagnostics.first?.message.contains("at most 64 files deep") ?? false, "\(past.diagnostics)")
+        XCTAssertEqual(ids(chain(8000)), ["invalid-include"])
+    }
+
     /// A device (/dev/zero never ends) is refused before it is read.
     func testADeviceIsRefused() {
         let (r, t) = timed { Compiler.compile(path: "/dev/zero") }

@@ -34,7 +34,16 @@ package struct SourceLoader {
         load(path, site: nil, isRoot: true, given: bytes)
     }
 
+    /// The deepest chain of files loaded, the root counting as the first (docs/limits.md).
+    /// Loading recurses once per file of the chain; 8,000 deep overflowed the stack.
+    package static let maxIncludeDepth = 64
+
     private mutating func load(_ path: String, site: SourceRange?, isRoot: Bool, isBase: Bool = false, given: [UInt8]? = nil) {
+        if stack.count >= Self.maxIncludeDepth {
+            sink.error(CheckID.invalidInclude, "'\(path)' would be file \(stack.count + 1) of a chain of includes; chains are at most \(Self.maxIncludeDepth) files deep",
+                       at: site, notes: stack.first?.site.map { [DiagnosticNote("the chain starts here", at: $0)] } ?? [])
+            return
+        }
         let key = FileReader.canonicalPath(path) ?? path
         if let i = stack.firstIndex(where: { $0.key == key }) {
             var notes: [DiagnosticNote] = []
