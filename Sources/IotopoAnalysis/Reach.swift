@@ -7,7 +7,7 @@ import IotopoModel
 public struct Reachability: Sendable {
     /// One thing a segment went through.
     public enum Hop: Hashable, Sendable {
-        /// A bridge's DMA windows (dma-ranges, REFERENCE.md section 3).
+        /// A bridge's DMA windows (dma-ranges, docs/semantics.md section 3).
         case window(BridgeID)
         /// An IOMMU whose domain for this stream is identity.
         case identity(IOMMUID, DomainID)

@@ -68,7 +68,7 @@ struct SlotTable {
 extension DevicePlan {
     /// Builds the plans of every device. The stream a transaction carries at an IOMMU is the
     /// one from its effective requester ID (the last alias below that IOMMU) or its first
-    /// listed stream ID (REFERENCE.md sections 1 and 3).
+    /// listed stream ID (docs/semantics.md sections 1 and 3).
     static func build(_ m: SystemModel, _ topo: Topology, slots: inout SlotTable) -> [DevicePlan] {
         var plans: [DevicePlan] = []
         plans.reserveCapacity(m.devices.count)

@@ -109,7 +109,7 @@ public struct Engine: ~Copyable {
         return nil
     }
 
-    // MARK: Operations (virtio-iommu semantics, REFERENCE.md section 8)
+    // MARK: Operations (virtio-iommu semantics, docs/semantics.md section 8)
 
     /// Maps an IOVA range. Refused, as virtio-iommu refuses it, when the domain has no
     /// device (no endpoint attached: VIRTIO_IOMMU_S_NOENT), is not translated, or the range

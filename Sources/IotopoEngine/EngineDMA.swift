@@ -27,7 +27,7 @@ extension Engine {
 
     /// Runs one DMA and returns its first fault, if any; `lastSegments` holds the detail.
     ///
-    /// The order follows REFERENCE.md: the device's DMA width first; then the path, op by op:
+    /// The order follows docs/semantics.md: the device's DMA width first; then the path, op by op:
     /// bridge windows translate or reject, each IOMMU translates with the stream ID the
     /// device presents there (no context: bad-stream-id; blocked domain: blocked; identity:
     /// through; else IOTLB, then a page walk on a miss, then permission and output width);
@@ -99,7 +99,7 @@ extension Engine {
     // MARK: Windows
 
     /// dma-ranges: a piece inside a window moves by the window's offset; a part outside every
-    /// window does not cross the bridge (REFERENCE.md section 3).
+    /// window does not cross the bridge (docs/semantics.md section 3).
     mutating func applyWindows(_ b: BridgeID, write: Bool) {
         scratch.removeAll(keepingCapacity: true)
         let windows = model.bridges[b].windows
@@ -193,7 +193,7 @@ extension Engine {
     }
 
     /// Translates the page holding `a`: IOTLB, a walk on a miss, then permission and output
-    /// width (the order of REFERENCE.md section 5). Updates the IOTLB and the statistics.
+    /// width (the order of docs/semantics.md section 5). Updates the IOTLB and the statistics.
     @inline(__always)
     mutating func translateOne(iommu u: Int, domain dom: Int32, _ a: UInt64, write: Bool) -> PageResult {
         var r = PageResult()

@@ -13,7 +13,7 @@ extension Engine {
     /// the whole DMA path: on Arm the GIC ITS doorbell must be mapped in the device's domain
     /// (Linux maps it, iommu_dma_get_msi_page), and a write that reaches no MMIO region raises
     /// no interrupt. A message without an address goes straight to the interrupt controller
-    /// as programmed (x86 MSIs are writes to 0xFEE0_0000-0xFEEF_FFFF, REFERENCE.md section 7).
+    /// as programmed (x86 MSIs are writes to 0xFEE0_0000-0xFEEF_FFFF, docs/semantics.md section 7).
     public mutating func msi(_ d: DeviceID, vector v: UInt32) -> MSIResult {
         let msi = model.devices[d].msi ?? MSICapability(vectors: 1, handle: nil, cpu: 0, vector: 0)
         let plan = plans[d.index]

@@ -1,6 +1,6 @@
 import IotopoModel
 
-/// Why an access did not reach memory, in iotopo's vocabulary (REFERENCE.md section 6) plus
+/// Why an access did not reach memory, in iotopo's vocabulary (docs/semantics.md section 6) plus
 /// the faults that happen before or after any IOMMU.
 public enum Fault: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     /// The device cannot emit the address: it is at or above 2^dma-bits.

@@ -31,7 +31,7 @@ public enum PTE {
 /// The page tables of every domain of one IOMMU.
 ///
 /// A domain's tables are a real radix tree: levels and indices follow the IOMMU's geometry
-/// (REFERENCE.md section 5), a mapping with a large page becomes a block entry at the level
+/// (docs/semantics.md section 5), a mapping with a large page becomes a block entry at the level
 /// whose entries span its page size. Tables are built on demand, a whole table at a time,
 /// from the domain's sorted mappings, so memory follows what DMA actually touches.
 ///

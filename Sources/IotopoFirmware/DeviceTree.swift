@@ -70,6 +70,8 @@ public struct DeviceTree: Sendable {
             guard let base = raw.baseAddress else { return false }
             let rc = fdt_check_full(base, Int(total))
             if rc != 0 {
+                // fdt_strerror returns a static string for every code, "<unknown error>"
+                // included (libfdt/fdt_strerror.c), never NULL; rc comes from libfdt.
                 fail(8, "libfdt finds the tree malformed: \(String(cString: fdt_strerror(rc)))")
                 return false
             }

@@ -79,7 +79,7 @@ enum DeviceTreeReader {
         defer { for p in cargs { free(p) } }
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, dtc, &actions, nil, &cargs, environ)
-        guard rc == 0 else { return .failure(Failure(reason: "cannot run dtc: \(String(cString: strerror(rc)))")) }
+        guard rc == 0 else { return .failure(Failure(reason: "cannot run dtc: \(AtomicWriter.errorText(rc))")) }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         let exited = (status & 0x7F) == 0

@@ -30,7 +30,7 @@ public struct Bus: NamedEntity, Hashable {
     }
 }
 
-/// The kind of a bridge, which decides how it aliases requester IDs (REFERENCE.md section 1).
+/// The kind of a bridge, which decides how it aliases requester IDs (docs/semantics.md section 1).
 public enum BridgeKind: String, Sendable, CaseIterable {
     case rootComplex = "root-complex"
     case rootPort = "root-port"
@@ -55,7 +55,7 @@ public enum BridgeKind: String, Sendable, CaseIterable {
 }
 
 /// One `dma-ranges` entry: device addresses `[child, child + size)` on the bridge's lower
-/// bus reach `[parent, parent + size)` on its upper bus (REFERENCE.md section 3).
+/// bus reach `[parent, parent + size)` on its upper bus (docs/semantics.md section 3).
 public struct DMAWindow: Hashable, Sendable {
     /// Addresses on the lower (child) bus.
     public var child: AddressRange

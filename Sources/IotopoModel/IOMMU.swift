@@ -55,7 +55,7 @@ public enum UnmatchedPolicy: String, Sendable, CaseIterable {
 }
 
 /// One `iommu-map` entry: `m = rid & mask`; `rid-base <= m < rid-base + length` gives
-/// `m - rid-base + output-base` (REFERENCE.md section 3, drivers/of/base.c `of_map_id`).
+/// `m - rid-base + output-base` (docs/semantics.md section 3, drivers/of/base.c `of_map_id`).
 public struct IDMapEntry: Hashable, Sendable {
     /// First input ID.
     public var ridBase: UInt32

@@ -1,6 +1,6 @@
 import IotopoSource
 
-/// A PCI requester ID: `bus << 8 | device << 3 | function` (REFERENCE.md section 1).
+/// A PCI requester ID: `bus << 8 | device << 3 | function` (docs/semantics.md section 1).
 public struct RequesterID: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// The 16-bit value.
     public let raw: UInt16

@@ -1,5 +1,5 @@
 /// The shape of an IOMMU's radix page table, derived from its granule and input width
-/// (REFERENCE.md section 5).
+/// (docs/semantics.md section 5).
 ///
 /// Arm LPAE (drivers/iommu/io-pgtable-arm.c): `bits_per_level = log2(granule) - 3`,
 /// `levels = ceil((ias - log2(granule)) / bits_per_level)`, at most 4. VT-d second-level and

@@ -119,7 +119,7 @@ enum Output {
         if fflush(nil) != 0, errno != EPIPE, standardOutputError == nil { standardOutputError = errno }
         if close(1) != 0, errno != EBADF, errno != EINTR, standardOutputError == nil { standardOutputError = errno }
         if let e = standardOutputError {
-            err("iotopo: cannot write standard output: \(String(cString: strerror(e)))\n")
+            err("iotopo: cannot write standard output: \(AtomicWriter.errorText(e))\n")
             exit(code == 0 ? 1 : code)
         }
         exit(code)

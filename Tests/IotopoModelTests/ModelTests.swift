@@ -55,7 +55,7 @@ final class PCITests: XCTestCase {
 
 final class PageTableGeometryTests: XCTestCase {
     func testLevelsFollowTheLPAEFormula() {
-        // REFERENCE.md section 5 and io-pgtable-arm.c.
+        // docs/semantics.md section 5 and io-pgtable-arm.c.
         XCTAssertEqual(PageTableGeometry(kind: .armSMMUv3, granuleShift: 12, inputBits: 48).levels, 4)
         XCTAssertEqual(PageTableGeometry(kind: .armSMMUv3, granuleShift: 12, inputBits: 39).levels, 3)
         XCTAssertEqual(PageTableGeometry(kind: .armSMMUv3, granuleShift: 12, inputBits: 32).levels, 3)

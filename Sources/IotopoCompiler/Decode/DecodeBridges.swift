@@ -101,7 +101,7 @@ extension Decoder {
         return ok ? out : nil
     }
 
-    /// `windows: [{child, parent, size}]`, dma-ranges entries (REFERENCE.md section 3).
+    /// `windows: [{child, parent, size}]`, dma-ranges entries (docs/semantics.md section 3).
     package mutating func windows(_ n: YAMLNodeID) -> [DMAWindow]? {
         guard let items = list(n, "'windows'") else { return nil }
         var out: [DMAWindow] = []

@@ -104,7 +104,7 @@ extension Decoder {
 
     /// Granule and width rules: Arm LPAE granules are 4, 16 or 64 KiB; VT-d and AMD-Vi use
     /// 4 KiB; the level count `ceil((ias - log2(granule)) / (log2(granule) - 3))` must fit the
-    /// format (4 for LPAE, 5 for VT-d, 6 for AMD-Vi; REFERENCE.md section 5).
+    /// format (4 for LPAE, 5 for VT-d, 6 for AMD-Vi; docs/semantics.md section 5).
     package mutating func validateGeometry(_ d: inout IOMMUDecl, kind: IOMMUKind, granuleNode: YAMLNodeID?, inputNode: YAMLNodeID?, outputNode: YAMLNodeID?, entry: YAMLNodeID) {
         let g = d.granuleShift
         let allowed: [UInt8]

@@ -3,7 +3,7 @@ import IotopoModel
 extension ModelCheck {
     /// A reserved range (an RMRR, an IVMD unity range, an IORT RMR) must stay identity-mapped,
     /// readable and writable, in every domain its device uses: firmware keeps DMA-ing there
-    /// (REFERENCE.md section 4).
+    /// (docs/semantics.md section 4).
     static let reservedNotIdentity = ModelCheck("reserved-not-identity", .error, "a device's reserved range is not identity-mapped in its domain",
                                                 after: ["attach-iommu-not-on-path"]) { c in
         let m = c.model

@@ -4,7 +4,7 @@ extension ModelCheck {
     /// A device that cannot emit addresses above its DMA width, with no IOMMU to remap it (or
     /// one that passes it through: an identity domain, an unmatched stream with `bypass`),
     /// cannot reach RAM above that limit (after the bridge windows on its way): Linux then
-    /// bounces its buffers through swiotlb (REFERENCE.md section 7).
+    /// bounces its buffers through swiotlb (docs/semantics.md section 7).
     static let dmaLimitBelowRAM = ModelCheck("dma-limit-below-ram", .warning, "a device without an IOMMU cannot address some RAM (a 32-bit device with RAM above 4 GiB)",
                                              after: ["bridge-cycle", "bus-multiple-upstream", "bus-no-path-to-memory"], needsCompleteModel: true) { c in
         let m = c.model

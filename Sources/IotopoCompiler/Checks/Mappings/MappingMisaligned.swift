@@ -2,7 +2,7 @@ import IotopoModel
 
 extension ModelCheck {
     /// A mapping must be aligned to the page size it uses: IOVA, physical address and size
-    /// (REFERENCE.md section 5; io-pgtable refuses unaligned maps).
+    /// (docs/semantics.md section 5; io-pgtable refuses unaligned maps).
     static let mappingMisaligned = ModelCheck("mapping-misaligned", .error, "a mapping's IOVA, physical address or size is not a multiple of its page size") { c in
         for d in c.model.domains {
             for mp in d.mappings {

@@ -1,7 +1,7 @@
 import IotopoModel
 
 extension ModelCheck {
-    /// An IOVA at or beyond 2^input-bits cannot be translated (REFERENCE.md section 5).
+    /// An IOVA at or beyond 2^input-bits cannot be translated (docs/semantics.md section 5).
     static let mappingIOVATooWide = ModelCheck("mapping-iova-too-wide", .error, "a mapping's IOVA range passes the IOMMU's input width") { c in
         let m = c.model
         for d in m.domains {
