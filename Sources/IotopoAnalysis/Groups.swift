@@ -1,6 +1,6 @@
 import IotopoModel
 
-/// Which rules decide IOMMU groups (REFERENCE.md section 2; docs/isolation.md).
+/// Which rules decide IOMMU groups (docs/semantics.md section 2; docs/isolation.md).
 public enum ACSPolicy: String, Sendable, CaseIterable {
     /// Linux's `pci_device_group` as it has been since 2012.
     case classic
@@ -211,11 +211,16 @@ struct GroupBuilder {
 
     mutating func run() {
         var holders: [IOMMUID: [UInt32: Int]] = [:]
+        // Stream IDs are only worked out where they decide something: at an SMMUv3 (one
+        // master per ID), or where an ID map can leave an ID unmatched. A VT-d or AMD-Vi
+        // platform with no ID map skips the per-function path walk.
+        let hostIDMaps = m.bridges.contains { !$0.idMap.isEmpty }
         for i in fns.functions.indices {
             guard let io = iommu(for: fns.functions[i]) else { continue }
             // Every DMA alias goes through the ID map (pci_for_each_dma_alias stops at the
             // first that fails): one unmatched and the function has no IOMMU at all.
-            let (sids, missing) = streamIDs(i, io)
+            let needed = m.iommus[io].kind == .armSMMUv3 || hostIDMaps || !m.iommus[io].idMap.isEmpty
+            let (sids, missing) = needed ? streamIDs(i, io) : ([], [])
             if let rid = missing.first {
                 unmatched.append(GroupAnalysis.UnmatchedFunction(function: fns.functions[i].ref, rid: rid, iommu: io))
                 continue

@@ -58,24 +58,21 @@ public enum GroupsText {
                 out += "  \(pad(addr, 12)) \(dev.name) (\(dev.kind.isEmpty ? "device" : dev.kind))\n"
             }
         }
-        if !g.refused.isEmpty {
-            out += "\nrefused by their SMMUv3 (no group: the stream ID is another's; Linux fails their probe)\n"
-            for r in g.refused {
+        /// PCI functions Linux gives no group although an IOMMU is on their path, under a title.
+        func apart(_ title: String, _ rows: [(function: PCIFunctionRef, why: String)]) {
+            guard !rows.isEmpty else { return }
+            out += "\n\(title)\n"
+            for r in rows {
                 out += "  \(pad(address(.pci(r.function), m), 12)) \(name(.pci(r.function), m)) (\(kind(.pci(r.function), m)))\n"
-                if why {
-                    out += "      why: stream ID \(hex(UInt64(r.streamID))) at '\(m.iommus[r.iommu].name)' is already held by '\(name(.pci(r.holder), m))'; arm-smmu-v3 keeps one master per stream ID (arm_smmu_insert_master)\n"
-                }
+                if why { out += "      why: \(r.why)\n" }
             }
         }
-        if !g.unmatched.isEmpty {
-            out += "\nno ID-map entry matches their requester ID (no group: Linux gives them no IOMMU)\n"
-            for u in g.unmatched {
-                out += "  \(pad(address(.pci(u.function), m), 12)) \(name(.pci(u.function), m)) (\(kind(.pci(u.function), m)))\n"
-                if why {
-                    out += "      why: requester ID \(u.rid) matches no entry of the ID map in front of '\(m.iommus[u.iommu].name)': of_map_id finds no translation, so the IOMMU driver is never given the device (of_iommu_configure_dev_id, iort_iommu_configure_id)\n"
-                }
-            }
-        }
+        apart("refused by their SMMUv3 (no group: the stream ID is another's; Linux fails their probe)", g.refused.map { r in
+            (r.function, "stream ID \(hex(UInt64(r.streamID))) at '\(m.iommus[r.iommu].name)' is already held by '\(name(.pci(r.holder), m))'; arm-smmu-v3 keeps one master per stream ID (arm_smmu_insert_master)")
+        })
+        apart("no ID-map entry matches their requester ID (no group: Linux gives them no IOMMU)", g.unmatched.map { u in
+            (u.function, "requester ID \(u.rid) matches no entry of the ID map in front of '\(m.iommus[u.iommu].name)': of_map_id finds no translation, so the IOMMU driver is never given the device (of_iommu_configure_dev_id, iort_iommu_configure_id)")
+        })
         if let p = passthrough {
             out += "\npassthrough (VFIO assigns whole groups; bridges may stay behind)\n"
             for v in p.verdicts {

@@ -11,19 +11,10 @@ import XCTest
 final class FirmwareFuzzRegressionTests: XCTestCase {
     // MARK: Table builders
 
-    /// An ACPI table: the 36-byte header (checksum put right), then `body`.
-    static func table(_ sig: String, revision: UInt8, _ body: [UInt8]) -> [UInt8] {
-        var b = Array(sig.utf8) + le32(UInt32(36 + body.count)) + [revision, 0] + Array("IOTOPO".utf8) + Array("IOTOPOTB".utf8)
-        b += le32(1) + Array("TEST".utf8) + le32(1) + body
-        var sum: UInt8 = 0
-        for x in b { sum &+= x }
-        b[9] = 0 &- sum
-        return b
-    }
-
-    static func le16(_ v: UInt16) -> [UInt8] { [UInt8(v & 0xFF), UInt8(v >> 8)] }
-    static func le32(_ v: UInt32) -> [UInt8] { (0 ..< 4).map { UInt8(truncatingIfNeeded: v >> (8 * UInt32($0))) } }
-    static func le64(_ v: UInt64) -> [UInt8] { le32(UInt32(truncatingIfNeeded: v)) + le32(UInt32(truncatingIfNeeded: v >> 32)) }
+    static func table(_ sig: String, revision: UInt8, _ body: [UInt8]) -> [UInt8] { FirmwareBytes.table(sig, revision: revision, body) }
+    static func le16(_ v: UInt16) -> [UInt8] { FirmwareBytes.le16(v) }
+    static func le32(_ v: UInt32) -> [UInt8] { FirmwareBytes.le32(v) }
+    static func le64(_ v: UInt64) -> [UInt8] { FirmwareBytes.le64(v) }
 
     /// An IORT node: type, its body after the 16-byte node header, and its ID mappings
     /// (input base, count, output base, index of the node referred to, flags).
@@ -91,19 +82,10 @@ final class FirmwareFuzzRegressionTests: XCTestCase {
     /// A .dts compiled with dtc into a .dtb, imported, and its topology compiled.
     @discardableResult
     func importCompiles(dts: String, file: StaticString = #filePath, line: UInt = #line) throws -> ImportResult {
-        let dtc = ["/usr/bin/dtc", "/usr/local/bin/dtc"].first { FileManager.default.isExecutableFile(atPath: $0) }
-        guard let dtc else { throw XCTSkip("dtc is not installed (make test installs device-tree-compiler)") }
-        let dir = NSTemporaryDirectory() + "iotopo-fwfzdt-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let path = try FirmwareBytes.dtb(dts, file: file, line: line)
+        let dir = (path as NSString).deletingLastPathComponent
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try dts.write(toFile: dir + "/t.dts", atomically: false, encoding: .utf8)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: dtc)
-        p.arguments = ["-q", "-I", "dts", "-O", "dtb", "-o", dir + "/t.dtb", dir + "/t.dts"]
-        try p.run()
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 0, file: file, line: line)
-        let r = Importer.run(paths: [dir + "/t.dtb"])
+        let r = Importer.run(paths: [path])
         XCTAssertFalse(r.hasErrors, r.diagnostics.map(\.message).joined(separator: "\n"), file: file, line: line)
         return compiled(r, dir: dir, file: file, line: line)
     }

@@ -31,20 +31,11 @@ final class FirmwareImportTests: XCTestCase {
 
     /// An IORT table: header, node count and offset, then the nodes given.
     static func iort(_ nodes: [[UInt8]]) -> [UInt8] {
-        var b = Array("IORT".utf8) + [0, 0, 0, 0, 3, 0] + Array("IOTOPOFIXTURE ".utf8) + [UInt8](repeating: 0, count: 14)
-        b = Array(b.prefix(36))
-        b += le32(UInt32(nodes.count)) + le32(48) + le32(0)
-        for n in nodes { b += n }
-        let n = UInt32(b.count)
-        for i in 0 ..< 4 { b[4 + i] = UInt8(truncatingIfNeeded: n >> (8 * UInt32(i))) }
-        var sum: UInt8 = 0
-        for x in b { sum &+= x }
-        b[9] = 0 &- sum
-        return b
+        FirmwareBytes.table("IORT", revision: 3, le32(UInt32(nodes.count)) + le32(48) + le32(0) + nodes.flatMap { $0 })
     }
 
-    static func le32(_ v: UInt32) -> [UInt8] { (0 ..< 4).map { UInt8(truncatingIfNeeded: v >> (8 * UInt32($0))) } }
-    static func le64(_ v: UInt64) -> [UInt8] { le32(UInt32(truncatingIfNeeded: v)) + le32(UInt32(truncatingIfNeeded: v >> 32)) }
+    static func le32(_ v: UInt32) -> [UInt8] { FirmwareBytes.le32(v) }
+    static func le64(_ v: UInt64) -> [UInt8] { FirmwareBytes.le64(v) }
 
     /// Finding A of the firmware harness: a named component mapping to an SMMUv2 with an output
     /// ID past 16 bits was imported with that ID, and the topology failed stream-id-too-wide.
@@ -81,15 +72,12 @@ final class FirmwareImportTests: XCTestCase {
         \tCapabilities: [70] Express (v2) Endpoint, MSI 00
 
         """
-        var t = Array("DMAR".utf8) + [0, 0, 0, 0, 1, 0] + [UInt8](repeating: 0x41, count: 26) + [38, 1] + [UInt8](repeating: 0, count: 10)
-        // DRHD include-all, then an RMRR with a two-hop scope 00:1c.0 -> 00.0.
-        t += [0, 0, 16, 0, 1, 0, 0, 0] + Self.le64(0xFED9_0000)
-        t += [1, 0, 34, 0, 0, 0, 0, 0] + Self.le64(0x7B00_0000) + Self.le64(0x7B0F_FFFF) + [1, 10, 0, 0, 0, 0, 0x1C, 0, 0, 0]
-        let n = UInt32(t.count)
-        for i in 0 ..< 4 { t[4 + i] = UInt8(truncatingIfNeeded: n >> (8 * UInt32(i))) }
-        var sum: UInt8 = 0
-        for x in t { sum &+= x }
-        t[9] = 0 &- sum
+        // Host address width 39 (38 + 1), flags 1; a DRHD with include-all, then an RMRR with a
+        // two-hop scope 00:1c.0 -> 00.0.
+        var body: [UInt8] = [38, 1] + [UInt8](repeating: 0, count: 10)
+        body += [0, 0, 16, 0, 1, 0, 0, 0] + Self.le64(0xFED9_0000)
+        body += [1, 0, 34, 0, 0, 0, 0, 0] + Self.le64(0x7B00_0000) + Self.le64(0x7B0F_FFFF) + [1, 10, 0, 0, 0, 0, 0x1C, 0, 0, 0]
+        let t = FirmwareBytes.table("DMAR", revision: 1, body)
         let dir = NSTemporaryDirectory() + "iotopo-dmar-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -107,20 +95,7 @@ final class FirmwareImportTests: XCTestCase {
 
 /// Device-tree findings of the firmware fuzz harness; they need dtc to build their input.
 final class DeviceTreeImportTests: XCTestCase {
-    func dtb(_ source: String) throws -> String {
-        let dtc = ["/usr/bin/dtc", "/usr/local/bin/dtc"].first { FileManager.default.isExecutableFile(atPath: $0) }
-        guard let dtc else { throw XCTSkip("dtc is not installed (make test installs device-tree-compiler)") }
-        let dir = NSTemporaryDirectory() + "iotopo-dt-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        try source.write(toFile: dir + "/t.dts", atomically: false, encoding: .utf8)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: dtc)
-        p.arguments = ["-q", "-I", "dts", "-O", "dtb", "-o", dir + "/t.dtb", dir + "/t.dts"]
-        try p.run()
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 0)
-        return dir + "/t.dtb"
-    }
+    func dtb(_ source: String) throws -> String { try FirmwareBytes.dtb(source) }
 
     /// Finding C: a bus whose dma-ranges lead into a hole was imported with that window, and
     /// the topology failed window-unreachable. The window is left out with a warning, and the
@@ -194,18 +169,13 @@ extension FirmwareImportTests {
         \tCapabilities: [70] Express (v2) Root Complex Integrated Endpoint, MSI 00
 
         """
-        var t = Array("IVRS".utf8) + [0, 0, 0, 0, 2, 0] + [UInt8](repeating: 0x41, count: 26)
-        t += Self.le32(0x0020_3041) + [UInt8](repeating: 0, count: 8)
+        var body = Self.le32(0x0020_3041) + [UInt8](repeating: 0, count: 8)
         var ivhd: [UInt8] = [0x10, 0xB0, 0, 0] + [0x02, 0x00, 0x40, 0x00] + Self.le64(0xFEB8_0000) + [0, 0, 0, 0] + Self.le32(0)
         ivhd += [0x03, 0x08, 0x00, 0] + [0x04, 0xFF, 0x00, 0]                   // range 00:01.0 - 00:1f.7
         ivhd += [0x42, 0x88, 0x00, 0, 0, 0x89, 0x00, 0]                          // 00:11.0 as 00:11.1
         ivhd[2] = UInt8(ivhd.count)
-        t += ivhd
-        let n = UInt32(t.count)
-        for i in 0 ..< 4 { t[4 + i] = UInt8(truncatingIfNeeded: n >> (8 * UInt32(i))) }
-        var sum: UInt8 = 0
-        for x in t { sum &+= x }
-        t[9] = 0 &- sum
+        body += ivhd
+        let t = FirmwareBytes.table("IVRS", revision: 2, body)
         let dir = NSTemporaryDirectory() + "iotopo-ivrs-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
