@@ -55,7 +55,7 @@ let package = Package(
         .testTarget(name: "IotopoEngineTests", dependencies: ["IotopoEngine", "IotopoModel", "IotopoCompiler", "IotopoWorkload", "IotopoSource"]),
         .testTarget(name: "IotopoAnalysisTests", dependencies: ["IotopoAnalysis", "IotopoCompiler", "IotopoModel"]),
         .testTarget(name: "IotopoReportTests", dependencies: ["IotopoReport", "IotopoCompiler", "IotopoSource"]),
-        .testTarget(name: "IotopoGoldenTests", dependencies: ["IotopoGolden", "IotopoReport"]),
+        .testTarget(name: "IotopoGoldenTests", dependencies: ["IotopoGolden", "IotopoReport", "IotopoSource"]),
         .testTarget(name: "IotopoEndToEndTests", dependencies: ["iotopo", "IotopoSource"], exclude: ["Resources"]),
     ]
 )

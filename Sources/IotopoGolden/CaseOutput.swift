@@ -25,14 +25,19 @@ import Darwin
 public enum CaseOutput {
     /// Renders a case. The working directory must be the project root. `shouldStop` is
     /// polled during long workloads; nil when it stopped one before its end.
-    public static func render(_ c: GoldenCase, shouldStop: () -> Bool = { false }) -> String? {
+    /// Files the case's inputs name are read only inside `includes` (the runner gives the
+    /// project root: docs/security.md).
+    public static func render(_ c: GoldenCase, includes: IncludeScope = .repository, shouldStop: () -> Bool = { false }) -> String? {
+        var plain = CompileOptions()
+        plain.includes = includes
+        let analysis = plain.forAnalysis
         var text: String
         switch c.kind {
         case .summary:
-            let (out, err) = CommandText.compileSummary(Compiler.compile(path: c.input), style: .plain)
+            let (out, err) = CommandText.compileSummary(Compiler.compile(path: c.input, options: plain), style: .plain)
             text = err + out
         case .groups:
-            let r = Compiler.compile(path: c.input, options: CompileOptions().forAnalysis)
+            let r = Compiler.compile(path: c.input, options: analysis)
             text = CommandText.brief(r.diagnostics, files: r.files, style: .plain)
             if let m = r.model {
                 for policy in ACSPolicy.allCases {
@@ -42,11 +47,11 @@ public enum CaseOutput {
                 }
             }
         case .reach:
-            let r = Compiler.compile(path: c.input, options: CompileOptions().forAnalysis)
+            let r = Compiler.compile(path: c.input, options: analysis)
             text = CommandText.brief(r.diagnostics, files: r.files, style: .plain)
             if let m = r.model { text += ReachText.render(Reachability(m), m, devices: [], regions: []) }
         case .diff:
-            let options = CompileOptions().forAnalysis
+            let options = analysis
             let base = CaseDiscovery.join(CaseDiscovery.directory(of: CaseDiscovery.directory(of: c.input)), "platform.yaml")
             let a = Compiler.compile(path: base, options: options), b = Compiler.compile(path: c.input, options: options)
             text = CommandText.brief(a.diagnostics, files: a.files, style: .plain) + CommandText.brief(b.diagnostics, files: b.files, style: .plain)
@@ -56,7 +61,7 @@ public enum CaseOutput {
                 text += "exit status \(d.reachGrew || !d.violationsAdded.isEmpty ? 1 : 0)\n"
             }
         case .workload:
-            let r = CommandText.run(WorkloadCompiler.compile(path: c.input), style: .plain, shouldStop: shouldStop)
+            let r = CommandText.run(WorkloadCompiler.compile(path: c.input, options: plain), style: .plain, shouldStop: shouldStop)
             if r.summary?.interrupted == true { return nil }
             text = r.stderr + r.stdout
         case .fixture:
@@ -67,7 +72,8 @@ public enum CaseOutput {
             }
             // A fixture's options line that does not parse is said at the top of its output,
             // so the golden diff shows it instead of the fixture running with defaults.
-            let (options, problems) = FixtureOptions.read(source)
+            var (options, problems) = FixtureOptions.read(source)
+            options.includes = includes
             text = problems.map { "\(c.input): fixture options: \($0)\n" }.joined()
             text += CommandText.check([(c.input, Compiler.check(path: c.input, options: options))], style: .plain)
         case .import:

@@ -91,11 +91,28 @@ public enum CaseDiscovery {
         guard isDirectory(topologies) else {
             throw DiscoveryError(description: "no 'topologies' folder in '\(root)' (run from the project's root, or pass --root)")
         }
+        // docs/security.md: cases are found without following a link out of the root, so
+        // a repository cannot have iotopo list, read or compare files elsewhere.
+        guard let scope = PathConfinement(folder: root.isEmpty ? "." : root) else {
+            throw DiscoveryError(description: "cannot resolve the project root '\(root)'")
+        }
+        if !scope.contains(topologies) {
+            throw DiscoveryError(description: "'\(topologies)' leads outside the project root (a symbolic link out of the repository); iotopo test does not follow it")
+        }
+        // Every folder listed is checked first; a file that leads out is listed, and its
+        // case fails without reading it (GoldenRunner).
+        func entries(_ dir: String) throws(DiscoveryError) -> [String] {
+            if isDirectory(dir), !scope.contains(dir) {
+                throw DiscoveryError(description: "'\(dir)' leads outside the project root (a symbolic link out of the repository); iotopo test does not follow it")
+            }
+            return CaseDiscovery.entries(dir)
+        }
         var cases: [GoldenCase] = []
-        for p in entries(topologies) where isDirectory(join(topologies, p)) {
+        for p in try entries(topologies) where isDirectory(join(topologies, p)) {
+            _ = try entries(join(topologies, p))
             if p == "import" || p == "machines" {
                 let kind: CaseKind = p == "import" ? .import : .machine
-                for f in entries(join(topologies, p)) {
+                for f in try entries(join(topologies, p)) {
                     let path = join(topologies, p, f)
                     if let stem = stem(f, [".txt"]), isFile(path) {
                         cases.append(GoldenCase(name: "\(p)/\(stem)", kind: kind, input: "topologies/\(p)/\(f)"))
@@ -108,8 +125,8 @@ public enum CaseDiscovery {
                 continue
             }
             if p == "invalid" {
-                for check in entries(join(topologies, p)) where isDirectory(join(topologies, p, check)) {
-                    for f in entries(join(topologies, p, check)) {
+                for check in try entries(join(topologies, p)) where isDirectory(join(topologies, p, check)) {
+                    for f in try entries(join(topologies, p, check)) {
                         let snapshot = isFile(join(topologies, p, check, f, "iotopo-snapshot"))
                         guard f.hasPrefix("fires") || f.hasPrefix("passes"),
                               f.hasSuffix(".yaml") || f.hasSuffix(".json") || f.hasSuffix(".txt") || f.hasSuffix(".dts") || f.hasSuffix(".dtb") || snapshot else { continue }
@@ -126,11 +143,11 @@ public enum CaseDiscovery {
                     cases.append(GoldenCase(name: "\(p)/platform.\(suffix)", kind: kind, input: "topologies/\(p)/platform.yaml"))
                 }
             }
-            for f in entries(join(topologies, p, "variants")) {
+            for f in try entries(join(topologies, p, "variants")) {
                 guard let stem = stem(f, [".yaml"]), isFile(join(topologies, p, "variants", f)) else { continue }
                 cases.append(GoldenCase(name: "\(p)/variants/\(stem)", kind: .diff, input: "topologies/\(p)/variants/\(f)"))
             }
-            for f in entries(join(topologies, p, "workloads")) {
+            for f in try entries(join(topologies, p, "workloads")) {
                 guard let stem = stem(f, [".yaml"]), isFile(join(topologies, p, "workloads", f)) else { continue }
                 cases.append(GoldenCase(name: "\(p)/workloads/\(stem)", kind: .workload, input: "topologies/\(p)/workloads/\(f)"))
             }
@@ -145,13 +162,25 @@ public enum CaseDiscovery {
     /// Every file under `root/golden/` (relative to `root`, in byte order), hidden files
     /// (`.gitkeep`, an editor's swap file) excepted, but for the writer's leftover
     /// temporary files.
-    public static func goldenFiles(root: String) -> [String] {
+    ///
+    /// A folder link is followed only when it stays inside `confinedTo` (docs/security.md),
+    /// and each folder is walked once, however many links lead to it: a link out of the
+    /// repository is listed as the entry it is (deleting it removes the link), and a link
+    /// back up is no loop.
+    public static func goldenFiles(root: String, confinedTo scope: PathConfinement) -> [String] {
         var out: [String] = []
+        var walked: Set<String> = []
         func walk(_ relative: String) {
+            guard let canonical = PathConfinement.canonical(join(root, relative)), walked.insert(canonical).inserted else { return }
             for e in allEntries(join(root, relative)) {
                 let r = relative + "/" + e
                 if !e.hasPrefix(".") {
-                    if isDirectory(join(root, r)) { walk(r) } else { out.append(r) }
+                    let path = join(root, r)
+                    if isDirectory(path) && scope.contains(path) {
+                        walk(r)
+                    } else if !isDirectory(path) || isLink(path) {
+                        out.append(r)
+                    }
                 } else if AtomicWriter.isTemporary(name: e) && isFile(join(root, r)) {
                     // A write killed before its rename leaves a hidden temporary file; no
                     // case produces it, so it is reported (and deleted) like an obsolete golden.
@@ -203,6 +232,11 @@ public enum CaseDiscovery {
     static func isDirectory(_ path: String) -> Bool {
         var st = stat()
         return stat(path.isEmpty ? "." : path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    static func isLink(_ path: String) -> Bool {
+        var st = stat()
+        return lstat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFLNK
     }
 
     static func isFile(_ path: String) -> Bool {

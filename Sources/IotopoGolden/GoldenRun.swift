@@ -147,6 +147,18 @@ public struct GoldenRunner: Sendable {
         report.obsoleteMode = options.obsolete
         report.repeatCount = max(1, options.repeatCount)
         let cases = selected.sorted()
+        // docs/security.md: a case reads and writes only inside the project root (the
+        // working directory). An input that leads out of it is an error, never read.
+        let root = PathConfinement(folder: ".")
+        let includes: IncludeScope = root.map { .folder($0, name: "the project root") } ?? .anywhere
+        let escapes: [String?] = cases.map { c in
+            guard let root else { return "the project root cannot be resolved, so no input is read" }
+            // A snapshot folder's reader refuses every link in it on its own
+            // (snapshot-link-outside, which its fixtures test); only the folder is checked.
+            let snapshot = CaseDiscovery.isFile(CaseDiscovery.join(c.input, "iotopo-snapshot"))
+            let escape = snapshot ? (root.contains(c.input) ? nil : c.input) : root.firstEscape(at: c.input)
+            return escape.map { "\($0) leads outside the project root (a symbolic link out of the repository), so it is not read" }
+        }
         let rounds = max(1, options.repeatCount)
         let work = cases.count * rounds
         let counter = Counter()
@@ -162,7 +174,11 @@ public struct GoldenRunner: Sendable {
             let outputs = Self.parallel(order.count, jobs: options.jobs) { slot -> String? in
                 if shouldStop() { return nil }
                 let c = cases[order[slot]]
-                let out = CaseOutput.render(c, shouldStop: shouldStop)
+                if let e = escapes[order[slot]] {
+                    progress(counter.increment(), work, c.name)
+                    return e
+                }
+                let out = CaseOutput.render(c, includes: includes, shouldStop: shouldStop)
                 progress(counter.increment(), work, c.name)
                 return out
             }
@@ -183,26 +199,38 @@ public struct GoldenRunner: Sendable {
         for i in cases.indices {
             guard let output = first[i] else { continue }
             let c = cases[i]
+            if let e = escapes[i] {
+                report.outcomes.append(CaseOutcome(case: c, status: .error, output: "", diff: nil, message: e))
+                continue
+            }
             if let other = differing[i] {
                 report.outcomes.append(CaseOutcome(case: c, status: .nondeterministic, output: output, diff: TextDiff(old: output, new: other),
                                                    message: "\(variants[i].count) different outputs in \(rounds) runs; its golden is neither compared nor written",
                                                    variants: variants[i].count))
                 continue
             }
-            report.outcomes.append(compare(c, output, options: options, mayWrite: !report.interrupted && !shouldStop()))
+            report.outcomes.append(compare(c, output, options: options, root: root, mayWrite: !report.interrupted && !shouldStop()))
             if shouldStop() { report.interrupted = true }
         }
-        report.obsolete = obsolete(all: all, shard: options.shard)
+        report.obsolete = obsolete(all: all, shard: options.shard, root: root)
         if options.obsolete == .delete && !report.interrupted {
-            for i in report.obsolete.indices { delete(&report.obsolete[i]) }
+            for i in report.obsolete.indices { delete(&report.obsolete[i], root: root) }
         }
         return report
     }
 
     /// Compares one case with its golden, writing the golden if the mode says so.
-    func compare(_ c: GoldenCase, _ output: String, options: GoldenRunOptions, mayWrite: Bool) -> CaseOutcome {
+    func compare(_ c: GoldenCase, _ output: String, options: GoldenRunOptions, root: PathConfinement?, mayWrite: Bool) -> CaseOutcome {
         if c.kind == .machine { return compareMachine(c, output) }
         var o = CaseOutcome(case: c, status: .passed, output: output, diff: nil, message: "matches \(c.golden)")
+        // docs/security.md: a golden is a file inside the project root. One that leads out
+        // (a link to `/proc/self/environ`, to `/etc/passwd`, or through a folder link) is
+        // neither read, so its content never reaches a diff, nor written.
+        guard let root, root.contains(c.golden) else {
+            o.status = .error
+            o.message = "\(c.golden) leads outside the project root (a symbolic link out of the repository, or a folder link on its way), so it is neither read nor written"
+            return o
+        }
         let golden: String
         // Compared as bytes, never as Strings (ExactText says why).
         let goldenBytes: [UInt8]
@@ -213,7 +241,7 @@ public struct GoldenRunner: Sendable {
         case let .failure(f) where f.reason == "no such file":
             o.diff = TextDiff(old: "", new: output)
             if options.update.createsMissing && mayWrite {
-                store(output, in: &o, as: .created, "created \(c.golden); read it before you commit it")
+                store(output, in: &o, as: .created, root: root, "created \(c.golden); read it before you commit it")
             } else {
                 o.status = .missing
                 o.message = "no golden \(c.golden)" + (options.update == .none ? "; read the output below, then create it with --update=new" : "")
@@ -236,7 +264,7 @@ public struct GoldenRunner: Sendable {
             why = " (only in Unicode normalisation: the same characters in other code points, such as é as U+00E9 or as e and U+0301)"
         }
         if options.update.rewritesFailed && mayWrite {
-            store(output, in: &o, as: .updated, "rewrote \(c.golden)\(why); the diff shows what changed")
+            store(output, in: &o, as: .updated, root: root, "rewrote \(c.golden)\(why); the diff shows what changed")
         } else {
             o.status = .failed
             o.message = "output differs from \(c.golden)\(why)" + (options.update == .none ? "; if the change is right, --update=failed rewrites it" : "")
@@ -263,8 +291,8 @@ public struct GoldenRunner: Sendable {
     }
 
     /// Writes a case's golden and records the outcome: `status` and `message`, or the error.
-    func store(_ output: String, in o: inout CaseOutcome, as status: CaseStatus, _ message: String) {
-        if let e = write(output, to: o.case.golden) {
+    func store(_ output: String, in o: inout CaseOutcome, as status: CaseStatus, root: PathConfinement, _ message: String) {
+        if let e = write(output, to: o.case.golden, root: root) {
             o.status = .error
             o.message = e
         } else {
@@ -274,10 +302,15 @@ public struct GoldenRunner: Sendable {
     }
 
     /// Writes a golden atomically (its folder created if needed); the error text, or nil.
-    func write(_ text: String, to path: String) -> String? {
+    func write(_ text: String, to path: String, root: PathConfinement) -> String? {
+        // Checked before any folder is made: a folder link on the way out would have
+        // `mkdir -p` create folders outside.
+        guard root.contains(path) else {
+            return "cannot write '\(path)': it leads outside the project root (a symbolic link out of the repository)"
+        }
         if let e = Self.makeDirectories(AtomicWriter.directory(of: path)) { return e }
         do {
-            try AtomicWriter.write(text, to: path)
+            try AtomicWriter.write(text, to: path, confinedTo: root)
             return nil
         } catch {
             return error.description
@@ -285,15 +318,28 @@ public struct GoldenRunner: Sendable {
     }
 
     /// Goldens no case of `all` produces; with a shard, those that fall to it.
-    func obsolete(all: [GoldenCase], shard: Shard?) -> [ObsoleteGolden] {
+    ///
+    /// A golden reached by two spellings (through a folder link inside the root) is one
+    /// file: it is obsolete only if no case produces it under either, so deleting an alias
+    /// never deletes a golden in use.
+    func obsolete(all: [GoldenCase], shard: Shard?, root: PathConfinement?) -> [ObsoleteGolden] {
+        guard let root else { return [] }
         let produced = Set(all.map(\.golden))
-        return CaseDiscovery.goldenFiles(root: ".")
+        let producedFiles = Set(all.compactMap { PathConfinement.canonical($0.golden) })
+        return CaseDiscovery.goldenFiles(root: ".", confinedTo: root)
             .filter { !produced.contains($0) && (shard?.contains($0) ?? true) }
+            .filter { p in PathConfinement.canonical(p).map { !producedFiles.contains($0) } ?? true }
             .map { ObsoleteGolden(path: $0) }
     }
 
-    /// Deletes an obsolete golden, then its folders left empty (up to `golden/`).
-    func delete(_ g: inout ObsoleteGolden) {
+    /// Deletes an obsolete golden (the link, when it is a symbolic link: never its
+    /// target), then its folders left empty (up to `golden/`). Nothing outside the root is
+    /// touched: the folder the name is unlinked from must resolve inside it.
+    func delete(_ g: inout ObsoleteGolden, root: PathConfinement?) {
+        guard let root, root.contains(AtomicWriter.directory(of: g.path)) else {
+            g.error = "cannot delete \(g.path): its folder leads outside the project root"
+            return
+        }
         if unlink(g.path) != 0 {
             g.error = "cannot delete \(g.path): \(AtomicWriter.errorText(errno))"
             return

@@ -84,7 +84,10 @@ enum MachineCase {
     static func indexEntry(_ input: String) -> (kernel: String?, override: String?) {
         let dir = CaseDiscovery.directory(of: input.hasSuffix("/") ? String(input.dropLast()) : input)
         let file = String(input.split(separator: "/").last ?? "")
-        guard case let .success(bytes) = FileReader.read(CaseDiscovery.join(dir, "index.tsv"), limit: 16 << 20) else { return (nil, nil) }
+        let index = CaseDiscovery.join(dir, "index.tsv")
+        // Read only inside the project root (docs/security.md), as every case's files are.
+        guard PathConfinement(folder: ".")?.contains(index) == true,
+              case let .success(bytes) = FileReader.read(index, limit: 16 << 20) else { return (nil, nil) }
         let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: true)
         guard let head = lines.first else { return (nil, nil) }
         let cols = head.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)

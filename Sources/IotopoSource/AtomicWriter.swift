@@ -8,6 +8,13 @@ import Darwin
 /// rename over the target, fsync of the folder. A reader sees the old file or the new one,
 /// never half of either. An existing file keeps its mode; a symbolic link is written
 /// through (its target is replaced, the link stays).
+///
+/// Only regular files are replaced (docs/security.md). A character device or a FIFO
+/// (`-o /dev/null`, `--junit /dev/stderr`, a pipe from `>(...)`) is written in place, as a
+/// shell's `>` would: renaming over it would turn `/dev/null` into a regular file for the
+/// whole machine. A block device or a socket is refused. With `confinedTo` (goldens), the
+/// file must be a regular file, or not exist yet, inside that folder with every link on
+/// its path followed.
 public enum AtomicWriter {
     /// The steps of a write, named so tests can inject a failure at each.
     public enum Step: String, Sendable, CaseIterable {
@@ -54,11 +61,29 @@ public enum AtomicWriter {
     /// Writes `bytes` to `path` atomically. `failing` makes the named step fail as if the
     /// system call had (fault-injection tests only; `IOTOPO_FAULT` does the same for a
     /// whole process).
-    public static func write(_ bytes: [UInt8], to path: String, failing: Step? = nil) throws(Failure) {
+    public static func write(_ bytes: [UInt8], to path: String, confinedTo scope: PathConfinement? = nil, failing: Step? = nil) throws(Failure) {
         let failing = failing ?? Fault.environment?.fail
-        let target = resolveLinks(path)
-        let dir = directory(of: target)
         var st = stat()
+        // What the path is, links followed: only a regular file is replaced.
+        if stat(path, &st) == 0 {
+            switch st.st_mode & S_IFMT {
+            case S_IFREG: break
+            case S_IFDIR: throw Failure(path: path, reason: "is a directory")
+            case S_IFCHR, S_IFIFO:
+                let kind = (st.st_mode & S_IFMT) == S_IFCHR ? "a character device" : "a FIFO"
+                if scope != nil { throw Failure(path: path, reason: "is \(kind), not a regular file; a golden must be a regular file") }
+                try writeInPlace(bytes, to: path, failing: failing)
+                return
+            default:
+                let kind = (st.st_mode & S_IFMT) == S_IFBLK ? "a block device" : "a socket"
+                throw Failure(path: path, reason: "is \(kind); iotopo writes regular files, or in place to a character device or a FIFO")
+            }
+        }
+        let target = resolveLinks(path)
+        if let scope, !scope.contains(target) {
+            throw Failure(path: path, reason: "it leads outside the project root (a symbolic link out of the repository), so it is not written")
+        }
+        let dir = directory(of: target)
         var mode: mode_t
         if stat(target, &st) == 0 {
             if (st.st_mode & S_IFMT) == S_IFDIR { throw Failure(path: path, reason: "is a directory") }
@@ -115,8 +140,25 @@ public enum AtomicWriter {
     }
 
     /// Writes a string as UTF-8.
-    public static func write(_ text: String, to path: String, failing: Step? = nil) throws(Failure) {
-        try write(Array(text.utf8), to: path, failing: failing)
+    public static func write(_ text: String, to path: String, confinedTo scope: PathConfinement? = nil, failing: Step? = nil) throws(Failure) {
+        try write(Array(text.utf8), to: path, confinedTo: scope, failing: failing)
+    }
+
+    /// Writes to a character device or a FIFO through the path as given (so `/dev/stdout`
+    /// and `/dev/fd/N` reach the open file they stand for), without creating, truncating or
+    /// renaming anything. Opening a FIFO waits for a reader, as a shell's `>` does.
+    static func writeInPlace(_ bytes: [UInt8], to path: String, failing: Step?) throws(Failure) {
+        var fd: Int32
+        repeat { fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY) } while fd < 0 && errno == EINTR
+        if fd < 0 || failing == .open {
+            let e = failing == .open ? EACCES : errno
+            if fd >= 0 { close(fd) }
+            throw Failure(path: path, reason: "cannot open: \(errorText(e))")
+        }
+        defer { close(fd) }
+        if let e = writeAll(fd, bytes, failing: failing == .write) {
+            throw Failure(path: path, reason: "write failed: \(errorText(e))")
+        }
     }
 
     /// Writes every byte, retrying on EINTR; returns an errno on failure.

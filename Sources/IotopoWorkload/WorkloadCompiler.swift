@@ -71,7 +71,15 @@ public enum WorkloadCompiler {
                 return WorkloadResult(files: parsed.alone, model: nil, workload: nil, diagnostics: d.sorted(by: Diagnostic.printOrder))
             }
         }
-        let topo = Compiler.compile(path: topologyPath ?? "", options: options)
+        // A topology the workload names is a file the repository names: it must stay where
+        // the workload's includes may lead (docs/security.md). One given with --topology is
+        // the user's choice.
+        var topologyOptions = options
+        if override == nil, options.includes == .repository, let c = PathConfinement.repository(holding: path) {
+            let shown = PathText.normalize(path)
+            topologyOptions.includes = .folder(c, name: c.isRepository ? "the git repository holding the workload '\(shown)'" : "the folder of the workload '\(shown)' (it is in no git repository)")
+        }
+        let topo = Compiler.compile(path: topologyPath ?? "", options: topologyOptions)
         return compile(parsed, on: topo, topologyPath: topologyPath ?? "", options: options)
     }
 

@@ -29,6 +29,9 @@ struct InputOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The kernel release whose PCI quirks apply (e.g. 6.8); default: the topology's platform kernel, else the newest iotopo knows.", valueName: "release"))
     var kernel: String?
 
+    @Flag(name: .customLong("allow-include-outside"), help: "Let includes, extends and a workload's topology lead outside the repository holding the root file (docs/security.md).")
+    var allowIncludeOutside = false
+
     func validate() throws {
         for id in disabled {
             guard let info = CheckRegistry.info(id) else {
@@ -53,6 +56,7 @@ struct InputOptions: ParsableArguments {
         if let n = maxGenerated { o.maxGenerated = n }
         o.policy = DiagnosticPolicy(disabled: Set(disabled), warningsAsErrors: warningsAsErrors)
         o.kernel = kernel
+        if allowIncludeOutside { o.includes = .anywhere }
         return o
     }
 }

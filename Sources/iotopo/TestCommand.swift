@@ -135,11 +135,21 @@ struct Test: ParsableCommand {
         if let j = jobs { options.jobs = j }
         options.shard = shard
 
-        signal(SIGINT) { _ in interruptRequested = 1 }
+        // Ctrl-C asks the cases to stop; they poll it between cases and inside workloads.
+        // A case busy elsewhere (compiling a huge file) is abandoned by the watchdog after
+        // a grace period, and a second Ctrl-C ends the process at once. Goldens are written
+        // only after every case has rendered, and never once Ctrl-C came, so abandoning
+        // cases never leaves a golden half-written.
+        signal(SIGINT) { _ in
+            if interruptRequested != 0 { _exit(130) }
+            interruptRequested = 1
+        }
+        let watchdog = InterruptWatchdog(grace: InterruptWatchdog.defaultGrace)
         let progress = isatty(2) == 1
         let report = GoldenRunner().run(selected, all: all, options: options, progress: { done, total, name in
             if progress { Output.err("\r\u{1B}[K[\(done)/\(total)] \(name)") }
         }, shouldStop: { interruptRequested != 0 })
+        watchdog.finish()
         if progress { Output.err("\r\u{1B}[K") }
 
         let github = Environment.value("GITHUB_ACTIONS") == "true"
@@ -234,5 +244,50 @@ struct MergeReports: ParsableCommand {
                 throw ExitCode(1)
             }
         }
+    }
+}
+
+/// Ends `iotopo test` when Ctrl-C came and its cases have not stopped within `grace`
+/// seconds: a case that does not poll (a compile of a very large file) must not keep a
+/// user waiting. It exits with 130, as an interrupted run does, after saying so.
+final class InterruptWatchdog: @unchecked Sendable {
+    /// How long the cases get to stop (IOTOPO_INTERRUPT_GRACE overrides it, in seconds, for
+    /// iotopo's own tests).
+    static var defaultGrace: Double {
+        Environment.value("IOTOPO_INTERRUPT_GRACE").flatMap(Double.init).map { max(0, min($0, 60)) } ?? 2
+    }
+
+    private let lock = NSLock()
+    private var done = false
+
+    init(grace: Double) {
+        let thread = Thread { [self] in
+            while !isDone {
+                if interruptRequested != 0 {
+                    let deadline = Date().addingTimeInterval(grace)
+                    while !isDone && Date() < deadline { usleep(20_000) }
+                    if isDone { return }
+                    let seconds = grace == grace.rounded() ? "\(Int(grace))" : "\(grace)"
+                    let text = "\ninterrupted: cases still running \(seconds) s after Ctrl-C were abandoned; no golden was written after it\n"
+                    text.utf8CString.withUnsafeBufferPointer { _ = Glibc.write(2, $0.baseAddress, $0.count - 1) }
+                    _exit(130)
+                }
+                usleep(50_000)
+            }
+        }
+        thread.start()
+    }
+
+    private var isDone: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return done
+    }
+
+    /// The run ended by itself: the watchdog stands down.
+    func finish() {
+        lock.lock()
+        done = true
+        lock.unlock()
     }
 }

@@ -125,7 +125,8 @@ final class HardeningTests: XCTestCase {
         steps:
           \(step)
         """.write(toFile: w, atomically: true, encoding: .utf8)
-        let r = try interrupt(["run", "--summary", w], after: 1.5)
+        // The workload names a topology outside its folder (in no repository): allowed here.
+        let r = try interrupt(["run", "--summary", "--allow-include-outside", w], after: 1.5)
         XCTAssertFalse(r.killed, "SIGINT is handled, not fatal", file: file, line: line)
         XCTAssertEqual(r.status, 130, r.stdout + r.stderr, file: file, line: line)
         XCTAssertTrue(r.stderr.contains("interrupted after "), r.stderr, file: file, line: line)

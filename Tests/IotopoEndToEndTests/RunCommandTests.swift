@@ -45,7 +45,7 @@ final class RunCommandTests: XCTestCase {
           - dma: {device: nvme0, op: write, address: 0x8000_0000, size: 64}
             expect: ok
         """.write(toFile: w, atomically: true, encoding: .utf8)
-        let r = try CLI.run(["run", w])
+        let r = try CLI.run(["run", "--allow-include-outside", w])
         XCTAssertEqual(r.status, 1)
         XCTAssertTrue(r.stdout.contains("EXPECTATION FAILED: expected ok, got fault translation"), r.stdout)
         XCTAssertTrue(r.stdout.contains("expectations: 1 checked, 1 failed"), r.stdout)

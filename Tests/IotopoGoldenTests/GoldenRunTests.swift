@@ -1,5 +1,6 @@
 import Foundation
 @testable import IotopoGolden
+import IotopoSource
 import XCTest
 
 final class ShardTests: XCTestCase {
@@ -74,7 +75,7 @@ final class DiscoveryTests: XCTestCase {
         XCTAssertEqual(f.suite, "invalid/some-check")
         XCTAssertEqual(f.title, "passes.json")
         XCTAssertEqual(f.golden, "golden/invalid/some-check/passes.json.txt")
-        XCTAssertEqual(CaseDiscovery.goldenFiles(root: root), ["golden/old/thing.txt", "golden/zeta/workloads/a.txt"])
+        XCTAssertEqual(CaseDiscovery.goldenFiles(root: root, confinedTo: PathConfinement(folder: root)!), ["golden/old/thing.txt", "golden/zeta/workloads/a.txt"])
     }
 
     func testTwoInputsForOneGoldenAreRefused() throws {

@@ -84,3 +84,69 @@ final class AtomicWriterTests: XCTestCase {
         XCTAssertThrowsError(try AtomicWriter.write("x", to: dir + "/no/such/folder/f.txt"))
     }
 }
+
+/// PathConfinement resolves paths as the kernel would, links and `..` in their order, for
+/// paths that do not exist yet too (docs/security.md).
+final class PathConfinementTests: XCTestCase {
+    var dir = ""
+    let fm = FileManager.default
+
+    override func setUpWithError() throws {
+        // Canonical from the start: NSTemporaryDirectory may itself sit behind a link.
+        let t = NSTemporaryDirectory() + "iotopo-confine-" + UUID().uuidString
+        try fm.createDirectory(atPath: t + "/root/a/b", withIntermediateDirectories: true)
+        try fm.createDirectory(atPath: t + "/out", withIntermediateDirectories: true)
+        dir = try XCTUnwrap(PathConfinement.canonical(t))
+    }
+
+    override func tearDownWithError() throws { try? fm.removeItem(atPath: dir) }
+
+    func testLinksAndDotDotResolveInTheKernelsOrder() throws {
+        let root = try XCTUnwrap(PathConfinement(folder: dir + "/root"))
+        try fm.createSymbolicLink(atPath: dir + "/root/a/up", withDestinationPath: "../..")
+        try fm.createSymbolicLink(atPath: dir + "/root/a/b/deep", withDestinationPath: dir + "/out")
+        XCTAssertTrue(root.contains(dir + "/root/a/b/new/file.txt"), "a path not made yet is inside")
+        XCTAssertTrue(root.contains(dir + "/root/a/up/root/a"), "up leads to the parent of root, then back in")
+        XCTAssertFalse(root.contains(dir + "/root/a/up/out"))
+        // `..` after a link applies to where the link leads, not lexically.
+        XCTAssertEqual(PathConfinement.canonical(dir + "/root/a/b/deep/.."), dir)
+        XCTAssertFalse(root.contains(dir + "/root/a/b/deep/../root-not"))
+        XCTAssertFalse(root.contains(dir + "/root/a/b/deep/missing/x"), "a missing tail behind a link out stays out")
+        XCTAssertFalse(root.contains(dir + "/rootx"), "a name that only starts like the root is outside")
+        XCTAssertTrue(root.contains(dir + "/root"))
+    }
+
+    func testALoopOfLinksIsOutside() throws {
+        let root = try XCTUnwrap(PathConfinement(folder: dir + "/root"))
+        try fm.createSymbolicLink(atPath: dir + "/root/l1", withDestinationPath: "l2")
+        try fm.createSymbolicLink(atPath: dir + "/root/l2", withDestinationPath: "l1")
+        XCTAssertNil(PathConfinement.canonical(dir + "/root/l1"))
+        XCTAssertFalse(root.contains(dir + "/root/l1/x"))
+        // 40 links in a chain resolve (Linux's MAXSYMLINKS); 41 do not.
+        for i in 0 ..< 41 { try fm.createSymbolicLink(atPath: dir + "/root/c\(i)", withDestinationPath: i == 0 ? "a" : "c\(i - 1)") }
+        XCTAssertEqual(PathConfinement.canonical(dir + "/root/c39"), dir + "/root/a")
+        XCTAssertNil(PathConfinement.canonical(dir + "/root/c40"))
+    }
+
+    func testTheRepositoryIsTheNearestFolderWithGit() throws {
+        try fm.createDirectory(atPath: dir + "/root/.git", withIntermediateDirectories: true)
+        try "x".write(toFile: dir + "/root/a/b/t.yaml", atomically: true, encoding: .utf8)
+        let r = try XCTUnwrap(PathConfinement.repository(holding: dir + "/root/a/b/t.yaml"))
+        XCTAssertEqual(r.root, dir + "/root")
+        XCTAssertTrue(r.isRepository)
+        try "x".write(toFile: dir + "/out/t.yaml", atomically: true, encoding: .utf8)
+        let f = try XCTUnwrap(PathConfinement.repository(holding: dir + "/out/t.yaml"))
+        XCTAssertEqual(f.root, dir + "/out", "outside a repository, the file's own folder")
+        // A root file reached through a link belongs where the link leads.
+        try fm.createSymbolicLink(atPath: dir + "/root/link.yaml", withDestinationPath: dir + "/out/t.yaml")
+        XCTAssertEqual(PathConfinement.repository(holding: dir + "/root/link.yaml")?.root, dir + "/out")
+    }
+
+    func testFirstEscapeWalksAFolderWithoutFollowingLinksOut() throws {
+        let root = try XCTUnwrap(PathConfinement(folder: dir + "/root"))
+        try fm.createSymbolicLink(atPath: dir + "/root/a/self", withDestinationPath: ".")
+        XCTAssertNil(root.firstEscape(at: dir + "/root/a"), "a link back up is no loop and no escape")
+        try fm.createSymbolicLink(atPath: dir + "/root/a/b/env", withDestinationPath: "/proc/self/environ")
+        XCTAssertEqual(root.firstEscape(at: dir + "/root/a"), dir + "/root/a/b/env")
+    }
+}

@@ -31,8 +31,24 @@ package struct SourceLoader {
     /// Loads `path` and its includes; `bytes` are the root's text when it was made in memory
     /// (an import), shown under `path`.
     package mutating func load(root path: String, bytes: [UInt8]? = nil) {
+        confinement = options.includes.confinement(forRoot: path, inMemory: bytes != nil)
+        if case let .folder(c, name) = options.includes {
+            scope = name
+            if bytes == nil, path != "-", !c.contains(path) {
+                sink.error(CheckID.invalidInclude, "'\(path)' leads outside \(name), so it is not read: files a repository names must stay inside it; pass --allow-include-outside to allow it", at: nil)
+                return
+            }
+        } else {
+            let shown = path == "-" || bytes != nil ? "the working directory" : "'\(path)'"
+            scope = confinement?.isRepository == true ? "the git repository holding \(shown)" : "the folder of \(shown) (it is in no git repository)"
+        }
         load(path, site: nil, isRoot: true, given: bytes)
     }
+
+    /// Where included files must resolve; nil: anywhere (`--allow-include-outside`).
+    private var confinement: PathConfinement?
+    /// The confinement in words, for the refusal.
+    private var scope = ""
 
     /// The deepest chain of files loaded, the root counting as the first (docs/limits.md).
     /// Loading recurses once per file of the chain; 8,000 deep overflowed the stack.
@@ -55,6 +71,14 @@ package struct SourceLoader {
             return
         }
         if loaded[key] != nil { return }
+        // docs/security.md: a repository may name any path, and diagnostics quote what they
+        // read, so a file outside (`/etc/shadow`, `../../token`, a link to
+        // `/proc/self/environ`) is refused before it is opened.
+        if !isRoot, let c = confinement, !c.contains(path) {
+            sink.error(CheckID.invalidInclude, "'\(path)' leads outside \(scope), so it is not read; pass --allow-include-outside to allow it",
+                       at: site)
+            return
+        }
         let bytes: [UInt8]
         switch given.map({ .success($0) }) ?? FileReader.read(path, limit: options.limits.maxFileSize) {
         case let .success(b): bytes = b

@@ -26,8 +26,12 @@ extension ModelJSON {
             return CompileResult(files: files, model: nil, diagnostics: reader.sink.diagnostics.sorted(by: Diagnostic.printOrder))
         }
         var sources = SourceFiles()
+        // The sources a model names are read only inside the scope includes have
+        // (docs/security.md): snippets quote them, so a model naming `/etc/shadow` would print it.
+        let scope = options.includes.confinement(forRoot: path)
         for s in model.sources {
-            let b = try? FileReader.read(s, limit: options.limits.maxFileSize).get()
+            let inside = scope?.contains(s) ?? true
+            let b = inside ? try? FileReader.read(s, limit: options.limits.maxFileSize).get() : nil
             _ = sources.add(path: s, bytes: b)
         }
         return Compiler.check(model: model, files: sources, options: options)
