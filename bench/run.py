@@ -284,6 +284,11 @@ steps:
   - count: 200000
     map: {domain: dom, iova: "0x{i}000", phys: 0x1000, size: 4KiB}
 """
+    # Diagnostics without a cap (RELIABILITY.md, "Diagnostics without a cap"): a file just
+    # under the 32 MiB limit of 6.7 million duplicate keys, and 300,000 devices from one
+    # template sharing one requester ID (a model check, folded into one error).
+    files["dupkeys"] = "platform: {name: t}\n" + "k: 1\n" * 6700000
+    files["samerid"] = MISTAKES_HEADER + 'devices:\n  - {count: 300000, name: "dev{i}", bus: pcie0, rid: "00:01.0"}\n'
     paths = {}
     for name, text in files.items():
         path = os.path.join(OUT, "mistakes-%s.yaml" % name)
@@ -305,6 +310,8 @@ def mistakes_bench(runs):
         ("a 20,000-step template missing a device at every step, among 20,000 devices", ["run", p["workload"]]),
         ("800,000 devices on one bus (no mistake: each append copied the bus's list)", ["check", p["onebus"]]),
         ("200,000 map steps into one domain (no mistake: each map copied the mapping list)", ["run", "--summary", p["maps"]]),
+        ("6.7 million duplicate keys in a 32 MiB file", ["check", p["dupkeys"]]),
+        ("300,000 devices from one template sharing a requester ID", ["check", p["samerid"]]),
     )
     for what, cmd in cases:
         print("== mistakes: %s, %d runs" % (what, runs), file=sys.stderr)

@@ -114,7 +114,7 @@ public enum Compiler {
             // cannot happen; the guard keeps a partial model from ever being written.
             final.append(Diagnostic(.error, CheckID.invalidModel, "some entities could not be built; no model is produced", at: nil))
         }
-        return CompileResult(files: loader.files, model: ok && complete ? resolver.model : nil, diagnostics: final)
+        return CompileResult(files: loader.files, model: ok && complete ? resolver.model : nil, diagnostics: DiagnosticSink.capped(final))
     }
 
     /// Runs the model checks on a model (one read back from JSON, say).
@@ -122,7 +122,7 @@ public enum Compiler {
         let checked = CheckRunner.run(model, complete: true, disabled: options.policy.disabled)
         let final = options.policy.apply(checked.diagnostics, suppressions: model.suppressions, ran: checked.ran)
         let ok = !final.contains { $0.severity == .error }
-        return CompileResult(files: files, model: ok ? model : nil, diagnostics: final)
+        return CompileResult(files: files, model: ok ? model : nil, diagnostics: DiagnosticSink.capped(final))
     }
 
     /// A segment written in a requester ID (`0001:00:1f.0`) must be the segment of the bus

@@ -29,7 +29,8 @@ public struct DiagnosticTextRenderer {
     /// One diagnostic with its snippet and notes.
     public mutating func render(_ d: Diagnostic) -> String {
         var out = header(d.range, severity: d.severity.rawValue, message: d.message + " " + style.dim("[\(d.id)]"))
-        if let r = d.range { out += snippet(r) }
+        // The line counting what the cap left out points at its file, not at line 1.
+        if let r = d.range, d.omitted == 0 { out += snippet(r) }
         for n in d.notes {
             out += header(n.range, severity: "note", message: n.message)
             if let r = n.range { out += snippet(r) }
@@ -86,8 +87,9 @@ public struct DiagnosticTextRenderer {
 
 /// "2 errors and 1 warning" style counts.
 public func diagnosticCountText(_ diagnostics: [Diagnostic]) -> String {
-    let e = diagnostics.filter { $0.severity == .error }.count
-    let w = diagnostics.filter { $0.severity == .warning }.count
+    // A line standing for diagnostics the cap left out counts as all of them.
+    let e = diagnostics.reduce(0) { $0 + ($1.severity == .error ? max(1, $1.omitted) : 0) }
+    let w = diagnostics.reduce(0) { $0 + ($1.severity == .warning ? max(1, $1.omitted) : 0) }
     func plural(_ n: Int, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }
     return "\(plural(e, "error")) and \(plural(w, "warning"))"
 }

@@ -43,6 +43,10 @@ public struct Diagnostic: Hashable, Sendable {
     public var range: SourceRange?
     /// Related places, in the order they should be printed.
     public var notes: [DiagnosticNote]
+    /// Nonzero for the line that stands for diagnostics not kept: this many of check `id`
+    /// and this severity in one file, past the cap (DiagnosticSink, docs/limits.md). It
+    /// counts as that many in totals, and prints after every other diagnostic.
+    public var omitted = 0
 
     /// Creates a diagnostic.
     public init(_ severity: Severity, _ id: String, _ message: String,
@@ -59,6 +63,8 @@ extension Diagnostic {
     /// The order diagnostics are printed in: by file load order, then position, then ID,
     /// then message, so output never depends on the order checks happened to run.
     public static func printOrder(_ a: Diagnostic, _ b: Diagnostic) -> Bool {
+        // The lines for what the cap left out come last, by file then check.
+        if (a.omitted > 0) != (b.omitted > 0) { return b.omitted > 0 }
         switch (a.range, b.range) {
         case (nil, .some): return true
         case (.some, nil): return false

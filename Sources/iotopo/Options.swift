@@ -32,7 +32,15 @@ struct InputOptions: ParsableArguments {
     @Flag(name: .customLong("allow-include-outside"), help: "Let includes, extends and a workload's topology lead outside the repository holding the root file (docs/security.md).")
     var allowIncludeOutside = false
 
+    @Option(name: .customLong("max-diagnostics"), help: ArgumentHelp("Most diagnostics shown per check and file; the rest are counted on one line (default 1000; 0 shows all).", valueName: "n"))
+    var maxDiagnostics: Int?
+
     func validate() throws {
+        if let n = maxDiagnostics {
+            guard n >= 0 else { throw ValidationError("--max-diagnostics must not be negative") }
+            // Read by every diagnostic sink; set once, before any file is read.
+            DiagnosticSink.defaultCap.store(n, ordering: .relaxed)
+        }
         for id in disabled {
             guard let info = CheckRegistry.info(id) else {
                 let close = CheckRegistry.all.map(\.id).filter { $0.hasPrefix(String(id.prefix(4))) }.prefix(3)

@@ -150,3 +150,28 @@ final class PathConfinementTests: XCTestCase {
         XCTAssertEqual(root.firstEscape(at: dir + "/root/a"), dir + "/root/a/b/env")
     }
 }
+
+final class DiagnosticCapUnitTests: XCTestCase {
+    func testASinkKeepsCapPerCheckAndFileAndCountsTheRest() {
+        var sink = DiagnosticSink(cap: 3)
+        for i in 0 ..< 10 { sink.error("x", "x\(i)", at: .fileStart(FileID(0))) }
+        for i in 0 ..< 2 { sink.error("y", "y\(i)", at: .fileStart(FileID(0))) }
+        for i in 0 ..< 4 { sink.warning("x", "x\(i) in another file", at: .fileStart(FileID(1))) }
+        XCTAssertEqual(sink.errorCount, 12, "every error counts, kept or not")
+        let d = sink.diagnostics
+        XCTAssertEqual(d.filter { $0.omitted == 0 }.count, 3 + 2 + 3)
+        XCTAssertEqual(d.filter { $0.omitted > 0 }.map(\.omitted), [7, 1], "one line per check and file, in file order")
+        XCTAssertEqual(d.last?.severity, .warning)
+        // Absorbing keeps the counts, and the lines print after everything else.
+        var outer = DiagnosticSink(cap: 3)
+        outer.absorb(sink)
+        XCTAssertEqual(outer.errorCount, 12)
+        XCTAssertEqual(outer.diagnostics.map(\.omitted), d.map(\.omitted))
+        let capped = DiagnosticSink.capped(d + [Diagnostic(.error, "z", "z", at: .fileStart(FileID(0)))], cap: 3)
+        XCTAssertEqual(capped.suffix(2).map(\.omitted), [7, 1])
+        XCTAssertEqual(DiagnosticSink(cap: 0).cap, 0)
+        var all = DiagnosticSink(cap: 0)
+        for i in 0 ..< 5000 { all.error("x", "\(i)", at: nil) }
+        XCTAssertEqual(all.diagnostics.count, 5000, "0 keeps all")
+    }
+}
