@@ -289,6 +289,30 @@ steps:
     # template sharing one requester ID (a model check, folded into one error).
     files["dupkeys"] = "platform: {name: t}\n" + "k: 1\n" * 6700000
     files["samerid"] = MISTAKES_HEADER + 'devices:\n  - {count: 300000, name: "dev{i}", bus: pcie0, rid: "00:01.0"}\n'
+    # A DMA split into pages (RELIABILITY.md, "A DMA split into pages"): 16 TiB mapped in
+    # 4 KiB pages, then one DMA over all of it (four billion page lookups, one segment).
+    files["bigdma-platform"] = """platform: {name: t}
+memory:
+  - {name: dram, base: 0x0, size: 64TiB}
+buses:
+  - {name: system, kind: system}
+  - {name: pcie0, kind: pcie, number: 0}
+bridges:
+  - {name: rc0, kind: root-complex, upstream: system, downstream: pcie0}
+iommus:
+  - {name: dmar0, kind: intel-vtd, at: rc0}
+devices:
+  - {name: nvme0, bus: pcie0, rid: 00:01.0}
+domains:
+  - {name: dom, iommu: dmar0}
+attachments:
+  - {device: nvme0, domain: dom}
+"""
+    files["bigdma"] = """workload: {name: bigdma, topology: mistakes-bigdma-platform.yaml}
+steps:
+  - map: {domain: dom, iova: 0x0, phys: 0x1000_0000_0000, size: 16TiB, page-size: 4KiB}
+  - dma: {device: nvme0, op: write, address: 0x0, size: 16TiB}
+"""
     paths = {}
     for name, text in files.items():
         path = os.path.join(OUT, "mistakes-%s.yaml" % name)
@@ -312,6 +336,7 @@ def mistakes_bench(runs):
         ("200,000 map steps into one domain (no mistake: each map copied the mapping list)", ["run", "--summary", p["maps"]]),
         ("6.7 million duplicate keys in a 32 MiB file", ["check", p["dupkeys"]]),
         ("300,000 devices from one template sharing a requester ID", ["check", p["samerid"]]),
+        ("one DMA over 16 TiB mapped in 4 KiB pages", ["run", "--summary", p["bigdma"]]),
     )
     for what, cmd in cases:
         print("== mistakes: %s, %d runs" % (what, runs), file=sys.stderr)

@@ -52,7 +52,11 @@ public struct Engine: ~Copyable {
     /// What translation reads of each IOMMU, flat (no arrays or strings to copy).
     let units: [UnitParams]
     var segments: [Segment] = []
-    var scratch: [Segment] = []
+    /// The pipeline's cursors, one per stage a piece is in (see `runPipeline`).
+    var cursors: [PieceCursor] = []
+    /// Whether runs of pages are folded (`extendByPageRun`); tests turn it off to hold the
+    /// folded result against the page-by-page one.
+    var foldsPageRuns = true
 
     /// Prepares a model for running: contexts from its attachments, tables from its mappings.
     public init(model m: SystemModel) {

@@ -53,7 +53,7 @@ extension Engine {
                 seg.isWrite = write
                 let r = translateOne(iommu: u, domain: dom, address, write: write)
                 if r.hit { seg.hits = 1 } else if !r.inputRange { seg.misses = 1 }
-                seg.cycles = r.cycles
+                seg.cycles = UInt64(r.cycles)
                 if r.stale { seg.hazards = .staleIOTLB }
                 if let f = r.fault {
                     seg.fault = f
@@ -68,114 +68,201 @@ extension Engine {
                     setSingle(seg)
                     return nil
                 }
-                // No region, or past a region's end: the general memory step splits it.
-                segments.removeAll(keepingCapacity: true)
-                segments.append(seg)
-                resolveRegions(write: write)
+                // No region, or past a region's end: the memory step cuts it.
+                runPipeline(seg, device: d.index, from: plans[d.index].ops.count, write: write)
                 noteSegments()
                 for s in segments where s.fault != nil { return s.fault }
                 return nil
             }
         }
-        segments.removeAll(keepingCapacity: true)
-        segments.append(seg)
-        let count = plans[d.index].ops.count
-        var i = 0
-        while i < count {
-            let op = plans[d.index].ops[i]
-            switch op.kind {
-            case .windows: applyWindows(BridgeID(op.index), write: write)
-            case .iommu: translate(op, write: write)
-            }
-            i += 1
-        }
-        resolveRegions(write: write)
-        if segments.count > 1 { mergeRuns() }
+        runPipeline(seg, device: d.index, from: 0, write: write)
         noteSegments()
         for s in segments where s.fault != nil { return s.fault }
         return nil
     }
 
+    // MARK: The pipeline
+
+    /// Runs `seg` through the stages of device `d`'s path from `stage` on (its plan's ops,
+    /// then the memory step), leaving the result in `segments`.
+    ///
+    /// The pieces of one DMA are streamed, depth first: each piece a stage cuts off goes
+    /// through every later stage before the stage cuts the next, and reaches `segments`
+    /// merged with its neighbour when the two form one physical run (`emit`). So what one
+    /// DMA holds is one cursor per stage plus its final runs, whatever its size: a DMA over
+    /// 16 TiB mapped in 4 KiB pages is four billion page pieces but one run. (Issue 17
+    /// point 11: every stage used to keep its whole piece list, 68 bytes a page.) The
+    /// result is the one the stage-by-stage order gives: each stage treats its pieces one by
+    /// one, and the order of pieces is kept.
+    mutating func runPipeline(_ seg: Segment, device d: Int, from stage: Int, write: Bool) {
+        segments.removeAll(keepingCapacity: true)
+        let opCount = plans[d].ops.count
+        if stage >= opCount {
+            finish(seg, write: write)
+            return
+        }
+        cursors.removeAll(keepingCapacity: true)
+        cursors.append(PieceCursor(seg, stage: stage))
+        while var c = cursors.popLast() {
+            let stage = Int(c.stage)
+            let op = plans[d].ops[stage]
+            let last = stage + 1 == opCount
+            // The last op's pieces go straight to the memory step: cut them all here, with
+            // no cursor traffic (the common path: one IOMMU, or windows alone). Otherwise
+            // cut one piece, and put the rest back under the piece's own cursor.
+            //
+            // At the last op, neighbouring pieces that form one physical run inside one
+            // region (or one hole) are merged before the memory step, which then has one
+            // piece to decode instead of one per page. The memory step would not cut such a
+            // run, and `emit` would merge its pieces all the same, so the result is the one
+            // piece by piece (a run crossing a region boundary is not merged here: the
+            // memory step cuts it, and each part keeps its own pages' costs).
+            var pending = Segment(iova: 0, length: 0)
+            var pendingLimit: UInt64 = 0
+            // A translating domain's pages, looked up once for the whole piece.
+            var translating: Int32 = -1
+            if op.kind == .iommu, op.slot >= 0, case let dom = slotDomain[Int(op.slot)], dom >= 0, hot[Int(dom)].type == .translated {
+                translating = dom
+            }
+            repeat {
+                let piece: Segment
+                if translating >= 0 {
+                    piece = nextPage(&c, iommu: Int(op.index), domain: translating, write: write, last: last)
+                } else if op.kind == .iommu {
+                    piece = nextIOMMUPiece(&c, op, write: write, last: last)
+                } else {
+                    piece = nextWindowPiece(&c, BridgeID(op.index), write: write)
+                }
+                // A faulted piece goes no further (each stage passes faults through untouched).
+                if piece.faulted {
+                    if pending.length > 0 { finish(pending, write: write); pending.length = 0 }
+                    emit(piece)
+                } else if last {
+                    if pending.length > 0, piece.hazards == pending.hazards,
+                       pending.iova &+ pending.length == piece.iova, pending.address &+ pending.length == piece.address,
+                       piece.address <= pendingLimit, piece.length &- 1 <= pendingLimit &- piece.address {
+                        pending.length &+= piece.length
+                        pending.hits &+= piece.hits
+                        pending.misses &+= piece.misses
+                        pending.cycles &+= piece.cycles
+                    } else {
+                        if pending.length > 0 { finish(pending, write: write) }
+                        pending = piece
+                        pendingLimit = decodeLimit(piece.address)
+                    }
+                } else {
+                    if c.remaining > 0 { cursors.append(c) }
+                    cursors.append(PieceCursor(piece, stage: stage + 1))
+                    break
+                }
+            } while c.remaining > 0
+            if pending.length > 0 { finish(pending, write: write) }
+        }
+    }
+
+    /// The last address of the region holding `a`, or of the hole holding it: the memory
+    /// step does not cut a piece from `a` up to it.
+    @inline(__always)
+    mutating func decodeLimit(_ a: UInt64) -> UInt64 {
+        if let k = regionIndex(containing: a) { return regionLast[k] }
+        return nextRegionBase(after: a).map { $0 &- 1 } ?? .max
+    }
+
+    /// The memory step for one piece: cut at every region boundary, each part emitted.
+    @inline(__always)
+    mutating func finish(_ piece: Segment, write: Bool) {
+        if let k = regionIndex(containing: piece.address), piece.length &- 1 <= regionLast[k] &- piece.address {
+            var p = piece
+            p.region = RegionID(regionID[k])
+            emit(p)
+            return
+        }
+        var c = PieceCursor(piece, stage: 0)
+        repeat {
+            emit(nextRegionPiece(&c, write: write))
+        } while c.remaining > 0
+    }
+
+    /// Appends a finished piece, merged into the last one when both form one physical run:
+    /// both reached memory, in the same region, contiguous on the device side and in
+    /// physical memory, with the same hazards (scatter/gather keeps one segment per
+    /// physical run); or both faulted the same way at the same place, contiguous on the
+    /// device side.
+    @inline(__always)
+    mutating func emit(_ b: Segment) {
+        if let out = segments.indices.last {
+            let a = segments[out]
+            let run = a.fault == nil && b.fault == nil && a.region == b.region && a.hazards == b.hazards
+                && a.iova &+ a.length == b.iova && a.address &+ a.length == b.address
+            let sameFault = a.fault != nil && b.fault == a.fault && a.faultIOMMU == b.faultIOMMU
+                && a.faultBridge == b.faultBridge && a.iova &+ a.length == b.iova
+            if run || sameFault {
+                segments[out].length &+= b.length
+                segments[out].hits &+= b.hits
+                segments[out].misses &+= b.misses
+                segments[out].cycles &+= b.cycles
+                return
+            }
+        }
+        segments.append(b)
+    }
+
     // MARK: Windows
 
-    /// dma-ranges: a piece inside a window moves by the window's offset; a part outside every
-    /// window does not cross the bridge (docs/semantics.md section 3).
-    mutating func applyWindows(_ b: BridgeID, write: Bool) {
-        scratch.removeAll(keepingCapacity: true)
+    /// dma-ranges: the next piece of `c` inside one window moves by the window's offset; a
+    /// part outside every window does not cross the bridge (docs/semantics.md section 3).
+    mutating func nextWindowPiece(_ c: inout PieceCursor, _ b: BridgeID, write: Bool) -> Segment {
         let windows = model.bridges[b].windows
-        for var s in segments {
-            guard s.fault == nil else { scratch.append(s); continue }
-            var a = s.address, dev = s.iova, remaining = s.length
-            var first = true
-            while remaining > 0 {
-                var piece = first ? s : Segment(iova: dev, length: 0)
-                first = false
-                piece.iova = dev
-                if let w = windows.first(where: { $0.child.contains(a) }) {
-                    let len = min(remaining, w.child.last - a + 1 == 0 ? remaining : w.child.last - a + 1)
-                    piece.length = len
-                    piece.address = w.translate(a)
-                    scratch.append(piece)
-                    a &+= len; dev &+= len; remaining -= len
-                } else {
-                    // Outside every window up to the next window's start (or the end).
-                    let next = windows.filter { $0.child.base > a }.map(\.child.base).min()
-                    let len = next.map { min(remaining, $0 - a) } ?? remaining
-                    piece.length = len
-                    piece.address = a
-                    piece.fault = .unreachable
-                    piece.faultBridge = b
-                    piece.isWrite = write
-                    scratch.append(piece)
-                    a &+= len; dev &+= len; remaining -= len
-                }
-            }
-            s.length = 0
+        let a = c.address
+        var piece = c.take()
+        if let w = windows.first(where: { $0.child.contains(a) }) {
+            let toEnd = w.child.last &- a &+ 1   // 0: the window runs to 2^64
+            piece.length = toEnd == 0 ? c.remaining : min(c.remaining, toEnd)
+            piece.address = w.translate(a)
+        } else {
+            // Outside every window up to the next window's start (or the end).
+            let next = windows.lazy.filter { $0.child.base > a }.map(\.child.base).min()
+            piece.length = next.map { min(c.remaining, $0 &- a) } ?? c.remaining
+            piece.address = a
+            piece.fault = .unreachable
+            piece.faultBridge = b
+            piece.isWrite = write
         }
-        swap(&segments, &scratch)
+        c.advance(piece.length)
+        return piece
     }
 
     // MARK: IOMMU
 
-    mutating func translate(_ op: PlanOp, write: Bool) {
-        scratch.removeAll(keepingCapacity: true)
+    /// The next piece of `c` past one IOMMU: the whole of it when the stream has no
+    /// translating domain there, else one page (or, with `last`, a run of pages; see
+    /// `nextPageRun`).
+    mutating func nextIOMMUPiece(_ c: inout PieceCursor, _ op: PlanOp, write: Bool, last: Bool) -> Segment {
         let u = Int(op.index)
-        for var s in segments {
-            guard s.fault == nil else { scratch.append(s); continue }
-            if op.slot < 0 {
-                // No id-map entry matched the requester ID (of_map_id): not behind this IOMMU.
-                if model.iommus[u].unmatched == .bypass {
-                    s.hazards.insert(.bypass)
-                } else {
-                    s.fault = .badStreamID
-                    s.faultIOMMU = IOMMUID(u)
-                    s.isWrite = write
-                    s.unmatchedID = true
-                }
-                scratch.append(s)
-                continue
-            }
-            let dom = slotDomain[Int(op.slot)]
-            if dom < 0 {
+        if op.slot >= 0, case let dom = slotDomain[Int(op.slot)], dom >= 0, hot[Int(dom)].type == .translated {
+            return nextPage(&c, iommu: u, domain: dom, write: write, last: last)
+        }
+        var s = c.piece
+        c.remaining = 0
+        if op.slot < 0 {
+            // No id-map entry matched the requester ID (of_map_id): not behind this IOMMU.
+            if model.iommus[u].unmatched == .bypass {
+                s.hazards.insert(.bypass)
+            } else {
                 s.fault = .badStreamID
                 s.faultIOMMU = IOMMUID(u)
                 s.isWrite = write
-                scratch.append(s)
-                continue
+                s.unmatchedID = true
             }
-            switch hot[Int(dom)].type {
-            case .identity:
-                scratch.append(s)
-            case .blocked:
-                s.fault = .blocked
-                s.faultIOMMU = IOMMUID(u)
-                s.isWrite = write
-                scratch.append(s)
-            case .translated:
-                translatePages(s, iommu: u, domain: dom, write: write)
-            }
+            return s
         }
-        swap(&segments, &scratch)
+        let dom = slotDomain[Int(op.slot)]
+        if dom >= 0, hot[Int(dom)].type == .identity { return s }
+        // No context for the stream, or a blocked domain.
+        s.fault = dom < 0 ? .badStreamID : .blocked
+        s.faultIOMMU = IOMMUID(u)
+        s.isWrite = write
+        return s
     }
 
     /// One page's translation: where the IOVA goes, or why not.
@@ -190,6 +277,9 @@ extension Engine {
         var hit = false
         var cycles: UInt32 = 0
         var stale = false
+        /// Page size (log2) of the leaf that translated it (valid without a fault, or with a
+        /// permission or output-width fault).
+        var shift = 0
     }
 
     /// Translates the page holding `a`: IOTLB, a walk on a miss, then permission and output
@@ -240,6 +330,7 @@ extension Engine {
         }
         tlb.count(hit: r.hit, walk: !r.hit, cycles: r.cycles)
         let mask = (UInt64(1) << UInt64(shift)) &- 1
+        r.shift = shift
         r.toEnd = (mask - (a & mask)) &+ 1
         r.phys = out | (a & mask)
         if perm & (write ? PTE.write : PTE.read) == 0 {
@@ -250,128 +341,197 @@ extension Engine {
         return r
     }
 
-    /// Translates one piece page by page.
-    mutating func translatePages(_ s: Segment, iommu u: Int, domain dom: Int32, write: Bool) {
-        let outputBits = UInt64(model.iommus[u].outputBits)
-        var a = s.address, dev = s.iova, remaining = s.length
-        var first = true
-        while remaining > 0 {
-            var piece = Segment(iova: dev, length: 0)
-            if first {
-                // Earlier stages' costs and hazards stay with the first piece only.
-                piece.hits = s.hits; piece.misses = s.misses; piece.cycles = s.cycles; piece.hazards = s.hazards
-                first = false
-            }
-            piece.isWrite = write
-            let r = translateOne(iommu: u, domain: dom, a, write: write)
-            if r.inputRange {
-                piece.length = remaining
-                piece.address = a
-                piece.fault = .addressSize
-                piece.inputRange = true
-                piece.faultIOMMU = IOMMUID(u)
-                scratch.append(piece)
-                return
-            }
-            if r.hit { piece.hits &+= 1 } else { piece.misses &+= 1 }
-            piece.cycles &+= r.cycles
-            if r.stale { piece.hazards.insert(.staleIOTLB) }
-            let len = r.toEnd == 0 ? remaining : min(remaining, r.toEnd)
-            piece.length = len
-            if let f = r.fault {
-                piece.fault = f
-                piece.faultIOMMU = IOMMUID(u)
-                piece.address = a
-            } else if outputBits < 64 && (r.phys &+ (len &- 1)) >> outputBits != 0 {
-                piece.fault = .addressSize
-                piece.faultIOMMU = IOMMUID(u)
-                piece.address = a
-            } else {
-                piece.address = r.phys
-            }
-            scratch.append(piece)
-            a &+= len; dev &+= len; remaining -= len
+    /// Translates the next page of `c`.
+    mutating func nextPage(_ c: inout PieceCursor, iommu u: Int, domain dom: Int32, write: Bool, last: Bool) -> Segment {
+        let a = c.address
+        let remaining = c.remaining
+        var piece = c.take()
+        piece.isWrite = write
+        let r = translateOne(iommu: u, domain: dom, a, write: write)
+        if r.inputRange {
+            piece.length = remaining
+            piece.address = a
+            piece.fault = .addressSize
+            piece.inputRange = true
+            piece.faultIOMMU = IOMMUID(u)
+            c.advance(remaining)
+            return piece
         }
+        if r.hit { piece.hits &+= 1 } else { piece.misses &+= 1 }
+        piece.cycles &+= UInt64(r.cycles)
+        if r.stale { piece.hazards.insert(.staleIOTLB) }
+        let len = r.toEnd == 0 ? remaining : min(remaining, r.toEnd)
+        piece.length = len
+        let outputBits = units[u].outputBits
+        if let f = r.fault {
+            piece.fault = f
+            piece.faultIOMMU = IOMMUID(u)
+            piece.address = a
+        } else if outputBits < 64 && (r.phys &+ (len &- 1)) >> outputBits != 0 {
+            piece.fault = .addressSize
+            piece.faultIOMMU = IOMMUID(u)
+            piece.address = a
+        } else {
+            piece.address = r.phys
+        }
+        c.advance(len)
+        if last, c.remaining >> UInt64(r.shift) >= 64, foldsPageRuns, !r.hit, r.fault == nil || r.fault == .permission, piece.fault == r.fault,
+           c.address >= c.noRunBefore {
+            extendByPageRun(&piece, &c, iommu: u, domain: dom, write: write, first: r)
+        }
+        return piece
+    }
+
+    /// Folds into `piece` the pages after it that the hardware would translate exactly as
+    /// it did its own: the whole pages that follow in the same mapping, contiguous in
+    /// physical memory, with the same outcome (reached, or a permission fault), inside the
+    /// region or hole the piece lies in, none of them in the IOTLB. Each would miss, walk
+    /// the same levels and fill the IOTLB, so the run is counted at once (lookups, walks,
+    /// cycles) and only its last `capacity` pages are filled: the ones the IOTLB ends up
+    /// holding. Every `sets` consecutive pages fall in distinct sets, so `capacity`
+    /// consecutive fills evict every older entry, which is also why an IOTLB entry
+    /// `capacity` pages or more into the run cannot make one of its pages hit. A DMA over
+    /// 16 TiB in 4 KiB pages is then one run, not four billion walks; the outcome, the
+    /// counters and the IOTLB are those of the page-by-page walk.
+    ///
+    /// Only the last op of a path folds (its pieces go straight to the memory step, which
+    /// the region bound keeps from cutting them); a piece bound for another stage goes page
+    /// by page, as before. Tables are not built for the pages folded: they are a cache of
+    /// the mappings, and nothing the run reports depends on them.
+    mutating func extendByPageRun(_ piece: inout Segment, _ c: inout PieceCursor, iommu u: Int, domain dom: Int32, write: Bool, first r: PageResult) {
+        let shift = UInt64(r.shift)
+        guard shift < 64 else { return }
+        let size = UInt64(1) << shift
+        let b = c.address
+        guard b & (size &- 1) == 0 else { return }
+        let mappings = domains[Int(dom)].mappings
+        let i = DomainState.firstMapping(mappings, endingAtOrAfter: b)
+        guard i < mappings.count else { return }
+        let m = mappings[i]
+        guard m.iova.contains(b), m.pageSize == size else { return }
+        let phys = m.phys &+ (b &- m.iova.base)
+        guard phys == piece.address &+ piece.length || piece.fault != nil else { return }
+        let allowed = PTE.bits(m.perm) & (write ? PTE.write : PTE.read) != 0
+        guard allowed == (piece.fault == nil) else { return }
+        // Whole pages of the mapping inside what is left of the access.
+        let lastByte = min(m.iova.last, b &+ (c.remaining &- 1))
+        // (The access ends below 2^64 - 1, so `b` is not 0 when `lastByte` is 2^64 - 1, and
+        // the count does not wrap.)
+        var pages = (lastByte &- b &+ 1) >> shift
+        if piece.fault == nil {
+            // Inside the region (or hole) the piece starts in, and below the output width.
+            let start = piece.address
+            if let k = regionIndex(containing: start) {
+                pages = phys > regionLast[k] ? 0 : min(pages, Self.wholePages(from: phys, through: regionLast[k], shift: shift))
+            } else if let next = nextRegionBase(after: start) {
+                pages = next > phys ? min(pages, (next &- phys) >> shift) : 0
+            }
+            let outputBits = units[u].outputBits
+            if pages > 0, outputBits < 64, (phys &+ ((pages << shift) &- 1)) >> outputBits != 0 { return }
+        }
+        let tlb = tlbs[u]
+        let capacity = UInt64(tlb.capacity)
+        guard pages >= max(64, capacity / 8) else { return }
+        let runLast = b &+ ((pages << shift) &- 1)
+        if let covered = tlb.firstCovered(domain: dom, first: b, last: runLast) {
+            let clear = (covered &- b) >> shift
+            if clear < capacity {
+                // A cached page may hit: go page by page for a while before looking again,
+                // so the look costs nothing next to the pages.
+                pages = clear
+                c.noRunBefore = b &+ (capacity << shift)
+                guard pages >= 64 else { return }
+            }
+        }
+        let length = pages << shift
+        tlb.countMisses(pages, cycles: r.cycles)
+        let filled = min(pages, capacity)
+        tlb.advanceClock(by: pages &- filled)
+        let epoch = hot[Int(dom)].epoch
+        let perm = UInt8(PTE.bits(m.perm))
+        var k = pages &- filled
+        while k < pages {
+            let off = k << shift
+            tlb.fill(dom, iova: b &+ off, pageShift: Int(shift), output: phys &+ off, perm: perm, epoch: epoch)
+            k &+= 1
+        }
+        piece.length &+= length
+        piece.misses &+= pages
+        piece.cycles &+= pages &* UInt64(r.cycles)
+        c.advance(length)
     }
 
     // MARK: Memory
 
-    /// The physical address must land in a memory region; a piece running past a region's
-    /// end is split there, and what lies in no region is a bus error (no-target).
-    mutating func resolveRegions(write: Bool) {
-        var needsSplit = false
-        for i in segments.indices where segments[i].fault == nil {
-            let a = segments[i].address
-            let last = a &+ (segments[i].length &- 1)
-            if let k = regionIndex(containing: a) {
-                segments[i].region = RegionID(regionID[k])
-                if last > regionLast[k] { needsSplit = true }
-            } else {
-                segments[i].fault = .noTarget
-                segments[i].isWrite = write
-                if let next = nextRegionBase(after: a), next <= last { needsSplit = true }
-            }
+    /// The next piece of `c` in memory: up to the end of the region it starts in, or, in a
+    /// hole, up to the next region (a bus error, no-target). Every address decodes on its
+    /// own, so an access from a hole into a region, or through region, hole, region, gives
+    /// one piece per run.
+    mutating func nextRegionPiece(_ c: inout PieceCursor, write: Bool) -> Segment {
+        let a = c.address
+        var piece = c.take()
+        piece.address = a
+        if let k = regionIndex(containing: a) {
+            let toEnd = regionLast[k] &- a &+ 1   // 0: the region runs to 2^64
+            piece.length = toEnd == 0 ? c.remaining : min(c.remaining, toEnd)
+            piece.region = RegionID(regionID[k])
+            piece.fault = nil
+        } else {
+            piece.length = nextRegionBase(after: a).map { min(c.remaining, $0 &- a) } ?? c.remaining
+            piece.region = nil
+            piece.fault = .noTarget
+            piece.isWrite = write
         }
-        guard needsSplit else { return }
-        // Every address decodes on its own: a piece is cut wherever it passes from a region
-        // into a hole or from a hole into a region, one segment per run. (Only this step
-        // sets no-target, so a no-target piece is one it decoded, not an earlier fault.)
-        scratch.removeAll(keepingCapacity: true)
-        for s in segments {
-            guard s.fault == nil || s.fault == .noTarget else { scratch.append(s); continue }
-            var a = s.address, dev = s.iova, remaining = s.length
-            var first = true
-            while remaining > 0 {
-                // Earlier stages' costs and hazards stay with the first piece only.
-                var piece = first ? s : Segment(iova: dev, length: 0)
-                first = false
-                piece.iova = dev
-                piece.address = a
-                let len: UInt64
-                if let k = regionIndex(containing: a) {
-                    let toEnd = regionLast[k] &- a &+ 1   // 0: the region runs to 2^64
-                    len = toEnd == 0 ? remaining : min(remaining, toEnd)
-                    piece.region = RegionID(regionID[k])
-                    piece.fault = nil
-                } else {
-                    len = nextRegionBase(after: a).map { min(remaining, $0 &- a) } ?? remaining
-                    piece.region = nil
-                    piece.fault = .noTarget
-                    piece.isWrite = write
-                }
-                piece.length = len
-                scratch.append(piece)
-                a &+= len; dev &+= len; remaining -= len
-            }
-        }
-        swap(&segments, &scratch)
+        c.advance(piece.length)
+        return piece
+    }
+}
+
+extension Engine {
+    /// Whole pages of 2^`shift` bytes from `a` through `last` (`a <= last`), without
+    /// wrapping when the range is all of 2^64.
+    static func wholePages(from a: UInt64, through last: UInt64, shift: UInt64) -> UInt64 {
+        let span = last &- a
+        return span == .max ? UInt64(1) << (64 &- shift) : (span &+ 1) >> shift
+    }
+}
+
+/// What is left of one piece at one stage of the pipeline: its address there, its device
+/// address, the bytes not yet cut off, and the piece itself, whose earlier stages' costs
+/// and hazards stay with the first piece cut from it.
+struct PieceCursor {
+    var piece: Segment
+    var address: UInt64
+    var iova: UInt64
+    var remaining: UInt64
+    var first = true
+    var stage: Int32
+    /// The IOMMU stage looks for a run of pages to fold (`extendByPageRun`) only from here.
+    var noRunBefore: UInt64 = 0
+
+    init(_ s: Segment, stage: Int) {
+        piece = s
+        address = s.address
+        iova = s.iova
+        remaining = s.length
+        self.stage = Int32(truncatingIfNeeded: stage)
     }
 
-    /// Merges neighbouring pieces that form one physical run: both reached memory, in the
-    /// same region, contiguous on the device side and in physical memory, with the same
-    /// hazards (scatter/gather keeps one segment per physical run).
-    mutating func mergeRuns() {
-        var out = 0
-        for i in 1 ..< segments.count {
-            let b = segments[i]
-            let a = segments[out]
-            if a.fault == nil, b.fault == nil, a.region == b.region, a.hazards == b.hazards,
-               a.iova &+ a.length == b.iova, a.address &+ a.length == b.address {
-                segments[out].length &+= b.length
-                segments[out].hits &+= b.hits
-                segments[out].misses &+= b.misses
-                segments[out].cycles &+= b.cycles
-            } else if a.fault != nil, b.fault == a.fault, a.faultIOMMU == b.faultIOMMU, a.faultBridge == b.faultBridge,
-                      a.iova &+ a.length == b.iova {
-                segments[out].length &+= b.length
-                segments[out].hits &+= b.hits
-                segments[out].misses &+= b.misses
-                segments[out].cycles &+= b.cycles
-            } else {
-                out += 1
-                segments[out] = b
-            }
-        }
-        segments.removeSubrange((out + 1)...)
+    /// A new piece starting here: the cursor's own piece the first time (its costs and
+    /// hazards with it), a fresh one after. The caller sets its length and address.
+    @inline(__always)
+    mutating func take() -> Segment {
+        var p = first ? piece : Segment(iova: iova, length: 0)
+        first = false
+        p.iova = iova
+        return p
+    }
+
+    /// Moves past `n` bytes.
+    @inline(__always)
+    mutating func advance(_ n: UInt64) {
+        address &+= n
+        iova &+= n
+        remaining -= n
     }
 }

@@ -138,6 +138,33 @@ struct IOTLB {
         return victim
     }
 
+    /// The lowest address in `first...last` that a valid entry of domain `d` covers, if any
+    /// (every page size; one pass over the entries).
+    func firstCovered(domain d: Int32, first: UInt64, last: UInt64) -> UInt64? {
+        var best: UInt64?
+        for i in 0 ..< capacity where domain[i] == d {
+            let s = UInt64(shift(i))
+            let base = s >= 64 ? 0 : (key[i] >> 6) << s
+            let end = s >= 64 ? UInt64.max : base &+ ((1 << s) &- 1)
+            guard base <= last && first <= end else { continue }
+            let a = max(base, first)
+            if best.map({ a < $0 }) ?? true { best = a }
+        }
+        return best
+    }
+
+    /// Counts `n` lookups that all missed and walked, each costing `cycles`.
+    func countMisses(_ n: UInt64, cycles: UInt32) {
+        state.pointee.stats.lookups &+= n
+        state.pointee.stats.walks &+= n
+        state.pointee.stats.cycles &+= n &* UInt64(cycles)
+    }
+
+    /// Moves the LRU clock on by `n` ticks, as `n` fills would (it wraps as they would).
+    func advanceClock(by n: UInt64) {
+        state.pointee.clock &+= UInt32(truncatingIfNeeded: n)
+    }
+
     /// Marks an entry as checked against the current tables.
     func refresh(_ slot: Int, epoch e: UInt32) { payload[slot].epoch = e }
 

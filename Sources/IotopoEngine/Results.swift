@@ -23,7 +23,9 @@ public struct Hazards: OptionSet, Sendable, Hashable {
 /// One piece of an access: a contiguous device-address range and what became of it.
 ///
 /// Stored as plain integers (IDs with -1 for none, the fault as its raw value plus one) so a
-/// piece is 48 bytes that move without a call; the typed properties read and write them.
+/// piece is 64 bytes, one cache line, that move without a call; the typed properties read
+/// and write them. The counters are 64 bits wide: one piece may be a run of four billion
+/// pages (a DMA over 16 TiB in 4 KiB pages), each a lookup with its cycles.
 public struct Segment: Sendable, Equatable {
     /// First device address (IOVA) of the piece.
     public var iova: UInt64
@@ -32,13 +34,13 @@ public struct Segment: Sendable, Equatable {
     /// The address at the current point of the path; the physical address once done.
     public var address: UInt64
     /// Translation cost in cycles.
-    public var cycles: UInt32
+    public var cycles: UInt64
     private var faultIOMMURaw: Int32 = -1
     private var faultBridgeRaw: Int32 = -1
     private var regionRaw: Int32 = -1
     /// IOTLB lookups that hit and that missed.
-    public var hits: UInt16
-    public var misses: UInt16
+    public var hits: UInt64
+    public var misses: UInt64
     private var faultRaw: UInt8 = 0
     /// Hazards on the way.
     public var hazards: Hazards

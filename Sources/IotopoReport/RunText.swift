@@ -71,7 +71,7 @@ public struct RunRenderer {
         if s.fault != nil { return faultText(s) }
         var t = "\(hex(s.address))"
         if let r = s.region { t += " [\(model.regions[r].name)]" }
-        let lookups = Int(s.hits) + Int(s.misses)
+        let lookups = s.hits &+ s.misses
         if lookups == 0 {
             t += " untranslated"
         } else if s.misses == 0 {
