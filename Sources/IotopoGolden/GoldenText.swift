@@ -18,24 +18,27 @@ public enum GoldenText {
     }
 
     /// Every case that did not simply pass, with its diff; the obsolete goldens; one
-    /// summary line.
+    /// summary line. Case names, paths and messages come from the repository's file names,
+    /// so each is shown on one line by `TerminalText`'s rule (a newline in a name as `^J`);
+    /// the diffs show their lines the same way.
     public static func render(_ r: GoldenReport, style: TextStyle) -> String {
         var out = ""
+        func shown(_ s: String) -> String { TerminalText.visible(s) }
         for o in r.outcomes where o.status != .passed {
             let l = label(o.status)
             let head = o.status.isFailure ? style.red(l) : style.green(l)
-            out += "\(head) \(style.bold(o.case.name)): \(o.message)\n"
+            out += "\(head) \(style.bold(shown(o.case.name))): \(shown(o.message))\n"
             out += o.renderDiff(style: style)
             out += "\n"
         }
         for g in r.obsolete {
             if g.deleted {
-                out += "\(style.green("DELETED")) \(g.path): \(g.why)\n"
+                out += "\(style.green("DELETED")) \(shown(g.path)): \(shown(g.why))\n"
             } else if let e = g.error {
-                out += "\(style.red("ERROR")) \(e)\n"
+                out += "\(style.red("ERROR")) \(shown(e))\n"
             } else {
                 let l = r.obsoleteMode == .fail ? style.red("OBSOLETE") : style.magenta("OBSOLETE")
-                out += "\(l) \(g.path): \(g.why); --obsolete=delete removes it\n"
+                out += "\(l) \(shown(g.path)): \(shown(g.why)); --obsolete=delete removes it\n"
             }
         }
         if !r.obsolete.isEmpty { out += "\n" }

@@ -1,4 +1,5 @@
 import Foundation
+import IotopoSource
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
@@ -46,8 +47,11 @@ public struct XMLTree: Sendable, Equatable {
 /// XML 1.0 text rules.
 enum XMLText {
     /// Escapes markup characters; in attributes also newlines and tabs (as character
-    /// references, so they survive attribute normalisation). Characters XML 1.0 cannot hold
-    /// at all (C0 controls other than tab, newline and carriage return) are shown as `^X`.
+    /// references, so they survive attribute normalisation). Every other character
+    /// `TerminalText` escapes (C0 controls, which XML 1.0 cannot hold at all, CR, DEL, C1
+    /// and bidi controls) is shown in its visible form, `^[` or `<U+202E>`: a JUnit report
+    /// is read in CI pages and terminals, and must not reorder or colour what they show.
+    /// U+FFFE and U+FFFF, which XML cannot hold either, are shown as `?`.
     static func escape(_ s: String, attribute: Bool) -> String {
         var out = ""
         out.reserveCapacity(s.utf8.count)
@@ -59,10 +63,11 @@ enum XMLText {
             case "\"" where attribute: out += "&quot;"
             case "\n" where attribute: out += "&#10;"
             case "\t" where attribute: out += "&#9;"
-            case "\r": out += "&#13;"
             default:
-                if u.value < 0x20 && u.value != 0x09 && u.value != 0x0A || u.value == 0xFFFE || u.value == 0xFFFF {
-                    out += u.value < 0x20 ? "^" + String(UnicodeScalar(UInt8(u.value + 0x40))) : "?"
+                if let e = TerminalText.escaped(u), u != "\n" {
+                    out += e.replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+                } else if u.value == 0xFFFE || u.value == 0xFFFF {
+                    out += "?"
                 } else {
                     out.unicodeScalars.append(u)
                 }
@@ -93,39 +98,46 @@ public enum JUnit {
         if !r.obsolete.isEmpty {
             order.append("obsolete goldens")
             suites["obsolete goldens"] = r.obsolete.map { g in
-                var tc = XMLTree("testcase", [("name", g.path), ("classname", "obsolete goldens"), ("file", g.path)])
+                // Paths and messages are one line each: a newline in a file name is shown
+                // as `^J` (XMLText.escape shows the other controls).
+                let path = TerminalText.visible(g.path), why = TerminalText.visible(g.why)
+                var tc = XMLTree("testcase", [("name", path), ("classname", "obsolete goldens"), ("file", path)])
                 if let e = g.error {
-                    tc.children.append(XMLTree("error", [("message", e), ("type", "obsolete")]))
+                    tc.children.append(XMLTree("error", [("message", TerminalText.visible(e)), ("type", "obsolete")]))
                 } else if g.deleted {
-                    tc.children.append(XMLTree("system-out", text: "\(g.path): \(g.why); deleted\n"))
+                    tc.children.append(XMLTree("system-out", text: "\(path): \(why); deleted\n"))
                 } else if r.obsoleteMode == .fail {
-                    tc.children.append(XMLTree("failure", [("message", "\(g.path): \(g.why)"), ("type", "obsolete")],
-                                                  text: "\(g.path): \(g.why). Delete it, or run iotopo test --obsolete=delete.\n"))
+                    tc.children.append(XMLTree("failure", [("message", "\(path): \(why)"), ("type", "obsolete")],
+                                                  text: "\(path): \(why). Delete it, or run iotopo test --obsolete=delete.\n"))
                 } else {
-                    tc.children.append(XMLTree("system-out", text: "\(g.path): \(g.why)\n"))
+                    tc.children.append(XMLTree("system-out", text: "\(path): \(why)\n"))
                 }
                 return tc
             }
         }
-        let root = document(order.map { name in suite(name, suites[name] ?? []) })
+        let root = document(order.map { name in suite(TerminalText.visible(name), suites[name] ?? []) })
         return serialize(root)
     }
 
     static func testcase(_ o: CaseOutcome) -> XMLTree {
-        var tc = XMLTree("testcase", [("name", o.case.title), ("classname", o.case.suite), ("file", o.case.input)])
+        // The names, the path and the message are one line each, so a newline in a file
+        // name is shown (`^J`); the diffs are lines iotopo laid out, each already visible.
+        var tc = XMLTree("testcase", [("name", TerminalText.visible(o.case.title)), ("classname", TerminalText.visible(o.case.suite)),
+                                      ("file", TerminalText.visible(o.case.input))])
         let whole = o.renderDiff()
         let firstHunk = o.renderDiff(maxHunks: 1)
+        let message = TerminalText.visible(o.message)
         switch o.status {
         case .passed:
             break
         case .created, .updated:
-            tc.children.append(XMLTree("system-out", text: o.message + "\n" + whole))
+            tc.children.append(XMLTree("system-out", text: message + "\n" + whole))
         case .failed, .missing, .nondeterministic:
-            tc.children.append(XMLTree("failure", [("message", o.message + (firstHunk.isEmpty ? "" : "\n" + firstHunk)), ("type", o.status.rawValue)],
-                                          text: firstHunk.isEmpty ? o.message : firstHunk))
+            tc.children.append(XMLTree("failure", [("message", message + (firstHunk.isEmpty ? "" : "\n" + firstHunk)), ("type", o.status.rawValue)],
+                                          text: firstHunk.isEmpty ? message : firstHunk))
             if !whole.isEmpty { tc.children.append(XMLTree("system-out", text: whole)) }
         case .error:
-            tc.children.append(XMLTree("error", [("message", o.message), ("type", "error")], text: o.message))
+            tc.children.append(XMLTree("error", [("message", message), ("type", "error")], text: message))
         }
         return tc
     }

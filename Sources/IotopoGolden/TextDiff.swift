@@ -1,4 +1,5 @@
 import IotopoReport
+import IotopoSource
 
 /// A line diff of two texts, shown as hunks with line numbers and context.
 ///
@@ -207,7 +208,8 @@ public struct TextDiff: Sendable {
     /// ` `, `-` (only in the golden) or `+` (only in the output). Empty when equal.
     public func render(oldName: String, newName: String, style: TextStyle = .plain, maxHunks: Int = .max) -> String {
         guard !hunks.isEmpty else { return "" }
-        var out = style.red("--- \(oldName)") + "\n" + style.green("+++ \(newName)") + "\n"
+        // The names are paths a repository chose.
+        var out = style.red("--- \(TerminalText.visible(oldName))") + "\n" + style.green("+++ \(TerminalText.visible(newName))") + "\n"
         for h in hunks.prefix(maxHunks) { out += render(h, style: style) }
         if hunks.count > maxHunks { out += style.dim("... \(hunks.count - maxHunks) more hunk\(hunks.count - maxHunks == 1 ? "" : "s")") + "\n" }
         return out
@@ -244,16 +246,8 @@ public struct TextDiff: Sendable {
         return out
     }
 
-    /// Shows control characters (a carriage return from a Windows checkout, say) instead of
-    /// letting them act on the terminal: `^M`.
-    static func visible(_ s: Substring) -> String {
-        guard s.utf8.contains(where: { $0 < 0x20 && $0 != 0x09 || $0 == 0x7F }) else { return String(s) }
-        var out = ""
-        for u in s.unicodeScalars {
-            if u.value < 0x20 && u.value != 0x09 { out += "^" + String(UnicodeScalar(UInt8(u.value + 0x40))) }
-            else if u.value == 0x7F { out += "^?" }
-            else { out.unicodeScalars.append(u) }
-        }
-        return out
-    }
+    /// Shows control characters (a carriage return from a Windows checkout, say: `^M`) and
+    /// bidi controls (`<U+202E>`) instead of letting them act on the terminal, by the one
+    /// rule of `TerminalText`.
+    static func visible(_ s: Substring) -> String { TerminalText.visible(s) }
 }

@@ -1,4 +1,5 @@
 import IotopoModel
+import IotopoSource
 import IotopoQuirks
 
 /// Renders a draft as topology YAML, laid out as a person would write it: a header comment
@@ -277,28 +278,15 @@ public enum TopologyEmitter {
         return out
     }
 
-    /// Comment text on one line: control characters (a newline would end the comment, an
-    /// ESC would reach the terminal) shown as `\xNN`; bidi controls, and the line and
-    /// paragraph separators that YAML 1.1 takes as line breaks (U+2028, U+2029: they would
-    /// end the comment too), as `<U+202E>`.
-    static func comment(_ s: String) -> String {
-        // Printable ASCII, almost every comment, needs nothing: no scalar-by-scalar copy.
-        if s.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return s }
-        var out = ""
-        for u in s.unicodeScalars {
-            if u.value < 0x20 || (0x7F ... 0x9F).contains(u.value) {
-                out += "\\x" + hex2(UInt8(truncatingIfNeeded: u.value))
-            } else if (0x202A ... 0x202E).contains(u.value) || (0x2066 ... 0x2069).contains(u.value) || u.value == 0x200E || u.value == 0x200F
-                        || u.value == 0x2028 || u.value == 0x2029 {
-                out += "<U+" + String(u.value, radix: 16, uppercase: true) + ">"
-            } else {
-                out.unicodeScalars.append(u)
-            }
-        }
-        return out
-    }
+    /// Comment text on one line, by `TerminalText`'s rule: control characters (a newline
+    /// would end the comment, an ESC would reach the terminal) in caret notation (`^[`);
+    /// C1 and bidi controls, and the line and paragraph separators that YAML 1.1 takes as
+    /// line breaks (U+2028, U+2029, and NEL, U+0085: they would end the comment too), as
+    /// `<U+202E>`.
+    static func comment(_ s: String) -> String { TerminalText.visible(s) }
 
-    /// A double-quoted YAML string.
+    /// A double-quoted YAML string. The characters `TerminalText` shows escaped are written
+    /// as YAML `\u` escapes: the value read back is the same, and the file shows them.
     static func quote(_ s: String) -> String {
         var out = "\""
         for u in s.unicodeScalars {
@@ -306,8 +294,7 @@ public enum TopologyEmitter {
             case "\"": out += "\\\""
             case "\\": out += "\\\\"
             default:
-                if u.value < 0x20 || (0x7F ... 0x9F).contains(u.value) || (0x202A ... 0x202E).contains(u.value) || (0x2066 ... 0x2069).contains(u.value)
-                    || u.value == 0x2028 || u.value == 0x2029 || u.value == 0x200E || u.value == 0x200F {
+                if u.value < 0x20 || TerminalText.isHidden(u) {
                     out += "\\u" + String(repeating: "0", count: 4 - String(u.value, radix: 16).count) + String(u.value, radix: 16)
                 } else {
                     out.unicodeScalars.append(u)

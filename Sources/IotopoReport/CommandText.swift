@@ -42,7 +42,8 @@ public enum CommandText {
             if case let .workload(w) = file, let workload = w.workload {
                 what = "workload '\(workload.name)', \(count(workload.steps.count, "step")), on platform '\(m.platform.name)'"
             }
-            summaries.append("\(path): ok (\(what))" + (r.diagnostics.isEmpty ? "" : ", \(diagnosticCountText(r.diagnostics))"))
+            // The path starts the line: shown so it cannot read as a workflow command.
+            summaries.append("\(TerminalText.path(path)): ok (\(what))" + (r.diagnostics.isEmpty ? "" : ", \(diagnosticCountText(r.diagnostics))"))
         }
         var renderer = DiagnosticTextRenderer(files: files, style: style)
         var out = renderer.render(all)

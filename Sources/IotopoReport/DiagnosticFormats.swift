@@ -84,7 +84,8 @@ public enum DiagnosticFormats {
         var out = ""
         for b in path.utf8 {
             let c = Character(Unicode.Scalar(b))
-            if b >= 0x80 || " %#?[]".contains(c) {
+            // Controls too: a URI holds none (RFC 3986), and a file name may.
+            if b >= 0x80 || b < 0x20 || b == 0x7F || " %#?[]".contains(c) {
                 let h = String(b, radix: 16, uppercase: true)
                 out += "%" + (h.count < 2 ? "0" : "") + h
             } else {
@@ -110,17 +111,37 @@ public enum DiagnosticFormats {
                 if r.end.line >= r.start.line { props += ["endLine=\(r.end.line)", "endColumn=\(r.end.column)"] }
             }
             props.append("title=\(property("iotopo " + d.id))")
-            out += "::\(kind) \(props.joined(separator: ","))::\(data(d.message))\n"
+            out += "::\(kind) \(props.joined(separator: ","))::\(data(TerminalText.visible(d.message)))\n"
         }
         return out
     }
 
-    static func data(_ s: String) -> String {
-        s.replacingAll("%", "%25").replacingAll("\r", "%0D").replacingAll("\n", "%0A")
+    static func data(_ s: String) -> String { WorkflowCommand.data(s) }
+
+    static func property(_ s: String) -> String { WorkflowCommand.property(s) }
+}
+
+/// The escaping of GitHub Actions workflow commands (`::error file=F,title=T::MESSAGE`),
+/// for `iotopo check` and `iotopo test` alike.
+///
+/// `TerminalText`'s rule comes first: the runner decodes no escape for ESC, C1 or bidi
+/// controls, and its log viewer and the annotations show what they are given, so they are
+/// made visible (`^[`, `<U+202E>`), as everywhere else. Then GitHub's own escaping, as its
+/// toolkit's `escapeData` and `escapeProperty` do: `%` as `%25`, CR `%0D`, LF `%0A`, and in a
+/// property `:` as `%3A` and `,` as `%2C`. A command is then always one line, and begins
+/// with the `::` iotopo wrote: nothing from a repository starts a line of its own.
+public enum WorkflowCommand {
+    /// A message. Line feeds in it are iotopo's own (a message, then a diff hunk): a value
+    /// or a name holding one is shown by `TerminalText.visible` before it is put in.
+    public static func data(_ s: String) -> String {
+        var s = TerminalText.visible(s, keepingNewlines: true)
+        while s.hasSuffix("\n") { s.removeLast() }
+        return s.replacingAll("%", "%25").replacingAll("\r", "%0D").replacingAll("\n", "%0A")
     }
 
-    static func property(_ s: String) -> String {
-        data(s).replacingAll(":", "%3A").replacingAll(",", "%2C")
+    /// A property value (a file, a title): one line, any line feed shown as `^J`.
+    public static func property(_ s: String) -> String {
+        data(TerminalText.visible(s)).replacingAll(":", "%3A").replacingAll(",", "%2C")
     }
 }
 

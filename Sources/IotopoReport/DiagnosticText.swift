@@ -27,17 +27,25 @@ public struct DiagnosticTextRenderer {
     }
 
     /// One diagnostic with its snippet and notes.
+    ///
+    /// Messages quote values from the files (a malformed number, a name) and paths the
+    /// repository chose: they, the paths and the source lines are shown by `TerminalText`'s
+    /// rule, so no control, C1 or bidi character reaches the terminal or the log raw, and a
+    /// newline in a value cannot start a line of its own (docs/security.md).
     public mutating func render(_ d: Diagnostic) -> String {
-        var out = header(d.range, severity: d.severity.rawValue, message: d.message + " " + style.dim("[\(d.id)]"))
+        var out = header(d.range, severity: d.severity.rawValue, message: TerminalText.visible(d.message) + " " + style.dim("[\(TerminalText.visible(d.id))]"))
         // The line counting what the cap left out points at its file, not at line 1.
         if let r = d.range, d.omitted == 0 { out += snippet(r) }
         for n in d.notes {
-            out += header(n.range, severity: "note", message: n.message)
+            out += header(n.range, severity: "note", message: TerminalText.visible(n.message))
             if let r = n.range { out += snippet(r) }
         }
         return out
     }
 
+    /// The `path:line:column: severity: message` line; `message` is already shown safely.
+    /// The path starts the line, so `TerminalText.path` also keeps it from reading as a
+    /// GitHub workflow command.
     private func header(_ r: SourceRange?, severity: String, message: String) -> String {
         let label: String
         switch severity {
@@ -46,12 +54,16 @@ public struct DiagnosticTextRenderer {
         default: label = style.cyan("note:")
         }
         guard let r, Int(r.file.raw) < files.files.count else { return "\(label) \(message)\n" }
-        let place = style.bold("\(files.path(r.file)):\(r.start.line):\(r.start.column):")
+        let place = style.bold("\(TerminalText.path(files.path(r.file))):\(r.start.line):\(r.start.column):")
         return "\(place) \(label) \(message)\n"
     }
 
     /// The source line and a caret under the range (to the end of the line when the range
-    /// spans lines). Very long lines are cut around the column.
+    /// spans lines). Very long lines are cut around the column. Characters `TerminalText`
+    /// escapes are shown in their visible forms (a raw RLO as `<U+202E>`), and the caret is
+    /// placed by the escaped text: each form counts its own width, before and under the
+    /// range. A tab stays a tab, above the caret and in the padding under it, so the two
+    /// expand alike.
     mutating func snippet(_ r: SourceRange) -> String {
         guard Int(r.file.raw) < files.files.count, let bytes = files[r.file].bytes,
               let text = line(Int(r.start.line), of: r.file, bytes: bytes) else { return "" }
@@ -67,9 +79,19 @@ public struct DiagnosticTextRenderer {
             startCol -= from
             endCol = min(endCol - from, scalars.count + 1)
         }
-        let shown = String(String.UnicodeScalarView(scalars.map { $0.value < 0x20 && $0 != "\t" ? "?" : $0 }))
-        let pad = String(String.UnicodeScalarView(scalars.prefix(startCol).map { $0 == "\t" ? "\t" : " " }))
-        let width = max(1, endCol - startCol)
+        var shown = "", pad = ""
+        var width = max(0, endCol - max(startCol, scalars.count))  // past the line's end: one column each
+        for (i, u) in scalars.enumerated() {
+            let form = u == "\t" ? nil : TerminalText.escaped(u)
+            let w = form?.count ?? 1
+            if let form { shown += form } else { shown.unicodeScalars.append(u) }
+            if i < startCol {
+                pad += u == "\t" ? "\t" : String(repeating: " ", count: w)
+            } else if i < endCol {
+                width += w
+            }
+        }
+        width = max(1, width)
         let gutter = String(r.start.line)
         let blank = String(repeating: " ", count: gutter.count)
         let caret = style.green("^" + String(repeating: "~", count: width - 1))

@@ -10,7 +10,7 @@ public enum DiffText {
     }
 
     public static func render(_ d: PlatformDiff, before: String, after: String) -> String {
-        var out = "--- \(before)\n+++ \(after)\n"
+        var out = "--- \(TerminalText.visible(before))\n+++ \(TerminalText.visible(after))\n"
         if d.isEmpty { return out + "no change in devices, reachability, groups or policy violations\n" }
         if !d.devicesAdded.isEmpty || !d.devicesRemoved.isEmpty {
             out += "\ndevices\n"

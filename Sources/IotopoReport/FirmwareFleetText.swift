@@ -108,10 +108,12 @@ public enum FirmwareFleetText {
 
     public static func render(_ tables: [Table]) -> String {
         var out = ""
-        let width = min(60, max(7, tables.map(\.machine.count).max() ?? 7))
+        // Machine names are folder names of the corpus: shown by `TerminalText`'s rule.
+        func shown(_ s: String) -> String { TerminalText.visible(s) }
+        let width = min(60, max(7, tables.map { shown($0.machine).count }.max() ?? 7))
         out += pad("machine", width) + "  table  bytes  units  reserved  entries  iasl fields  result\n"
         for t in tables {
-            var line = pad(t.machine, width) + "  " + pad(t.signature, 5) + "  " + pad(String(t.size), 5) + "  "
+            var line = pad(shown(t.machine), width) + "  " + pad(t.signature, 5) + "  " + pad(String(t.size), 5) + "  "
             line += pad(count(t.units, t.indexUnits), 5) + "  " + pad(count(t.reserved, t.indexReserved), 8) + "  " + pad(String(t.scopes), 7) + "  "
             if let c = t.iasl {
                 line += pad("\(c.agreed)" + (c.beyondIasl > 0 ? "+\(c.beyondIasl)" : "") + (c.disagreements.isEmpty ? "" : " !\(c.disagreements.count)"), 11)
@@ -135,8 +137,8 @@ public enum FirmwareFleetText {
             out += "lints on real firmware: " + lintCount.sorted { $0.key < $1.key }.map { "\($0.key) on \($0.value)" }.joined(separator: ", ") + "\n"
         }
         for t in tables where !t.ok {
-            out += "\n== \(t.machine) \(t.signature)\n"
-            for p in t.problems { out += "  \(p)\n" }
+            out += "\n== \(shown(t.machine)) \(t.signature)\n"
+            for p in t.problems { out += "  \(shown(p))\n" }
             if let u = t.indexUnits, u != t.units { out += "  units: \(t.units) read, \(u) in the index\n" }
             if let r = t.indexReserved, r != t.reserved { out += "  reserved entries: \(t.reserved) read, \(r) in the index\n" }
             if t.checksumOK == t.indexChecksumBad { out += "  checksum: \(t.checksumOK ? "holds" : "fails") here, the index says otherwise\n" }

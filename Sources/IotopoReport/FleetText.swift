@@ -87,18 +87,21 @@ public enum FleetText {
     /// The table, the accuracy line, and each mismatch in full.
     public static func render(_ machines: [Machine]) -> String {
         var out = ""
-        let width = min(60, machines.map(\.name.count).max() ?? 10)
+        // Machine names are file names and the kernel and failures come from the corpus:
+        // shown by `TerminalText`'s rule.
+        func shown(_ s: String) -> String { TerminalText.visible(s) }
+        let width = min(60, machines.map { shown($0.name).count }.max() ?? 10)
         out += pad("machine", width) + "  " + pad("kernel", 8) + "  " + pad("functions", 9) + "  " + pad("groups", 6) + "  result\n"
         for m in machines {
-            let k = m.kernel.flatMap { KernelReleaseText.short($0) } ?? "-"
-            var line = pad(m.name, width) + "  " + pad(k, 8) + "  " + pad(String(m.functions), 9) + "  " + pad(String(m.groups), 6) + "  "
+            let k = m.kernel.flatMap { KernelReleaseText.short($0) }.map(shown) ?? "-"
+            var line = pad(shown(m.name), width) + "  " + pad(k, 8) + "  " + pad(String(m.functions), 9) + "  " + pad(String(m.groups), 6) + "  "
             switch m.result {
             case .exact: line += "exact" + (m.overrideNoted ? " (noted as override, yet upstream rules agree)" : "")
             case let .mismatch(c, e):
                 line += "differs in \(c.differences.count) place\(c.differences.count == 1 ? "" : "s")"
                 if let e { line += "; --acs-override \(e.text) reproduces it" }
                 if m.overrideNoted { line += " (kernel with the ACS override patch)" }
-            case let .failed(why): line += "failed: " + why
+            case let .failed(why): line += "failed: " + shown(why)
             }
             out += line + "\n"
         }
@@ -118,7 +121,7 @@ public enum FleetText {
         out += "\n"
         for m in machines {
             guard case let .mismatch(c, e) = m.result, let g = m.analysis, let model = m.model else { continue }
-            out += "\n== \(m.name)\n"
+            out += "\n== \(shown(m.name))\n"
             out += GroupsCompareText.render(c, g, model, observedName: "the kernel's groups", explained: e)
         }
         return out

@@ -1,4 +1,5 @@
 import IotopoAnalysis
+import IotopoSource
 import IotopoModel
 
 /// `iotopo graph`: the platform as a Graphviz digraph. DMA flows upward: devices point at
@@ -51,7 +52,7 @@ public enum GraphText {
         func deviceDecl(_ d: DeviceID, indent: String) -> String {
             let dev = m.devices[d]
             var lines = [dev.name]
-            if !dev.kind.isEmpty { lines.append(dev.kind) }
+            if !dev.kind.isEmpty { lines.append(TerminalText.visible(dev.kind)) }
             if let rid = dev.rid { lines.append(rid.description(segment: m.segment(of: d))) }
             var attrs = "shape=ellipse"
             if let names = violating[d] {

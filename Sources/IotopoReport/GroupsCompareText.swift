@@ -20,8 +20,8 @@ public enum GroupsCompareText {
         }
         var out = "iotopo's groups (\(g.policy.rawValue) rules, quirks of Linux \(m.platform.quirkRelease ?? "?")"
         if let o = g.override { out += ", --acs-override \(o.text)" }
-        out += ") against \(observedName)\n"
-        if let u = m.platform.unverified { out += "unverified: \(u)\n" }
+        out += ") against \(TerminalText.visible(observedName))\n"
+        if let u = m.platform.unverified { out += "unverified: \(TerminalText.visible(u))\n" }
         if c.same {
             out += "same partition: \(c.matched) group\(c.matched == 1 ? "" : "s") over \(c.functions) function\(c.functions == 1 ? "" : "s")\n"
         } else {
@@ -41,7 +41,7 @@ public enum GroupsCompareText {
             }
         }
         if !c.missingFromTopology.isEmpty {
-            out += "\nin \(observedName) but not in the topology: " + c.missingFromTopology.map(\.description).joined(separator: ", ") + "\n"
+            out += "\nin \(TerminalText.visible(observedName)) but not in the topology: " + c.missingFromTopology.map(\.description).joined(separator: ", ") + "\n"
         }
         if let e = explained {
             out += "\nexplained: --acs-override \(e.text) reproduces the kernel's groups; the kernel likely runs the out-of-tree pcie_acs_override patch (not upstream)\n"

@@ -33,7 +33,7 @@ public enum GroupsText {
 
     static func kind(_ mem: GroupMember, _ m: SystemModel) -> String {
         switch mem {
-        case let .pci(.device(d)), let .platform(d): return m.devices[d].kind.isEmpty ? "device" : m.devices[d].kind
+        case let .pci(.device(d)), let .platform(d): return m.devices[d].kind.isEmpty ? "device" : TerminalText.visible(m.devices[d].kind)
         case let .pci(.bridge(b)): return m.bridges[b].kind.rawValue
         }
     }
@@ -41,7 +41,7 @@ public enum GroupsText {
     /// The text listing.
     public static func render(_ g: GroupAnalysis, _ m: SystemModel, why: Bool, passthrough: Passthrough?) -> String {
         var out = "IOMMU groups of \(m.platform.name) (\(g.policy.rawValue) ACS rules): \(g.groups.count) group\(g.groups.count == 1 ? "" : "s")\n"
-        if let u = m.platform.unverified { out += "unverified: \(u)\n" }
+        if let u = m.platform.unverified { out += "unverified: \(TerminalText.visible(u))\n" }
         if let o = g.override { out += "what-if: --acs-override \(o.text) (the out-of-tree pcie_acs_override patch, not upstream)\n" }
         for grp in g.groups {
             out += "\ngroup \(grp.number) (\(m.iommus[grp.iommu].name))\n"
@@ -55,7 +55,7 @@ public enum GroupsText {
             for d in g.ungrouped {
                 let dev = m.devices[d]
                 let addr = dev.rid.map { $0.description(segment: m.segment(of: d)) } ?? "-"
-                out += "  \(pad(addr, 12)) \(dev.name) (\(dev.kind.isEmpty ? "device" : dev.kind))\n"
+                out += "  \(pad(addr, 12)) \(dev.name) (\(dev.kind.isEmpty ? "device" : TerminalText.visible(dev.kind)))\n"
             }
         }
         /// PCI functions Linux gives no group although an IOMMU is on their path, under a title.

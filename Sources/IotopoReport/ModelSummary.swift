@@ -7,10 +7,12 @@ import IotopoSource
 public enum ModelSummary {
     /// Renders the summary.
     public static func render(_ m: SystemModel) -> String {
+        // The description, the kernel and a device's kind are free text: shown by
+        // `TerminalText`'s rule, one line each (names are checked printable by the decoder).
         var out = "platform \(m.platform.name)"
-        if !m.platform.description.isEmpty { out += ": \(m.platform.description)" }
+        if !m.platform.description.isEmpty { out += ": \(TerminalText.visible(m.platform.description))" }
         out += "\n  physical address bits: \(m.platform.addressBits)\n"
-        if let k = m.platform.kernel { out += "  kernel: \(k)\n" }
+        if let k = m.platform.kernel { out += "  kernel: \(TerminalText.visible(k))\n" }
         if let q = m.platform.quirkRelease, m.devices.contains(where: { $0.pci != nil }) || m.bridges.contains(where: { $0.pci != nil }) {
             out += "  PCI quirks of Linux \(q)\n"
         }
@@ -103,7 +105,7 @@ public enum ModelSummary {
 
     static func device(_ id: DeviceID, _ m: SystemModel, _ topo: Topology) -> String {
         let d = m.devices[id]
-        var line = "  \(pad(d.name, 16)) \(pad(d.kind, 8)) on \(m.buses[d.bus].name)"
+        var line = "  \(pad(d.name, 16)) \(pad(TerminalText.visible(d.kind), 8)) on \(m.buses[d.bus].name)"
         if let rid = d.rid { line += "  rid \(rid)" }
         if !d.streamIDs.isEmpty { line += "  stream-ids " + d.streamIDs.map { hex(UInt64($0)) }.joined(separator: ",") }
         line += d.dmaCapable ? "  dma \(d.dmaBits)-bit" : "  no dma"

@@ -85,7 +85,12 @@ public indirect enum JSON: Hashable, Sendable {
         out += String(repeating: " ", count: indent * level)
     }
 
-    /// Appends `s` as a JSON string literal; control characters become `\u00XX`.
+    /// Appends `s` as a JSON string literal; control characters become `\u00XX`, and so
+    /// does every other character `TerminalText` shows escaped (C1, bidi controls, U+2028
+    /// and U+2029, as `\u009b`, `\u202e`): the string a program decodes is the same, and
+    /// a person reading the JSON in a terminal or a CI log sees them instead of having the
+    /// text reordered or a sequence run (docs/security.md). U+2028 and U+2029 also end a
+    /// line in JavaScript before ES2019.
     public static func escape(_ s: String, into out: inout String) {
         out += "\""
         for u in s.unicodeScalars {
@@ -96,7 +101,7 @@ public indirect enum JSON: Hashable, Sendable {
             case "\r": out += "\\r"
             case "\t": out += "\\t"
             default:
-                if u.value < 0x20 || u.value == 0x7F {
+                if u.value < 0x20 || TerminalText.isHidden(u) {
                     let h = String(u.value, radix: 16)
                     out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
                 } else {

@@ -31,7 +31,7 @@ struct Compile: ParsableCommand {
         var r = DiagnosticTextRenderer(files: result.files, style: styleOptions.style(fd: 2))
         Output.err(r.render(result.diagnostics))
         guard let model = result.model else {
-            Output.err("\(diagnosticCountText(result.diagnostics)); no model written\n")
+            Output.say("\(diagnosticCountText(result.diagnostics)); no model written")
             throw ExitCode(1)
         }
         let text = format == .json ? ModelJSON.render(model) : ModelSummary.render(model)
@@ -39,7 +39,7 @@ struct Compile: ParsableCommand {
             do {
                 try AtomicWriter.write(text, to: path)
             } catch {
-                Output.err("error: \(error)\n")
+                Output.say("error: \(error)")
                 throw ExitCode(1)
             }
         } else {

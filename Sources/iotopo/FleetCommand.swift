@@ -53,7 +53,7 @@ struct Fleet: ParsableCommand {
         }
         var machines: [FleetText.Machine] = []
         for (n, s) in sources.enumerated() {
-            if isatty(2) == 1 { Output.err("\r[\(n + 1)/\(sources.count)] \(s.name)\u{1B}[K") }
+            if isatty(2) == 1 { Output.err("\r[\(n + 1)/\(sources.count)] \(TerminalText.visible(s.name))\u{1B}[K") }
             machines.append(FleetText.machine(path: s.path, name: s.name.hasSuffix(".txt") ? String(s.name.dropLast(4)) : s.name,
                                               index: indexes[s.dir]?[s.name], options: input.compileOptions))
         }
@@ -70,7 +70,7 @@ struct Fleet: ParsableCommand {
         var tables: [FirmwareFleetText.Table] = []
         let machines = Self.list(dir).filter { FileReader.isDirectory(dir + "/" + $0) }
         for (n, m) in machines.enumerated() {
-            if isatty(2) == 1 { Output.err("\r[\(n + 1)/\(machines.count)] \(m)\u{1B}[K") }
+            if isatty(2) == 1 { Output.err("\r[\(n + 1)/\(machines.count)] \(TerminalText.visible(m))\u{1B}[K") }
             for sig in ACPITable.signatures where Self.list(dir + "/" + m).contains(sig + ".bin") {
                 tables.append(FirmwareFleetText.table(dir: dir, machine: m, signature: sig, index: index[m], options: input.compileOptions))
             }

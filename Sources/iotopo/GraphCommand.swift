@@ -44,7 +44,7 @@ struct Graph: ParsableCommand {
         }
         if let output {
             do { try AtomicWriter.write(text, to: output) } catch {
-                Output.err("error: \(error.description)\n")
+                Output.say("error: \(error.description)")
                 throw ExitCode(1)
             }
         } else {
@@ -56,7 +56,7 @@ struct Graph: ParsableCommand {
     static func render(dot source: String) throws -> String {
         let paths = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map(String.init)
         guard let exe = paths.map({ $0 + "/dot" }).first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-            Output.err("error: --format svg needs Graphviz's 'dot' on PATH (Debian: apt-get install graphviz); --format dot prints the source\n")
+            Output.say("error: --format svg needs Graphviz's 'dot' on PATH (Debian: apt-get install graphviz); --format dot prints the source")
             throw ExitCode(1)
         }
         let p = Process()
@@ -75,7 +75,9 @@ struct Graph: ParsableCommand {
         let err = errPipe.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         guard p.terminationStatus == 0 else {
-            Output.err("error: dot failed (status \(p.terminationStatus)): \(String(decoding: err, as: UTF8.self))\n")
+            var why = String(decoding: err, as: UTF8.self)
+            while why.hasSuffix("\n") { why.removeLast() }
+            Output.say("error: dot failed (status \(p.terminationStatus)): \(why)", keepingNewlines: true)
             throw ExitCode(1)
         }
         return String(decoding: out, as: UTF8.self)

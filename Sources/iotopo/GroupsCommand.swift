@@ -82,9 +82,9 @@ struct Groups: ParsableCommand {
                 if m.iommus.isEmpty {
                     // An import of a host whose kernel runs no IOMMU (this VM, say): the kernel
                     // formed no groups, so there is nothing to hold iotopo's against.
-                    Output.err("error: the topology records no groups (observed-groups) and describes no IOMMU: the kernel it comes from formed none, so there is nothing to compare\n")
+                    Output.say("error: the topology records no groups (observed-groups) and describes no IOMMU: the kernel it comes from formed none, so there is nothing to compare")
                 } else {
-                    Output.err("error: the topology records no groups (observed-groups); compare with lspci text or a snapshot instead\n")
+                    Output.say("error: the topology records no groups (observed-groups); compare with lspci text or a snapshot instead")
                 }
                 return nil
             }
@@ -94,7 +94,7 @@ struct Groups: ParsableCommand {
         Loading.reportBriefly(diags, files: files, style: styleOptions.style(fd: 2))
         guard let host else { return nil }
         guard host.hasObservedGroups else {
-            Output.err("error: '\(what)' records no IOMMU groups (lspci prints 'IOMMU group:' lines only where the IOMMU is on)\n")
+            Output.say("error: '\(what)' records no IOMMU groups (lspci prints 'IOMMU group:' lines only where the IOMMU is on)")
             return nil
         }
         var out: [FunctionKey: Int] = [:]

@@ -49,14 +49,14 @@ struct Import: ParsableCommand {
         var renderer = DiagnosticTextRenderer(files: r.files, style: styleOptions.style(fd: 2))
         Output.err(renderer.render(r.diagnostics))
         guard let text = r.text else {
-            Output.err("\(diagnosticCountText(r.diagnostics)); nothing imported\n")
+            Output.say("\(diagnosticCountText(r.diagnostics)); nothing imported")
             throw ExitCode(1)
         }
         if let path = output, path != "-" {
             do {
                 try AtomicWriter.write(text, to: path)
             } catch {
-                Output.err("error: \(error)\n")
+                Output.say("error: \(error)")
                 throw ExitCode(1)
             }
         } else {

@@ -92,6 +92,13 @@ enum Output {
 
     static func err(_ s: String) { write(s, fd: 2) }
 
+    /// A message for people on standard error (`error: ...`, `warning: ...`), ended by a
+    /// newline. Messages quote paths and values a repository or a file list chose, so all
+    /// of it is shown by `TerminalText`'s rule: no control, C1 or bidi character reaches the
+    /// terminal or the log raw, and a newline inside it (as `^J`) cannot start a line of its
+    /// own, unless `keepingNewlines` says its lines are a tool's own (dot's errors).
+    static func say(_ s: String, keepingNewlines: Bool = false) { err(TerminalText.visible(s, keepingNewlines: keepingNewlines) + "\n") }
+
     /// The first error writing standard output (other than a closed pipe), if any: the
     /// command then exits 1 and says why (`finish`), whatever else it did.
     nonisolated(unsafe) static var standardOutputError: Int32?
@@ -123,7 +130,9 @@ enum Output {
         var code: Int32 = 0
         if let error {
             code = Iotopo.exitCode(for: error).rawValue
-            let message = Iotopo.fullMessage(for: error)
+            // Argument errors quote the arguments (a file name from `git ls-files`, say):
+            // shown by the same rule, the help's own lines kept.
+            let message = TerminalText.visible(Iotopo.fullMessage(for: error), keepingNewlines: true)
             if !message.isEmpty {
                 if code == 0 { out(message + "\n") } else { err(message + "\n") }
             }

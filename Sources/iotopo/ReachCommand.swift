@@ -33,7 +33,7 @@ struct Reach: ParsableCommand {
         var devices: [DeviceID] = []
         for d in device {
             guard let id = names.devices[d] else {
-                Output.err("error: \(names.miss(d, kind: "device", candidates: model.devices.map(\.name)))\n")
+                Output.say("error: \(names.miss(d, kind: "device", candidates: model.devices.map(\.name)))")
                 throw ExitCode(64)
             }
             devices.append(id)
@@ -41,7 +41,7 @@ struct Reach: ParsableCommand {
         var regions: [RegionID] = []
         for r in region {
             guard let id = model.regions.firstIndex(where: { $0.name == r }).map(RegionID.init) else {
-                Output.err("error: \(names.miss(r, kind: "region", candidates: model.regions.map(\.name)))\n")
+                Output.say("error: \(names.miss(r, kind: "region", candidates: model.regions.map(\.name)))")
                 throw ExitCode(64)
             }
             regions.append(id)

@@ -52,7 +52,7 @@ struct Run: ParsableCommand {
         timer.mark("compile")
         Loading.reportBriefly(result.diagnostics, files: result.files, style: styleOptions.style(fd: 2))
         guard let model = result.model, let w = result.workload else {
-            Output.err("\(diagnosticCountText(result.diagnostics)); nothing was run\n")
+            Output.say("\(diagnosticCountText(result.diagnostics)); nothing was run")
             throw ExitCode(1)
         }
         var engine = Engine(model: model)
@@ -77,7 +77,7 @@ struct Run: ParsableCommand {
         Output.out(buffer)
         Output.out(format == .jsonl ? renderer.jsonSummary(s) : renderer.summary(s))
         if s.interrupted {
-            Output.err("interrupted after \(s.instances) of \(total) steps\n")
+            Output.say("interrupted after \(s.instances) of \(total) steps")
             throw ExitCode(130)
         }
         if s.expectationsFailed > 0 { throw ExitCode(1) }
@@ -118,12 +118,12 @@ struct Explain: ParsableCommand {
         Loading.reportBriefly(result.diagnostics, files: result.files, style: styleOptions.style(fd: 2))
         guard let model = result.model else { throw ExitCode(1) }
         guard let d = ModelNames(model).devices[device] else {
-            Output.err("error: \(ModelNames(model).miss(device, kind: "device", candidates: model.devices.map(\.name)))\n")
+            Output.say("error: \(ModelNames(model).miss(device, kind: "device", candidates: model.devices.map(\.name)))")
             throw ExitCode(64)
         }
         guard case let .success(a) = IntegerSyntax.evaluate(address), case let .success(n) = IntegerSyntax.evaluate(size) else { throw ExitCode(64) }
         guard model.devices[d.index].dmaCapable else {
-            Output.err("error: device '\(device)' cannot master DMA\n")
+            Output.say("error: device '\(device)' cannot master DMA")
             throw ExitCode(1)
         }
         var engine = Engine(model: model)

@@ -20,17 +20,17 @@ struct Snapshot: ParsableCommand {
         let tree = c.collect()
         let functions = tree.children("sys/bus/pci/devices").count
         if functions == 0 {
-            Output.err("error: no PCI function under \(root == "/" ? "" : root)/sys/bus/pci/devices: not a Linux host with PCI, or --root is wrong\n")
+            Output.say("error: no PCI function under \(root == "/" ? "" : root)/sys/bus/pci/devices: not a Linux host with PCI, or --root is wrong")
             throw ExitCode(1)
         }
         if case let .failure(p) = tree.write(folder: dir) {
-            Output.err("error: \(p.message)\n")
+            Output.say("error: \(p.message)")
             throw ExitCode(1)
         }
         let groups = tree.children("sys/kernel/iommu_groups").count
         var note = "\(dir): \(functions) PCI function\(functions == 1 ? "" : "s"), \(groups) IOMMU group\(groups == 1 ? "" : "s")"
         if groups == 0 { note += " (the IOMMU is off or absent)" }
         if !c.skipped.isEmpty { note += "; \(c.skipped.count) file\(c.skipped.count == 1 ? "" : "s") unreadable (run as root for all)" }
-        Output.err(note + "\n")
+        Output.say(note)
     }
 }

@@ -113,7 +113,7 @@ struct Test: ParsableCommand {
         do {
             all = try CaseDiscovery.discover(root: ".")
         } catch {
-            Output.err("error: \(error.description)\n")
+            Output.say("error: \(error.description)")
             throw ExitCode(64)
         }
         let regex = filter.flatMap { try? NSRegularExpression(pattern: $0) }
@@ -122,7 +122,7 @@ struct Test: ParsableCommand {
         })
         let unmatched = selection.unmatchedPaths(in: all)
         if !unmatched.isEmpty {
-            Output.err("error: no case under \(unmatched.map { "'\($0)'" }.joined(separator: ", ")) (cases are the platforms, workloads and fixtures under topologies/; see docs/golden.md)\n")
+            Output.say("error: no case under \(unmatched.map { "'\($0)'" }.joined(separator: ", ")) (cases are the platforms, workloads and fixtures under topologies/; see docs/golden.md)")
             throw ExitCode(64)
         }
         var selected = all.filter(selection.contains)
@@ -147,7 +147,8 @@ struct Test: ParsableCommand {
         let watchdog = InterruptWatchdog(grace: InterruptWatchdog.defaultGrace)
         let progress = isatty(2) == 1
         let report = GoldenRunner().run(selected, all: all, options: options, progress: { done, total, name in
-            if progress { Output.err("\r\u{1B}[K[\(done)/\(total)] \(name)") }
+            // The name is a file name: shown, so it cannot move the cursor or end the line.
+            if progress { Output.err("\r\u{1B}[K[\(done)/\(total)] \(TerminalText.visible(name))") }
         }, shouldStop: { interruptRequested != 0 })
         watchdog.finish()
         if progress { Output.err("\r\u{1B}[K") }
@@ -170,18 +171,18 @@ struct Test: ParsableCommand {
                 h.write(Data(GitHubReport.stepSummary(report).utf8))
                 h.closeFile()
             } else {
-                Output.err("warning: cannot append to GITHUB_STEP_SUMMARY '\(summary)'\n")
+                Output.say("warning: cannot append to GITHUB_STEP_SUMMARY '\(summary)'")
             }
         }
         if let path = reportPath {
             do {
                 try AtomicWriter.write(JUnit.render(report), to: path)
             } catch {
-                Output.err("error: \(error.description)\n")
+                Output.say("error: \(error.description)")
                 status = max(status, 1)
             }
         }
-        if report.interrupted { Output.err("interrupted: \(report.outcomes.count) of \(report.selected) cases ran; no golden was half-written\n") }
+        if report.interrupted { Output.say("interrupted: \(report.outcomes.count) of \(report.selected) cases ran; no golden was half-written") }
         if status != 0 { throw ExitCode(status) }
     }
 
@@ -220,7 +221,7 @@ struct MergeReports: ParsableCommand {
             switch FileReader.read(p, limit: 1 << 30) {
             case let .success(bytes): docs.append((p, Data(bytes)))
             case let .failure(f):
-                Output.err("error: cannot read '\(p)': \(f.reason)\n")
+                Output.say("error: cannot read '\(p)': \(f.reason)")
                 throw ExitCode(1)
             }
         }
@@ -228,11 +229,11 @@ struct MergeReports: ParsableCommand {
         do {
             merged = try JUnit.merge(docs)
         } catch {
-            Output.err("error: \(error.description)\n")
+            Output.say("error: \(error.description)")
             throw ExitCode(1)
         }
         for c in merged.conflicts {
-            Output.err("warning: \(c) appears in several reports with different results; the failing one is kept\n")
+            Output.say("warning: \(c) appears in several reports with different results; the failing one is kept")
         }
         if output == "-" {
             Output.out(merged.xml)
@@ -240,7 +241,7 @@ struct MergeReports: ParsableCommand {
             do {
                 try AtomicWriter.write(merged.xml, to: output)
             } catch {
-                Output.err("error: \(error.description)\n")
+                Output.say("error: \(error.description)")
                 throw ExitCode(1)
             }
         }

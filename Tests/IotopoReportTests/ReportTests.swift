@@ -51,11 +51,13 @@ final class MachineFormatTests: XCTestCase {
         var f = SourceFiles()
         _ = f.add(path: "dir,x/a:b.yaml", bytes: nil)
         let p = SourcePosition(line: 3, column: 4)
-        let d = Diagnostic(.error, "t", "50% done\nnext", at: SourceRange(file: FileID(0), start: p, end: p))
+        // A message is one line: a newline or an ESC in it (a quoted value) is shown, as in
+        // the text, before GitHub's escaping (docs/security.md).
+        let d = Diagnostic(.error, "t", "50% done\nnext\u{1B}[2J", at: SourceRange(file: FileID(0), start: p, end: p))
         let out = DiagnosticFormats.githubAnnotations(Array(repeating: d, count: 12), files: f)
         let lines = out.split(separator: "\n")
         XCTAssertEqual(lines.count, 10, "at most ten per kind")
-        XCTAssertEqual(String(lines[0]), "::error file=dir%2Cx/a%3Ab.yaml,line=3,col=4,endLine=3,endColumn=4,title=iotopo t::50%25 done%0Anext")
+        XCTAssertEqual(String(lines[0]), "::error file=dir%2Cx/a%3Ab.yaml,line=3,col=4,endLine=3,endColumn=4,title=iotopo t::50%25 done^Jnext^[[2J")
     }
 
     func testSARIFRulesCoverTheRegistryAndURIsAreEscaped() throws {

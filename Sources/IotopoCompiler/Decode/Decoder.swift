@@ -245,17 +245,20 @@ package struct Decoder {
         return b.allSatisfy { letter($0) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D || $0 == 0x2E }
     }
 
-    /// Escapes control characters for display.
+    /// A value quoted in a message: shown by `TerminalText`'s rule (`^[`, `<U+202E>`) and cut
+    /// to 80 characters. The renderers escape whole messages too; escaping here as well
+    /// keeps the cut from splitting an escape in two.
     package static func printable(_ s: String) -> String {
-        var out = ""
-        for u in s.unicodeScalars {
-            if u.value < 0x20 || u.value == 0x7F {
-                out += "\\x" + (u.value < 16 ? "0" : "") + String(u.value, radix: 16)
-            } else {
-                out.unicodeScalars.append(u)
-            }
+        let shown = TerminalText.visible(s)
+        guard shown.count > 80 else { return shown }
+        var out = "", n = 0
+        for ch in s {
+            let piece = TerminalText.visible(String(ch))
+            n += piece.count
+            if n > 77 { break }
+            out += piece
         }
-        return out.count > 80 ? String(out.prefix(77)) + "..." : out
+        return out + "..."
     }
 
     /// `true` or `false`, nothing else (no YAML 1.1 `yes`, `on`, `y`).
