@@ -82,7 +82,7 @@ public struct DiagnosticTextRenderer {
         var shown = "", pad = ""
         var width = max(0, endCol - max(startCol, scalars.count))  // past the line's end: one column each
         for (i, u) in scalars.enumerated() {
-            let form = u == "\t" ? nil : TerminalText.escaped(u)
+            let form = u == "\t" ? nil : TerminalText.escaped(in: scalars, at: i)
             let w = form?.count ?? 1
             if let form { shown += form } else { shown.unicodeScalars.append(u) }
             if i < startCol {

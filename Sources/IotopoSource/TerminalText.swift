@@ -14,6 +14,10 @@
 ///   paragraph separators (U+2028, U+2029) as `<U+XXXX>`, four hex digits or more.
 /// - Tab stays a tab: it only moves the cursor forward, and source snippets keep it so the
 ///   caret under them lines up (`DiagnosticTextRenderer`).
+/// - `##[` is shown as `#<U+0023>[`: GitHub's runner still reads its legacy command form
+///   (`##[stop-commands]`, `##[add-mask]`, `##[warning]`) anywhere in a line, not only at
+///   its start (actions/runner, `ActionCommand.TryParse`, which looks for the prefix with
+///   `IndexOf`).
 ///
 /// Why: ESC and the C1 controls start terminal sequences (colour, cursor moves, the window
 /// title by OSC, and in some terminals clipboard writes and hyperlinks), so a file name or
@@ -50,6 +54,15 @@ public enum TerminalText {
         return "<U+" + String(repeating: "0", count: max(0, 4 - h.count)) + h + ">"
     }
 
+    /// The visible form of `scalars[i]` in its line, or nil when it is shown as it is: as
+    /// `escaped`, and the second `#` of `##[` as `<U+0023>`. For callers that lay a line
+    /// out scalar by scalar (a source snippet, whose caret counts each form's width).
+    public static func escaped(in scalars: [Unicode.Scalar], at i: Int) -> String? {
+        let u = scalars[i]
+        if u == "#", i > 0, i + 1 < scalars.count, scalars[i - 1] == "#", scalars[i + 1] == "[" { return "<U+0023>" }
+        return escaped(u)
+    }
+
     /// `s` with every character the rule names shown escaped; line feeds too, unless
     /// `keepingNewlines` (for text iotopo laid out in lines, each line's outside parts
     /// already escaped). Returns `s` itself when nothing needs escaping, which a byte scan
@@ -60,7 +73,18 @@ public enum TerminalText {
         if clean { return String(s) }
         var out = ""
         out.reserveCapacity(s.utf8.count + 16)
+        var previous: Unicode.Scalar = "\0", pending: Unicode.Scalar = "\0"
         for u in s.unicodeScalars {
+            // `##[`: the second `#` is held until the next scalar shows whether a `[` follows.
+            if pending == "#" {
+                out += u == "[" ? "<U+0023>" : "#"
+                pending = "\0"
+            }
+            defer { previous = u }
+            if u == "#" && previous == "#" {
+                pending = u
+                continue
+            }
             if u == "\n" && keepingNewlines {
                 out.unicodeScalars.append(u)
             } else if let e = escaped(u) {
@@ -69,6 +93,7 @@ public enum TerminalText {
                 out.unicodeScalars.append(u)
             }
         }
+        if pending == "#" { out += "#" }
         return out
     }
 
@@ -92,6 +117,7 @@ public enum TerminalText {
         let end = b.endIndex
         while i < end {
             let x = b[i]
+            if x == 0x23, i + 2 < end, b[i + 1] == 0x23, b[i + 2] == 0x5B { return false }  // ##[
             if x >= 0x20 && x < 0x7F { i += 1; continue }
             if x == 0x09 || x == 0x0A && keepingNewlines { i += 1; continue }
             if x < 0x80 { return false }  // C0 or DEL

@@ -50,9 +50,11 @@ final class OutputInjectionTests: XCTestCase {
     }
 
     /// No line begins (after the whitespace GitHub's runner trims) with `::` unless it is
-    /// one of iotopo's own annotations.
+    /// one of iotopo's own annotations, and no line holds the legacy `##[` prefix, which
+    /// the runner reads anywhere in a line.
     func assertNoForgedCommand(_ text: String, _ what: String, file: StaticString = #filePath, line: UInt = #line) {
         for l in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r" }) {
+            XCTAssertFalse(l.contains("##["), "\(what): a line holds a legacy workflow command: \(l.debugDescription)", file: file, line: line)
             let t = l.drop { $0.isWhitespace }
             if t.hasPrefix("::") {
                 XCTAssertTrue(t.hasPrefix("::error file=") || t.hasPrefix("::warning "), "\(what): a line starts a workflow command: \(l.debugDescription)", file: file, line: line)
@@ -129,14 +131,16 @@ final class OutputInjectionTests: XCTestCase {
     func testAFileNameCannotStartALineOrReachTheTerminal() throws {
         try write("platform: {name: ok}\nbuses:\n  - {name: system, kind: system}\n", hostileName)
         try write("platform: {name: 1bad}\n", "::stop-commands::y.yaml")
+        try write("platform: {name: 2bad, description: \"##[stop-commands]tok\"}\n", "z##[add-mask]v.yaml")
         for env in [[:], ["GITHUB_ACTIONS": "true"]] {
-            let r = try run(["check", "--color", "never", hostileName, "::stop-commands::y.yaml"], env: env)
+            let r = try run(["check", "--color", "never", hostileName, "::stop-commands::y.yaml", "z##[add-mask]v.yaml"], env: env)
             XCTAssertEqual(r.status, 1, r.stdout + r.stderr)
             let out = r.stdout + r.stderr
             assertNothingRaw(out, "iotopo check")
             assertNoForgedCommand(out, "iotopo check")
             XCTAssertTrue(r.stdout.contains(shownName + ": ok ("), out)
             XCTAssertTrue(r.stdout.contains("./::stop-commands::y.yaml:1:18: error:"), out)
+            XCTAssertTrue(r.stdout.contains("z#<U+0023>[add-mask]v.yaml:1:18: error:"), out)
         }
         // A file that cannot be read says so with its name shown, too.
         let missing = "gone\n::error::forged\u{1B}.yaml"

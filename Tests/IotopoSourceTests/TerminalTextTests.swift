@@ -50,6 +50,17 @@ final class TerminalTextTests: XCTestCase {
         }
     }
 
+    func testGitHubsLegacyCommandPrefixIsBrokenAnywhereInALine() {
+        // actions/runner reads `##[command]` anywhere in a line (ActionCommand.TryParse).
+        XCTAssertEqual(TerminalText.visible("kind ##[stop-commands]tok"), "kind #<U+0023>[stop-commands]tok")
+        XCTAssertEqual(TerminalText.visible("###[x] ##[y"), "##<U+0023>[x] #<U+0023>[y")
+        XCTAssertEqual(TerminalText.visible("## [ #[ ## #"), "## [ #[ ## #")
+        XCTAssertEqual(TerminalText.visible("ends ##"), "ends ##")
+        XCTAssertFalse(TerminalText.visible("a##[b\u{1B}").contains("##["))
+        let once = TerminalText.visible("##[add-mask]x")
+        XCTAssertEqual(TerminalText.visible(once), once)
+    }
+
     func testAPathNeverStartsALineGitHubWouldRead() {
         XCTAssertEqual(TerminalText.path("::stop-commands::x.yaml"), "./::stop-commands::x.yaml")
         XCTAssertEqual(TerminalText.path(" ::error::x"), "./ ::error::x")
