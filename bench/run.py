@@ -289,6 +289,27 @@ steps:
     # template sharing one requester ID (a model check, folded into one error).
     files["dupkeys"] = "platform: {name: t}\n" + "k: 1\n" * 6700000
     files["samerid"] = MISTAKES_HEADER + 'devices:\n  - {count: 300000, name: "dev{i}", bus: pcie0, rid: "00:01.0"}\n'
+    # The audit of containers changed in place (RELIABILITY.md, "Copies on hot paths"):
+    # maps in descending IOVA order (each an insertion at the front of one sorted array),
+    # maps then unmaps from the front, and maps on a 20,000-device platform (each map
+    # scanned every context slot for a user of the domain).
+    files["descmaps"] = """workload: {name: descmaps, topology: mistakes-maps-platform.yaml}
+steps:
+  - count: 200000
+    map: {domain: dom, iova: "(200000 - {i}) * 4KiB", phys: 0x1000, size: 4KiB}
+"""
+    files["unmaps"] = """workload: {name: unmaps, topology: mistakes-maps-platform.yaml}
+steps:
+  - count: 100000
+    map: {domain: dom, iova: "{i} * 4KiB", phys: 0x1000, size: 4KiB}
+  - count: 100000
+    unmap: {domain: dom, iova: "{i} * 4KiB", size: 4KiB}
+"""
+    files["manymaps"] = """workload: {name: manymaps, topology: p20000.yaml}
+steps:
+  - count: 200000
+    map: {domain: dom0, iova: "0x80_0000_0000 - {i} * 4KiB", phys: 0x1000, size: 4KiB}
+"""
     # A DMA split into pages (RELIABILITY.md, "A DMA split into pages"): 16 TiB mapped in
     # 4 KiB pages, then one DMA over all of it (four billion page lookups, one segment).
     files["bigdma-platform"] = """platform: {name: t}
@@ -326,6 +347,7 @@ steps:
 def mistakes_bench(runs):
     """Files with many mistakes: each must be reported in about the time a clean file of
     the same size compiles, not in minutes."""
+    ensure_inputs(20000)
     p = ensure_mistake_inputs()
     lines = ["| input | command | time | peak memory |", "| --- | --- | ---: | ---: |"]
     cases = (
@@ -337,6 +359,9 @@ def mistakes_bench(runs):
         ("6.7 million duplicate keys in a 32 MiB file", ["check", p["dupkeys"]]),
         ("300,000 devices from one template sharing a requester ID", ["check", p["samerid"]]),
         ("one DMA over 16 TiB mapped in 4 KiB pages", ["run", "--summary", p["bigdma"]]),
+        ("200,000 map steps in descending IOVA order", ["run", "--summary", p["descmaps"]]),
+        ("100,000 maps, then 100,000 unmaps from the lowest IOVA up", ["run", "--summary", p["unmaps"]]),
+        ("200,000 map steps on the 20,000-device platform", ["run", "--summary", "--max-file-size", "512MiB", p["manymaps"]]),
     )
     for what, cmd in cases:
         print("== mistakes: %s, %d runs" % (what, runs), file=sys.stderr)

@@ -27,6 +27,8 @@ public struct Engine: ~Copyable {
     var slots: SlotTable
     /// Domain index per context slot, -1 for no context.
     var slotDomain: [Int32]
+    /// Per domain, the context slots pointing at it (`isUsed`).
+    var slotUsers: [Int]
     /// For each device, every slot it owns at each IOMMU on its path (all its stream IDs).
     var deviceSlots: [[(iommu: IOMMUID, slots: [Int32])]]
     var domains: [DomainState]
@@ -79,7 +81,8 @@ public struct Engine: ~Copyable {
         self.slots = slots
         deviceSlots = owned
         slotDomain = [Int32](repeating: -1, count: slots.count)
-        domains = m.domains.map { DomainState(iommu: $0.iommu, mappings: $0.mappings.sorted { $0.iova < $1.iova }) }
+        slotUsers = [Int](repeating: 0, count: m.domains.count)
+        domains = m.domains.map { DomainState(iommu: $0.iommu, mappings: MappingList(sorted: $0.mappings.sorted { $0.iova < $1.iova })) }
         hot = m.domains.map { DomainHot(tables: DomainTables(), epoch: 0, type: $0.type) }
         fastPaths = plans.map(\.fast)
         pools = m.iommus.map { TablePool(geometry: $0.geometry) }
@@ -100,7 +103,12 @@ public struct Engine: ~Copyable {
 
     mutating func setContext(device d: DeviceID, iommu u: IOMMUID, domain: Int32) {
         for entry in deviceSlots[d.index] where entry.iommu == u {
-            for s in entry.slots { slotDomain[Int(s)] = domain }
+            for s in entry.slots {
+                let old = slotDomain[Int(s)]
+                if old >= 0 { slotUsers[Int(old)] -= 1 }
+                if domain >= 0 { slotUsers[Int(domain)] += 1 }
+                slotDomain[Int(s)] = domain
+            }
         }
     }
 
@@ -151,7 +159,7 @@ public struct Engine: ~Copyable {
         // In place: a copy of the domain's state (`var state = domains[i]`, then written
         // back) copied its mapping array on every map, quadratic in the number of maps.
         let i = domains[d.index].firstMapping(endingAtOrAfter: iova.base)
-        if i < domains[d.index].mappings.count, domains[d.index].mappings[i].iova.overlaps(iova) {
+        if i < domains[d.index].mappings.endIndex, domains[d.index].mappings[i].iova.overlaps(iova) {
             let other = domains[d.index].mappings[i].iova
             return Refusal(reason: "overlap", message: "overlaps the mapping at \(hex(other.base))-\(hex(other.last)) (virtio-iommu: VIRTIO_IOMMU_S_INVAL)")
         }
@@ -169,17 +177,18 @@ public struct Engine: ~Copyable {
     /// range stay until an `invalidate`, as on real hardware.
     public mutating func unmap(domain d: DomainID, iova: AddressRange) -> (refusal: Refusal?, removed: Int) {
         let i = domains[d.index].firstMapping(endingAtOrAfter: iova.base)
-        var j = i
-        while j < domains[d.index].mappings.count && domains[d.index].mappings[j].iova.base <= iova.last {
+        let end = domains[d.index].mappings.endIndex
+        var j = i, removed = 0
+        while j < end && domains[d.index].mappings[j].iova.base <= iova.last {
             let m = domains[d.index].mappings[j].iova
             if !iova.contains(m) {
                 return (Refusal(reason: "split", message: "would split the mapping at \(hex(m.base))-\(hex(m.last)) (virtio-iommu: VIRTIO_IOMMU_S_RANGE)"), 0)
             }
-            j += 1
+            j = domains[d.index].mappings.index(after: j)
+            removed += 1
         }
-        let removed = j - i
         if removed > 0 {
-            domains[d.index].mappings.removeSubrange(i ..< j)
+            domains[d.index].mappings.remove(from: i, count: removed)
             hot[d.index].epoch &+= 1
             dropTables(d)
         }
@@ -251,10 +260,12 @@ public struct Engine: ~Copyable {
     }
 
     /// Whether any device's context points at a domain.
-    func isUsed(_ d: DomainID) -> Bool { slotDomain.contains(d.raw) }
+    /// Whether any device's context points at a domain. A count kept by `setContext`: a
+    /// scan of every context slot made each map step cost the number of devices.
+    func isUsed(_ d: DomainID) -> Bool { slotUsers[d.index] > 0 }
 
     /// Current mappings of a domain (sorted by IOVA).
-    public func mappings(of d: DomainID) -> [Mapping] { domains[d.index].mappings }
+    public func mappings(of d: DomainID) -> [Mapping] { domains[d.index].mappings.all }
 
     /// Current type of a domain.
     public func type(of d: DomainID) -> DomainType { hot[d.index].type }

@@ -404,10 +404,9 @@ extension Engine {
         let size = UInt64(1) << shift
         let b = c.address
         guard b & (size &- 1) == 0 else { return }
-        let mappings = domains[Int(dom)].mappings
-        let i = DomainState.firstMapping(mappings, endingAtOrAfter: b)
-        guard i < mappings.count else { return }
-        let m = mappings[i]
+        let i = domains[Int(dom)].firstMapping(endingAtOrAfter: b)
+        guard i < domains[Int(dom)].mappings.endIndex else { return }
+        let m = domains[Int(dom)].mappings[i]
         guard m.iova.contains(b), m.pageSize == size else { return }
         let phys = m.phys &+ (b &- m.iova.base)
         guard phys == piece.address &+ piece.length || piece.fault != nil else { return }

@@ -201,24 +201,15 @@ struct TablePool {
 struct DomainState {
     let iommu: IOMMUID
     /// Mappings sorted by IOVA base; never overlapping.
-    var mappings: [Mapping]
+    var mappings: MappingList
 
-    /// Index of the first mapping whose IOVA range ends at or after `a`.
-    func firstMapping(endingAtOrAfter a: UInt64) -> Int { Self.firstMapping(mappings, endingAtOrAfter: a) }
-
-    static func firstMapping(_ m: [Mapping], endingAtOrAfter a: UInt64) -> Int {
-        var lo = 0, hi = m.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if m[mid].iova.last < a { lo = mid + 1 } else { hi = mid }
-        }
-        return lo
-    }
+    /// The place of the first mapping whose IOVA range ends at or after `a`.
+    func firstMapping(endingAtOrAfter a: UInt64) -> MappingList.Index { mappings.firstEnding(atOrAfter: a) }
 
     /// The mapping containing `a`, if any.
     func mapping(containing a: UInt64) -> Mapping? {
         let i = firstMapping(endingAtOrAfter: a)
-        return i < mappings.count && mappings[i].iova.contains(a) ? mappings[i] : nil
+        return i < mappings.endIndex && mappings[i].iova.contains(a) ? mappings[i] : nil
     }
 }
 
@@ -252,19 +243,20 @@ struct DomainHot {
 
 extension TablePool {
     /// Builds one complete table of a domain at `level` covering IOVAs from `base`.
-    mutating func build(_ m: [Mapping], _ d: inout DomainTables, level: Int, base: UInt64) -> Int32 {
+    mutating func build(_ m: MappingList, _ d: inout DomainTables, level: Int, base: UInt64) -> Int32 {
         let shift = geometry.shift(level: level)
         let count = level == 0 ? (1 << geometry.indexBits(level: 0)) : entriesPerTable
         let span: UInt64 = shift >= 64 ? .max : UInt64(1) << UInt64(shift)
         var entries: [(UInt16, UInt64)] = []
-        var i = DomainState.firstMapping(m, endingAtOrAfter: base)
+        var i = m.firstEnding(atOrAfter: base)
+        let end = m.endIndex
         var index = 0
         while index < count {
             let (start, o) = base.addingReportingOverflow(UInt64(index) << UInt64(shift))
             if o { break }
             let last = start &+ (span &- 1)
-            while i < m.count && m[i].iova.last < start { i += 1 }
-            guard i < m.count else { break }
+            while i < end && m[i].iova.last < start { i = m.index(after: i) }
+            guard i < end else { break }
             let mp = m[i]
             guard mp.iova.base <= last else {
                 // Skip straight to the entry holding the next mapping.
@@ -310,7 +302,7 @@ extension TablePool {
     /// Walks a domain's tables for `iova`, building tables it needs on the way. `trace`
     /// receives (level, index, entry) per level when given.
     @inline(__always)
-    mutating func walk(_ m: [Mapping], _ d: inout DomainTables, iova: UInt64, trace: ((Int, Int, UInt64) -> Void)? = nil) -> WalkResult {
+    mutating func walk(_ m: MappingList, _ d: inout DomainTables, iova: UInt64, trace: ((Int, Int, UInt64) -> Void)? = nil) -> WalkResult {
         if d.root < 0 { d.root = build(m, &d, level: 0, base: 0) }
         var table = d.root
         var level = 0
