@@ -310,6 +310,10 @@ steps:
   - count: 200000
     map: {domain: dom0, iova: "0x80_0000_0000 - {i} * 4KiB", phys: 0x1000, size: 4KiB}
 """
+    # One line of 50,000 flow entries, each with an unknown key: up to 1,000 diagnostics
+    # on one 2 MB line, whose snippet decoded the whole line each time.
+    files["longline"] = "platform: {name: t}\nbuses: [{name: system, kind: system}]\ndevices: [" + ", ".join(
+        "{name: d%d, bus: system, colour: red}" % i for i in range(50000)) + "]\n"
     # A DMA split into pages (RELIABILITY.md, "A DMA split into pages"): 16 TiB mapped in
     # 4 KiB pages, then one DMA over all of it (four billion page lookups, one segment).
     files["bigdma-platform"] = """platform: {name: t}
@@ -358,6 +362,7 @@ def mistakes_bench(runs):
         ("200,000 map steps into one domain (no mistake: each map copied the mapping list)", ["run", "--summary", p["maps"]]),
         ("6.7 million duplicate keys in a 32 MiB file", ["check", p["dupkeys"]]),
         ("300,000 devices from one template sharing a requester ID", ["check", p["samerid"]]),
+        ("one 2 MB line of 50,000 entries, each with an unknown key", ["check", p["longline"]]),
         ("one DMA over 16 TiB mapped in 4 KiB pages", ["run", "--summary", p["bigdma"]]),
         ("200,000 map steps in descending IOVA order", ["run", "--summary", p["descmaps"]]),
         ("100,000 maps, then 100,000 unmaps from the lowest IOVA up", ["run", "--summary", p["unmaps"]]),
