@@ -81,7 +81,7 @@ private let intelPCH: [(String, [UInt16], KernelRelease)] = [
 
 /// The devfns of slots 0 to 31, functions 0 to 4: `quirk_pex_vca_alias` adds
 /// `pci_add_dma_alias(pdev, PCI_DEVFN(slot, 0), 5)` for every slot.
-private let vcaAliases: [UInt8] = (0 ..< 32).flatMap { slot in (0 ..< 5).map { UInt8(slot * 8 + $0) } }
+private let vcaAliases = DevfnSet((0 ..< 32).flatMap { slot in (0 ..< 5).map { UInt8(slot * 8 + $0) } })
 
 extension QuirkTable {
     /// Every entry, ACS entries in the order of the kernel's `pci_dev_acs_enabled[]`. One
@@ -207,7 +207,7 @@ extension QuirkTable {
                    "Intel MIC x200 NTB (10.0, 11.0, 12.3)")
         t += fixup(0x8086, [0x2954, 0x2955, 0x2956, 0x2958, 0x2959, 0x295A], .dmaAliasDevfns(vcaAliases), "quirk_pex_vca_alias",
                    since: release(5, 1), "Intel Visual Compute Accelerator (functions 0-4 of every slot)")
-        t += fixup(0x10B5, [0x87B0, 0x87B1], .dmaAliasDevfns((0 ... 255).map { UInt8($0) }), "quirk_plx_ntb_dma_alias",
+        t += fixup(0x10B5, [0x87B0, 0x87B1], .dmaAliasDevfns(DevfnSet((0 ... 255).map { UInt8($0) })), "quirk_plx_ntb_dma_alias",
                    since: release(5, 6), "PLX NTB (every devfn of its bus)")
         // ASPEED's AST1150 PCIe-to-PCI bridge forwards the requester IDs of the BMC's VGA and
         // USB functions unchanged (PCI_DEV_FLAGS_PCI_BRIDGE_NO_ALIASES, tested in the
