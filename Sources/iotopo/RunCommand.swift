@@ -4,6 +4,7 @@ import IotopoWorkload
 import IotopoEngine
 import IotopoReport
 import IotopoSource
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -11,8 +12,14 @@ import Glibc
 /// Set by the SIGINT handler; the runner polls it between steps and every 65,536 instances
 /// (Runner.run). Installed once the files are compiled: Ctrl-C before that ends the command
 /// at once, with nothing run and nothing written. A signal handler can only
-/// reach global state, so this one flag is global.
-nonisolated(unsafe) var interruptRequested: sig_atomic_t = 0
+/// reach global state, so this one flag is global. It is an atomic: `iotopo test` reads it
+/// from its case threads and its watchdog, and a `sig_atomic_t` is safe only against the
+/// thread the signal interrupts (ThreadSanitizer reported the race). A lock-free atomic
+/// store is safe in a signal handler.
+let interruptFlag = Atomic<Int32>(0)
+
+/// Whether Ctrl-C came.
+var interruptRequested: Bool { interruptFlag.load(ordering: .relaxed) != 0 }
 
 /// Output formats of `run`.
 enum RunFormat: String, ExpressibleByArgument, CaseIterable {
@@ -60,11 +67,11 @@ struct Run: ParsableCommand {
         let renderer = RunRenderer(model: model, workload: w, files: result.files)
         let total = w.instanceCount
         let progress = isatty(2) == 1 && total >= 1_000_000
-        signal(SIGINT) { _ in interruptRequested = 1 }
+        signal(SIGINT) { _ in interruptFlag.store(1, ordering: .relaxed) }
         var buffer = ""
         let s = Runner().run(w, on: &engine, detailed: !summary, poll: { done in
             if progress { Output.err("\r\(done * 100 / max(total, 1))% (\(done) of \(total) steps)") }
-            return interruptRequested != 0
+            return interruptRequested
         }, observe: { rec in
             buffer += format == .jsonl ? renderer.jsonLine(rec) : renderer.line(rec)
             if buffer.utf8.count > 1 << 16 {

@@ -4,6 +4,7 @@ import IotopoCompiler
 import IotopoGolden
 import IotopoReport
 import IotopoSource
+import Synchronization
 
 extension UpdateMode: ExpressibleByArgument {}
 extension ObsoleteMode: ExpressibleByArgument {}
@@ -141,15 +142,14 @@ struct Test: ParsableCommand {
         // only after every case has rendered, and never once Ctrl-C came, so abandoning
         // cases never leaves a golden half-written.
         signal(SIGINT) { _ in
-            if interruptRequested != 0 { _exit(130) }
-            interruptRequested = 1
+            if interruptFlag.exchange(1, ordering: .relaxed) != 0 { _exit(130) }
         }
         let watchdog = InterruptWatchdog(grace: InterruptWatchdog.defaultGrace)
         let progress = isatty(2) == 1
         let report = GoldenRunner().run(selected, all: all, options: options, progress: { done, total, name in
             // The name is a file name: shown, so it cannot move the cursor or end the line.
             if progress { Output.err("\r\u{1B}[K[\(done)/\(total)] \(TerminalText.visible(name))") }
-        }, shouldStop: { interruptRequested != 0 })
+        }, shouldStop: { interruptRequested })
         watchdog.finish()
         if progress { Output.err("\r\u{1B}[K") }
 
@@ -264,7 +264,7 @@ final class InterruptWatchdog: @unchecked Sendable {
     init(grace: Double) {
         let thread = Thread { [self] in
             while !isDone {
-                if interruptRequested != 0 {
+                if interruptRequested {
                     let deadline = Date().addingTimeInterval(grace)
                     while !isDone && Date() < deadline { usleep(20_000) }
                     if isDone { return }
