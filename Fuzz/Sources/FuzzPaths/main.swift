@@ -29,7 +29,8 @@ import Glibc
 ///   process carries in its environment (so `/proc/self/environ` read anywhere shows) or a
 ///   line of `/etc/passwd`;
 /// - every FIFO the input made is still a FIFO (or was deleted as an obsolete golden), every
-///   link is still a link (a write goes through it, never over it), `.git` is still a folder;
+///   link is still a link (a write goes through it, never over it), `.git` is still a folder,
+///   and nothing outside `golden/` was deleted;
 /// - diagnostics point inside their files;
 /// - nothing hangs: run.sh gives libFuzzer `-timeout`, and a FIFO opened for reading or
 ///   writing, or a read of `/dev/zero`, would stop the run there.
@@ -495,6 +496,11 @@ enum Paths {
         for l in tree.links {
             let t = type(l)
             Fuzz.check(t == nil || t == S_IFLNK, "the link \(l) was replaced (mode \(String(describing: t)))")
+        }
+        // Only an obsolete golden is ever deleted, and goldens are in golden/: whatever the
+        // input made elsewhere is still there (perhaps rewritten through a golden's link).
+        for e in tree.folders.map(\.path) + tree.files + tree.fifos + tree.links where !e.isEmpty && e != "golden" && !e.hasPrefix("golden/") {
+            Fuzz.check(type(e) != nil, "\(e), outside golden/, was deleted")
         }
     }
 }
