@@ -98,6 +98,22 @@ final class HostileRepositoryTests: XCTestCase {
         XCTAssertEqual(try test([]).status, 0)
     }
 
+    /// `--obsolete=delete` walked a folder link in golden/ wherever inside the root it led,
+    /// and deleted what it found there as obsolete goldens: `golden/up -> ..` made it delete
+    /// the repository's own files, a case's input among them (FuzzPaths finding 2). Only what
+    /// lies in golden/ is an obsolete golden.
+    func testObsoleteDeletionDeletesNothingOutsideTheGoldenFolder() throws {
+        try link("golden/up", to: "..")
+        try link("golden/p/inputs", to: "../../topologies/p")
+        try "keep me\n".write(toFile: project + "/README.md", atomically: true, encoding: .utf8)
+        let r = try test(["--update", "all", "--obsolete", "delete"])
+        XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+        XCTAssertTrue(fm.fileExists(atPath: project + "/README.md"), r.stdout)
+        XCTAssertTrue(fm.fileExists(atPath: project + "/topologies/p/platform.yaml"), r.stdout)
+        XCTAssertFalse(r.stdout.contains("DELETED golden/up/") || r.stdout.contains("DELETED golden/p/inputs/"), r.stdout)
+        XCTAssertEqual(try test([]).status, 0, "nothing a case needs was deleted")
+    }
+
     func testAFIFOOrACharacterDeviceIsWrittenInPlaceNeverReplaced() throws {
         let fifo = base + "/out.fifo"
         XCTAssertEqual(mkfifo(fifo, 0o600), 0)
