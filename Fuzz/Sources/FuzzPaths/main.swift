@@ -27,7 +27,8 @@ import Glibc
 /// - no diagnostic, note, file read for snippets, case output, diff, message or report (text,
 ///   JSON, GitHub annotations and step summary, JUnit) holds the secret, the marker this
 ///   process carries in its environment (so `/proc/self/environ` read anywhere shows) or a
-///   line of `/etc/passwd`;
+///   line of `/etc/passwd`, nor the scratch folder's absolute path unless the input wrote it
+///   (a path is shown as the repository wrote it, never as it resolves);
 /// - every FIFO the input made is still a FIFO (or was deleted as an obsolete golden), every
 ///   link is still a link (a write goes through it, never over it), `.git` is still a folder,
 ///   and nothing outside `golden/` was deleted;
@@ -170,6 +171,9 @@ enum Paths {
         var files: [String] = []
         var fifos: [String] = []
         var links: [String] = []
+        /// Whether a file or a link names the scratch folder by its absolute path (else no
+        /// output may show it: iotopo prints paths as the repository wrote them).
+        var namesBase = false
     }
 
     /// `{up}`, `{S}`, `{null}`, `{zero}`, `{self}` and `{sibling}` filled in, for an entry in
@@ -277,6 +281,7 @@ enum Paths {
                 // O_EXCL and O_NOFOLLOW: a new file, never anything a link leads to.
                 let fd = open(full, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
                 Fuzz.check(fd >= 0, "cannot create \(rel): errno \(errno)")
+                if text.contains(base) { tree.namesBase = true }
                 var bytes = Array(text.utf8)
                 let n = bytes.withUnsafeMutableBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
                 close(fd)
@@ -289,6 +294,7 @@ enum Paths {
             case .link:
                 let target = expand(targets[Int(e.arg) % targets.count], depth: folder.depth, own: name,
                                     sibling: names[Int(e.p1) % names.count])
+                if target.contains(base) { tree.namesBase = true }
                 Fuzz.check(symlink(target, full) == 0, "cannot link \(rel): errno \(errno)")
                 tree.links.append(rel)
             case .fifo:
@@ -312,13 +318,18 @@ enum Paths {
             var start = 0
             while start <= count {
                 let stretch = base + start
-                for (c, m) in markers where strstr(stretch, c) != nil { return m }
+                for (c, m) in active where strstr(stretch, c) != nil { return m }
                 guard let nul = memchr(stretch, 0, count - start) else { break }
                 start = base.distance(to: nul.assumingMemoryBound(to: CChar.self)) + 1
             }
             return nil
         }
     }
+
+    /// The markers looked for in this input's output: `markers`, and the scratch folder's
+    /// absolute path unless the input wrote it.
+    nonisolated(unsafe) static var active = markers
+    nonisolated(unsafe) static let baseMarker = strdup(base).map { ($0, base) }
 
     /// The markers as C strings, made once and kept (only read after).
     nonisolated(unsafe) static let markers: [(UnsafeMutablePointer<CChar>, String)] = [secret, secret.lowercased(), envMarker, passwd].compactMap { m in
@@ -439,6 +450,7 @@ enum Paths {
         let home = startDirectory  // read before the first chdir
         remove(project)
         let tree = build(entries(data))
+        active = markers + (tree.namesBase ? [] : baseMarker.map { [$0] } ?? [])
         if verbose { Fuzz.say("== tree\n" + listing(project).joined(separator: "\n")) }
         // The cases run from the project's root, as CI runs `iotopo test`; libFuzzer's own
         // paths (the corpus, the artifacts) are relative to where it started, so the
@@ -515,6 +527,16 @@ public func fuzzPathsInitialize(_ argc: UnsafeMutablePointer<CInt>,
         setenv(Paths.envName, Paths.envMarker, 1)
         if let args = argv.pointee { execv("/proc/self/exe", args) }
         Fuzz.say("FuzzPaths: cannot run itself again with \(Paths.envName) set; a read of /proc/self/environ goes unseen")
+    }
+    // The detector itself: it must see each marker, after a NUL too, and the environment
+    // must show the marker where a read of /proc/self/environ would find it.
+    for m in [Paths.secret, Paths.secret.lowercased(), Paths.envMarker, Paths.passwd] {
+        Fuzz.check(Paths.leaks("text\u{0}more " + m + " after") == m, "the leak detector misses \(m)")
+    }
+    if case let .success(env) = FileReader.read("/proc/self/environ", limit: 1 << 20) {
+        if Paths.leaks(String(decoding: env, as: UTF8.self)) != Paths.envMarker {
+            Fuzz.say("FuzzPaths: /proc/self/environ does not show \(Paths.envName); a read of it goes unseen")
+        }
     }
     if let dir = getenv("IOTOPO_FUZZ_PATHS_SEEDS") {
         PathSeeds.write(to: String(cString: dir))
