@@ -104,8 +104,10 @@ sanitize: test-deps
 	  $(SWIFT) test --scratch-path .build/tsan --sanitize=thread
 
 # libFuzzer harnesses (Fuzz/): the compiler, the workload front end and engine, the golden
-# diff, linked with an instrumented libyaml (Fuzz/libyaml.sh); each runs FUZZ_SECONDS
-# (default 120). FUZZ_HARNESSES picks some (compile workload diff). Findings go to
+# diff, the importer, the firmware readers, and paths (golden discovery, includes, golden
+# writes and deletions in a repository of links and special files), linked with an
+# instrumented libyaml (Fuzz/libyaml.sh); each runs FUZZ_SECONDS (default 120).
+# FUZZ_HARNESSES picks some (compile workload diff import firmware paths). Findings go to
 # Fuzz/out/findings/ and make the target fail.
 FUZZ_SECONDS ?= 120
 FUZZ_HARNESSES ?=

@@ -30,5 +30,8 @@ let package = Package(
             "FuzzSupport",
             .product(name: "IotopoFuzzable", package: iotopo),
         ]),
+        // Golden discovery, includes and golden writes and deletions in a repository of
+        // links, FIFOs and devices, against a folder outside it that must never change.
+        .executableTarget(name: "FuzzPaths", dependencies: ["FuzzSupport"]),
     ]
 )

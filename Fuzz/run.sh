@@ -5,7 +5,7 @@
 # prints executions, executions per second, coverage and findings per harness, this run's
 # and the sum of every run so far (kept in Fuzz/out/total-HARNESS).
 #
-#   Fuzz/run.sh [SECONDS [HARNESS...]]     HARNESS: compile, workload, diff, import, firmware (default all)
+#   Fuzz/run.sh [SECONDS [HARNESS...]]     HARNESS: compile, workload, diff, import, firmware, paths (default all)
 #
 # The import harness (FuzzImport) reads its input as lspci -vvnn text and as a sysfs config
 # file; its seeds are the lspci fixtures, the import checks' fixtures and, when it is beside
@@ -19,6 +19,14 @@
 # its dictionary is Fuzz/firmware.dict. Its findings go to
 # Tests/IotopoFirmwareTests/FirmwareFuzzRegressionTests.swift.
 #
+# The paths harness (FuzzPaths) decodes its input into a small repository of files, folders,
+# symbolic links and FIFOs beside a folder it must never read or change, then checks its root
+# files and runs the golden runner on it, as CI would, then with --update all --obsolete
+# delete (RELIABILITY.md, "Fuzzing paths"). Its seeds are written by the harness itself
+# (IOTOPO_FUZZ_PATHS_SEEDS=DIR, from Fuzz/Sources/FuzzPaths/Seeds.swift, so they always
+# decode as described); inputs are six bytes an entry, at most 24 entries; no dictionary.
+# Its findings go to Tests/IotopoEndToEndTests/HostileRepositoryTests.swift.
+#
 # Crashes and timeouts land in Fuzz/out/findings/, and make the script exit 1; minimise one with
 #   Fuzz/.build/release/FuzzCompile -minimize_crash=1 -runs=20000 FILE
 # and commit it under Tests/IotopoCompilerTests/Regressions/ (see RELIABILITY.md).
@@ -28,7 +36,7 @@ set -eu
 cd "$(dirname "$0")/.."
 SECONDS_EACH=${1:-120}
 [ $# -gt 0 ] && shift
-HARNESSES=${*:-compile workload diff import firmware}
+HARNESSES=${*:-compile workload diff import firmware paths}
 OUT=Fuzz/out
 mkdir -p "$OUT/findings"
 # libyaml built with coverage and ASan (Fuzz/libyaml.sh). Its pkg-config file, first on
@@ -58,7 +66,7 @@ else
   libyaml="libyaml instrumented"
 fi
 echo "fuzzing with $libyaml"
-for h in compile workload diff import firmware; do mkdir -p "$OUT/corpus/$h"; done
+for h in compile workload diff import firmware paths; do mkdir -p "$OUT/corpus/$h"; done
 # Seeds are named after their whole path (many files share a name: platform.yaml, fires.yaml).
 seed() {
   for f in "$@"; do [ -f "$f" ] && cp "$f" "$OUT/corpus/$h/$(echo "$f" | tr / _)"; done
@@ -71,6 +79,8 @@ h=import; seed topologies/import/*.txt $(find topologies/invalid -path '*/import
   ../shared/corpus/lspci/*.txt
 h=firmware; seed topologies/import/*/*.dat topologies/import/*/*.dtb topologies/import/*/acpidump.txt topologies/import/soc-laptop-iort.txt \
   $(find topologies/invalid -path '*/firmware-*' \( -name '*.txt' -o -name '*.dtb' -o -path '*/tables/*' \) | sort) ../shared/corpus/acpi/*/*.bin
+# The paths harness writes its own seeds (described entry by entry in its Seeds.swift).
+IOTOPO_FUZZ_PATHS_SEEDS="$OUT/corpus/paths" SWIFT_BACKTRACE=enable=no "$BIN/FuzzPaths"
 n=0
 for g in golden/*/workloads/*.txt golden/*/platform.summary.txt; do
   n=$((n + 1)); { cat "$g"; printf '\0'; sed -e 's/ok/fault/; 3d' "$g"; } > "$OUT/corpus/diff/pair-$n"
@@ -89,14 +99,18 @@ for h in $HARNESSES; do
     import) exe=FuzzImport; len=65536; dict=lspci ;;
     # Tables up to 16 KiB: the corpus's largest is 6.5 KiB (an IORT).
     firmware) exe=FuzzFirmware; len=16384; dict=firmware ;;
-    *) echo "unknown harness '$h' (compile, workload, diff, import, firmware)" >&2; exit 64 ;;
+    # 24 entries of 6 bytes; the entries are indices into vocabularies, so no dictionary.
+    paths) exe=FuzzPaths; len=144; dict= ;;
+    *) echo "unknown harness '$h' (compile, workload, diff, import, firmware, paths)" >&2; exit 64 ;;
   esac
   log="$OUT/$h.log"
   touch "$OUT/stamp-$h"
   start=$(date +%s)
+  # The artifact prefix is absolute: the paths harness runs its cases from inside the tree
+  # it built, and a crash there is saved from that working directory.
   ASAN_OPTIONS=${ASAN_OPTIONS:-malloc_context_size=0} SWIFT_BACKTRACE=enable=no \
     "$BIN/$exe" -max_total_time="$SECONDS_EACH" -max_len=$len -timeout=10 -rss_limit_mb=4096 \
-    -dict=Fuzz/$dict.dict -artifact_prefix="$OUT/findings/$h-" -print_final_stats=1 "$OUT/corpus/$h" > "$log" 2>&1 || true
+    ${dict:+-dict=Fuzz/$dict.dict} -artifact_prefix="$PWD/$OUT/findings/$h-" -print_final_stats=1 "$OUT/corpus/$h" > "$log" 2>&1 || true
   execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)
   speed=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)
   cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*' || echo 0)

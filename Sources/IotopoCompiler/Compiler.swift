@@ -21,32 +21,6 @@ public struct CompileOptions: Sendable {
     public init() {}
 }
 
-/// Which files a topology may pull in by naming them (docs/security.md). A repository can
-/// carry any include path or symbolic link, and diagnostics quote the lines they read, so
-/// an include of `/etc/shadow`, `../../token` or `/proc/self/environ` would print it.
-public enum IncludeScope: Sendable, Equatable {
-    /// Inside the git repository holding the root file (the nearest folder above it with a
-    /// `.git`), else inside the root file's folder: the default.
-    case repository
-    /// Inside this folder, the root file included (`iotopo test`: the project root), which
-    /// `name` names in the refusal ("the project root").
-    case folder(PathConfinement, name: String)
-    /// Anywhere (`--allow-include-outside`).
-    case anywhere
-
-    /// The folder files named from the root file `path` must stay in; nil: anywhere.
-    /// Standard input and a topology made in memory have no file of their own: the folder
-    /// the tool runs in stands for it.
-    public func confinement(forRoot path: String, inMemory: Bool = false) -> PathConfinement? {
-        switch self {
-        case .anywhere: return nil
-        case let .folder(c, _): return c
-        case .repository:
-            return inMemory || path == "-" ? PathConfinement.repository(from: ".") : PathConfinement.repository(holding: path)
-        }
-    }
-}
-
 /// The result of compiling (or reading back) a topology.
 public struct CompileResult: Sendable {
     /// Every file read, for rendering snippets.
@@ -159,7 +133,7 @@ extension Compiler {
     /// Imports sources and compiles the topology import writes, shown as `SOURCE (imported)`;
     /// the import's diagnostics (on the sources) come first.
     public static func importing(paths: [String], format: ImportFormat? = nil, options: CompileOptions = CompileOptions()) -> CompileResult {
-        let r = Importer.run(paths: paths, format: format, options: ImportOptions(kernel: options.kernel), limit: options.limits.maxFileSize)
+        let r = Importer.run(paths: paths, format: format, options: ImportOptions(kernel: options.kernel, includes: options.includes), limit: options.limits.maxFileSize)
         return compile(imported: r, shownAs: (paths.first ?? "-") + " (imported)", options: options)
     }
 

@@ -77,7 +77,7 @@ public enum CaseOutput {
             text = problems.map { "\(c.input): fixture options: \($0)\n" }.joined()
             text += CommandText.check([(c.input, Compiler.check(path: c.input, options: options))], style: .plain)
         case .import:
-            text = CommandText.importCase(c.input)
+            text = CommandText.importCase(c.input, includes: includes)
         case .machine:
             text = MachineCase.texts(c.input).predicted
         }

@@ -167,21 +167,29 @@ public enum CaseDiscovery {
     /// and each folder is walked once, however many links lead to it: a link out of the
     /// repository is listed as the entry it is (deleting it removes the link), and a link
     /// back up is no loop.
+    ///
+    /// Only entries of folders that are in `golden/` (links followed) are listed: a folder
+    /// link elsewhere in the repository (`golden/up -> ..`, `golden/p/in -> ../../topologies/p`)
+    /// is walked, since it may lead back into `golden/`, but what lies outside is no golden,
+    /// and `--obsolete=delete` deleted the repository's own files through it, a case's input
+    /// among them (found by the FuzzPaths harness, RELIABILITY.md).
     public static func goldenFiles(root: String, confinedTo scope: PathConfinement) -> [String] {
         var out: [String] = []
         var walked: Set<String> = []
+        let goldenFolder = PathConfinement(folder: join(root, "golden"))
         func walk(_ relative: String) {
             guard let canonical = PathConfinement.canonical(join(root, relative)), walked.insert(canonical).inserted else { return }
+            let inGolden = goldenFolder?.contains(canonical) ?? false
             for e in allEntries(join(root, relative)) {
                 let r = relative + "/" + e
                 if !e.hasPrefix(".") {
                     let path = join(root, r)
                     if isDirectory(path) && scope.contains(path) {
                         walk(r)
-                    } else if !isDirectory(path) || isLink(path) {
+                    } else if inGolden && (!isDirectory(path) || isLink(path)) {
                         out.append(r)
                     }
-                } else if AtomicWriter.isTemporary(name: e) && isFile(join(root, r)) {
+                } else if inGolden && AtomicWriter.isTemporary(name: e) && isFile(join(root, r)) {
                     // A write killed before its rename leaves a hidden temporary file; no
                     // case produces it, so it is reported (and deleted) like an obsolete golden.
                     out.append(r)

@@ -515,9 +515,13 @@ public struct ImportOptions: Sendable {
     public var kernel: String?
     /// The platform's name (derived from the source's name otherwise).
     public var name: String?
+    /// Where the files a device tree source names for dtc (`/include/`, `/incbin/`) may
+    /// lead, as a topology's includes (docs/security.md; DeviceTreeIncludes).
+    public var includes: IncludeScope
 
-    public init(kernel: String? = nil, name: String? = nil) {
+    public init(kernel: String? = nil, name: String? = nil, includes: IncludeScope = .repository) {
         self.kernel = kernel
         self.name = name
+        self.includes = includes
     }
 }

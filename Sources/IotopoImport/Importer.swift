@@ -54,7 +54,7 @@ public enum Importer {
     /// Imports the sources (one host: several sources are joined).
     public static func run(paths: [String], format forced: ImportFormat? = nil, options: ImportOptions = ImportOptions(),
                            limit: Int = 32 << 20) -> ImportResult {
-        let (host, files, diagnostics) = describe(paths: paths, format: forced, limit: limit)
+        let (host, files, diagnostics) = describe(paths: paths, format: forced, limit: limit, includes: options.includes)
         var sink = DiagnosticSink()
         for d in diagnostics { sink.report(d) }
         guard let host, !sink.hasErrors else { return ImportResult(files: files, diagnostics: sink.diagnostics, text: nil, draft: nil) }
@@ -77,8 +77,9 @@ public enum Importer {
     }
 
     /// Reads the sources into one description of the host, without building a topology
-    /// (`groups --compare` reads the kernel's groups this way).
-    public static func describe(paths: [String], format forced: ImportFormat? = nil, limit: Int = 32 << 20)
+    /// (`groups --compare` reads the kernel's groups this way). `includes` says where the
+    /// files a device tree source names may lead.
+    public static func describe(paths: [String], format forced: ImportFormat? = nil, limit: Int = 32 << 20, includes: IncludeScope = .repository)
         -> (host: HostDescription?, files: SourceFiles, diagnostics: [Diagnostic]) {
         var files = SourceFiles()
         var sink = DiagnosticSink()
@@ -112,6 +113,14 @@ public enum Importer {
                 case let .success(bytes):
                     var blob = bytes
                     if format == .dts {
+                        // docs/security.md: dtc reads what the source's /include/ and
+                        // /incbin/ name, and those bytes reach the import's output (and a
+                        // FIFO would make it wait for ever); each must stay inside the scope
+                        // of includes and be a regular file before dtc runs.
+                        if let problem = dtsIncludeProblem(path, bytes: bytes, includes: includes) {
+                            sink.error(DeviceTreeIncludes.checkID, problem, at: nil)
+                            continue
+                        }
                         switch DeviceTreeReader.compile(path) {
                         case let .success(b): blob = b
                         case let .failure(f):
@@ -145,6 +154,15 @@ public enum Importer {
         var host = hosts[first]
         for (i, other) in hosts.enumerated() where i != first { host = join(host, other, &sink) }
         return (host, files, sink.diagnostics)
+    }
+
+    /// Why dtc must not run on the device tree source `path`, under `includes`; nil when it may.
+    static func dtsIncludeProblem(_ path: String, bytes: [UInt8], includes: IncludeScope) -> String? {
+        let scope = includes.confinement(forRoot: path)
+        let shown = path == "-" ? "the working directory" : "'\(path)'"
+        var words = scope?.isRepository == true ? "the git repository holding \(shown)" : "the folder of \(shown) (it is in no git repository)"
+        if case let .folder(_, name) = includes { words = name }
+        return DeviceTreeIncludes.problem(path, bytes: bytes, confinedTo: scope, scopeText: words)
     }
 
     /// Two descriptions of one host: the first's functions, with what the second adds

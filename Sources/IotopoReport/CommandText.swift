@@ -101,13 +101,13 @@ extension CommandText {
     /// A golden import case: what `iotopo import SOURCE` prints (its diagnostics, then the
     /// topology), what `iotopo check` says of that topology, then `iotopo groups --why` on
     /// it and, when the source recorded groups, `--compare recorded`.
-    public static func importCase(_ source: String) -> String {
+    public static func importCase(_ source: String, includes: IncludeScope = .repository) -> String {
         // A folder that is not a snapshot holds sources imported together, in name order.
         var paths = [source]
         if FileReader.isDirectory(source), !SnapshotLayout.isSnapshot(source) {
             paths = FileReader.list(source).filter { !$0.hasPrefix(".") && !$0.hasSuffix(".md") }.map { source + "/" + $0 }
         }
-        let r = Importer.run(paths: paths)
+        let r = Importer.run(paths: paths, options: ImportOptions(includes: includes))
         var renderer = DiagnosticTextRenderer(files: r.files, style: .plain)
         var out = renderer.render(r.diagnostics)
         guard let text = r.text else { return out + "\(diagnosticCountText(r.diagnostics)); nothing imported\n" }

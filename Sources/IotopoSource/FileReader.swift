@@ -104,7 +104,7 @@ public enum FileReader {
     }
 
     /// What a non-regular file is, for the refusal.
-    static func kind(_ mode: mode_t) -> String {
+    public static func kind(_ mode: mode_t) -> String {
         switch mode & S_IFMT {
         case S_IFIFO: return "a FIFO (named pipe)"
         case S_IFCHR: return "a character device"

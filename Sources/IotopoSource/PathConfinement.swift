@@ -155,3 +155,31 @@ public struct PathConfinement: Sendable, Equatable, CustomStringConvertible {
         return nil
     }
 }
+
+/// Which files a topology may pull in by naming them (docs/security.md). A repository can
+/// carry any include path or symbolic link, and diagnostics quote the lines they read, so
+/// an include of `/etc/shadow`, `../../token` or `/proc/self/environ` would print it.
+/// The same rule holds for the files a device tree source has dtc read (`/include/`,
+/// `/incbin/`), which is why it lives here, below both the compiler and the importer.
+public enum IncludeScope: Sendable, Equatable {
+    /// Inside the git repository holding the root file (the nearest folder above it with a
+    /// `.git`), else inside the root file's folder: the default.
+    case repository
+    /// Inside this folder, the root file included (`iotopo test`: the project root), which
+    /// `name` names in the refusal ("the project root").
+    case folder(PathConfinement, name: String)
+    /// Anywhere (`--allow-include-outside`).
+    case anywhere
+
+    /// The folder files named from the root file `path` must stay in; nil: anywhere.
+    /// Standard input and a topology made in memory have no file of their own: the folder
+    /// the tool runs in stands for it.
+    public func confinement(forRoot path: String, inMemory: Bool = false) -> PathConfinement? {
+        switch self {
+        case .anywhere: return nil
+        case let .folder(c, _): return c
+        case .repository:
+            return inMemory || path == "-" ? PathConfinement.repository(from: ".") : PathConfinement.repository(holding: path)
+        }
+    }
+}

@@ -32,6 +32,9 @@ struct Import: ParsableCommand {
     @Option(name: .customLong("max-file-size"), help: ArgumentHelp("Largest source file accepted (default 32MiB).", valueName: "size"))
     var maxFileSize: String?
 
+    @Flag(name: .customLong("allow-include-outside"), help: "Let a device tree source's /include/ and /incbin/ lead outside the repository holding it (docs/security.md).")
+    var allowIncludeOutside = false
+
     @OptionGroup var styleOptions: StyleOptions
 
     func validate() throws {
@@ -45,7 +48,7 @@ struct Import: ParsableCommand {
     func run() throws {
         var limit = 32 << 20
         if let s = maxFileSize, case let .success(v) = IntegerSyntax.evaluate(s) { limit = Int(clamping: v) }
-        let r = Importer.run(paths: sources, format: from, options: ImportOptions(kernel: kernel, name: name), limit: limit)
+        let r = Importer.run(paths: sources, format: from, options: ImportOptions(kernel: kernel, name: name, includes: allowIncludeOutside ? .anywhere : .repository), limit: limit)
         var renderer = DiagnosticTextRenderer(files: r.files, style: styleOptions.style(fd: 2))
         Output.err(renderer.render(r.diagnostics))
         guard let text = r.text else {

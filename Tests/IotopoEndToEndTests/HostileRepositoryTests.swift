@@ -98,6 +98,22 @@ final class HostileRepositoryTests: XCTestCase {
         XCTAssertEqual(try test([]).status, 0)
     }
 
+    /// `--obsolete=delete` walked a folder link in golden/ wherever inside the root it led,
+    /// and deleted what it found there as obsolete goldens: `golden/up -> ..` made it delete
+    /// the repository's own files, a case's input among them (FuzzPaths finding 2). Only what
+    /// lies in golden/ is an obsolete golden.
+    func testObsoleteDeletionDeletesNothingOutsideTheGoldenFolder() throws {
+        try link("golden/up", to: "..")
+        try link("golden/p/inputs", to: "../../topologies/p")
+        try "keep me\n".write(toFile: project + "/README.md", atomically: true, encoding: .utf8)
+        let r = try test(["--update", "all", "--obsolete", "delete"])
+        XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+        XCTAssertTrue(fm.fileExists(atPath: project + "/README.md"), r.stdout)
+        XCTAssertTrue(fm.fileExists(atPath: project + "/topologies/p/platform.yaml"), r.stdout)
+        XCTAssertFalse(r.stdout.contains("DELETED golden/up/") || r.stdout.contains("DELETED golden/p/inputs/"), r.stdout)
+        XCTAssertEqual(try test([]).status, 0, "nothing a case needs was deleted")
+    }
+
     func testAFIFOOrACharacterDeviceIsWrittenInPlaceNeverReplaced() throws {
         let fifo = base + "/out.fifo"
         XCTAssertEqual(mkfifo(fifo, 0o600), 0)
@@ -217,6 +233,66 @@ final class HostileRepositoryTests: XCTestCase {
         try json.write(toFile: project + "/model.json", atomically: true, encoding: .utf8)
         let c = try CLI.run(["check", "--color", "never", "-Werror", "model.json"], cwd: project)
         XCTAssertFalse((c.stdout + c.stderr).contains(secret), c.stdout)
+    }
+
+    // MARK: Device tree sources (found by FuzzPaths)
+
+    /// The body of a small device tree, after the root node's opening line.
+    let treeBody = "\t#address-cells = <2>;\n\t#size-cells = <2>;\n\tmemory@80000000 {\n\t\tdevice_type = \"memory\";\n\t\treg = <0x0 0x80000000 0x0 0x10000000>;\n\t};\n};\n"
+
+    /// dtc reads whatever a source's `/include/` and `/incbin/` name, and those bytes reach
+    /// the import: `model = /incbin/("../outside/secret")` became the imported topology's
+    /// header comment ("device tree of SECRET..."), printed by `iotopo import` and by an
+    /// import case's golden and diff. They are confined as includes are, before dtc runs.
+    func testADeviceTreeSourceNamesNothingOutsideTheRepository() throws {
+        try "/dts-v1/;\n/ {\n\tmodel = /incbin/(\"../../../outside/secret.txt\");\n\(treeBody)"
+            .write(toFile: project + "/topologies/p/leak.dts", atomically: true, encoding: .utf8)
+        try "/ {\n\tmodel = \"\(secret)\";\n};\n".write(toFile: outside + "/board.dtsi", atomically: true, encoding: .utf8)
+        try "/dts-v1/;\n/include/ \"\(outside)/board.dtsi\"\n/ {\n\(treeBody)".write(toFile: project + "/topologies/p/abs.dts", atomically: true, encoding: .utf8)
+        for (file, named, keyword) in [("leak.dts", "../../../outside/secret.txt", "/incbin/"), ("abs.dts", outside + "/board.dtsi", "/include/")] {
+            let shown = "topologies/p/" + file
+            let refusal = "'\(named)' (named by \(keyword) in '\(shown)') leads outside the git repository holding '\(shown)', so dtc is not run on it; pass --allow-include-outside to allow it [invalid-include]"
+            for args in [["check", "--color", "never", shown], ["import", "--color", "never", shown]] {
+                let r = try CLI.run(args, cwd: project)
+                let out = r.stdout + r.stderr
+                XCTAssertEqual(r.status, 1, out)
+                XCTAssertFalse(out.contains(secret), out)
+                XCTAssertTrue(out.contains(refusal), args.joined(separator: " ") + ": " + out)
+            }
+        }
+        // The user's own choice lifts it, on both commands.
+        let allowed = try CLI.run(["import", "--allow-include-outside", "topologies/p/abs.dts"], cwd: project)
+        XCTAssertEqual(allowed.status, 0, allowed.stderr)
+        XCTAssertTrue(allowed.stdout.contains("device tree of \(secret)"), allowed.stdout)
+        XCTAssertEqual(try CLI.run(["check", "--allow-include-outside", "topologies/p/abs.dts"], cwd: project).status, 0)
+
+        // An import case of `iotopo test`: its output is the import's, in the golden and the diff.
+        try fm.createDirectory(atPath: project + "/topologies/import", withIntermediateDirectories: true)
+        try "/dts-v1/;\n/ {\n\tmodel = /incbin/(\"/proc/self/cwd/../outside/secret.txt\");\n\(treeBody)"
+            .write(toFile: project + "/topologies/import/m.txt", atomically: true, encoding: .utf8)
+        let t = try test(["--update", "all", "topologies/import"])
+        XCTAssertFalse(t.stdout.contains(secret), t.stdout)
+        XCTAssertTrue(t.stdout.contains("'/proc/self/cwd/../outside/secret.txt' (named by /incbin/ in 'topologies/import/m.txt') leads outside the project root, so dtc is not run on it"), t.stdout)
+        XCTAssertFalse(try String(contentsOfFile: project + "/golden/import/m.txt", encoding: .utf8).contains(secret))
+    }
+
+    /// dtc opens what `/include/` names as it is: a FIFO made it wait for a writer forever
+    /// (CI hung). Only regular files may be named.
+    func testADeviceTreeSourceNeverHasDtcWaitOnAFIFO() throws {
+        let fifo = project + "/topologies/p/part.dtsi"
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        try "/dts-v1/;\n/include/ \"part.dtsi\"\n/ {\n\(treeBody)".write(toFile: project + "/topologies/p/wait.dts", atomically: true, encoding: .utf8)
+        // Should dtc wait on the FIFO, a writer comes and goes after 15 s, so the test fails
+        // rather than hangs and leaves no dtc behind.
+        DispatchQueue.global().asyncAfter(deadline: .now() + 15) {
+            let fd = open(fifo, O_WRONLY | O_NONBLOCK)
+            if fd >= 0 { close(fd) }
+        }
+        let start = Date()
+        let r = try CLI.run(["check", "--color", "never", "topologies/p/wait.dts"], cwd: project)
+        XCTAssertLessThan(Date().timeIntervalSince(start), 10, "dtc waited on the FIFO")
+        XCTAssertEqual(r.status, 1, r.stdout + r.stderr)
+        XCTAssertTrue((r.stdout + r.stderr).contains("'part.dtsi' (named by /include/ in 'topologies/p/wait.dts') is a FIFO (named pipe), not a regular file, so dtc is not run on it [invalid-include]"), r.stdout + r.stderr)
     }
 
     // MARK: Ctrl-C (point 9)
