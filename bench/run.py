@@ -316,23 +316,7 @@ steps:
         "{name: d%d, bus: system, colour: red}" % i for i in range(50000)) + "]\n"
     # A DMA split into pages (RELIABILITY.md, "A DMA split into pages"): 16 TiB mapped in
     # 4 KiB pages, then one DMA over all of it (four billion page lookups, one segment).
-    files["bigdma-platform"] = """platform: {name: t}
-memory:
-  - {name: dram, base: 0x0, size: 64TiB}
-buses:
-  - {name: system, kind: system}
-  - {name: pcie0, kind: pcie, number: 0}
-bridges:
-  - {name: rc0, kind: root-complex, upstream: system, downstream: pcie0}
-iommus:
-  - {name: dmar0, kind: intel-vtd, at: rc0}
-devices:
-  - {name: nvme0, bus: pcie0, rid: 00:01.0}
-domains:
-  - {name: dom, iommu: dmar0}
-attachments:
-  - {device: nvme0, domain: dom}
-"""
+    files["bigdma-platform"] = files["maps-platform"].replace("size: 2GiB}", "size: 64TiB}")
     files["bigdma"] = """workload: {name: bigdma, topology: mistakes-bigdma-platform.yaml}
 steps:
   - map: {domain: dom, iova: 0x0, phys: 0x1000_0000_0000, size: 16TiB, page-size: 4KiB}

@@ -69,22 +69,16 @@ extension Engine {
                     return nil
                 }
                 // No region, or past a region's end: the memory step cuts it.
-                runPipeline(seg, device: d.index, from: plans[d.index].ops.count, write: write)
-                noteSegments()
-                for s in segments where s.fault != nil { return s.fault }
-                return nil
+                return runPipeline(seg, device: d.index, from: plans[d.index].ops.count, write: write)
             }
         }
-        runPipeline(seg, device: d.index, from: 0, write: write)
-        noteSegments()
-        for s in segments where s.fault != nil { return s.fault }
-        return nil
+        return runPipeline(seg, device: d.index, from: 0, write: write)
     }
 
     // MARK: The pipeline
 
     /// Runs `seg` through the stages of device `d`'s path from `stage` on (its plan's ops,
-    /// then the memory step), leaving the result in `segments`.
+    /// then the memory step), leaving the result in `segments`; returns the first fault.
     ///
     /// The pieces of one DMA are streamed, depth first: each piece a stage cuts off goes
     /// through every later stage before the stage cuts the next, and reaches `segments`
@@ -94,8 +88,16 @@ extension Engine {
     /// point 11: every stage used to keep its whole piece list, 68 bytes a page.) The
     /// result is the one the stage-by-stage order gives: each stage treats its pieces one by
     /// one, and the order of pieces is kept.
-    mutating func runPipeline(_ seg: Segment, device d: Int, from stage: Int, write: Bool) {
+    mutating func runPipeline(_ seg: Segment, device d: Int, from stage: Int, write: Bool) -> Fault? {
         segments.removeAll(keepingCapacity: true)
+        streamPieces(seg, device: d, from: stage, write: write)
+        noteSegments()
+        for s in segments where s.fault != nil { return s.fault }
+        return nil
+    }
+
+    /// The streaming itself (`runPipeline`).
+    private mutating func streamPieces(_ seg: Segment, device d: Int, from stage: Int, write: Bool) {
         let opCount = plans[d].ops.count
         if stage >= opCount {
             finish(seg, write: write)
@@ -120,16 +122,13 @@ extension Engine {
             var pending = Segment(iova: 0, length: 0)
             var pendingLimit: UInt64 = 0
             // A translating domain's pages, looked up once for the whole piece.
-            var translating: Int32 = -1
-            if op.kind == .iommu, op.slot >= 0, case let dom = slotDomain[Int(op.slot)], dom >= 0, hot[Int(dom)].type == .translated {
-                translating = dom
-            }
+            let translating = op.kind == .iommu ? translatingDomain(op) : -1
             repeat {
                 let piece: Segment
                 if translating >= 0 {
                     piece = nextPage(&c, iommu: Int(op.index), domain: translating, write: write, last: last)
                 } else if op.kind == .iommu {
-                    piece = nextIOMMUPiece(&c, op, write: write, last: last)
+                    piece = nextIOMMUPiece(&c, op, write: write)
                 } else {
                     piece = nextWindowPiece(&c, BridgeID(op.index), write: write)
                 }
@@ -138,13 +137,9 @@ extension Engine {
                     if pending.length > 0 { finish(pending, write: write); pending.length = 0 }
                     emit(piece)
                 } else if last {
-                    if pending.length > 0, piece.hazards == pending.hazards,
-                       pending.iova &+ pending.length == piece.iova, pending.address &+ pending.length == piece.address,
+                    if pending.length > 0, pending.continuesRun(with: piece),
                        piece.address <= pendingLimit, piece.length &- 1 <= pendingLimit &- piece.address {
-                        pending.length &+= piece.length
-                        pending.hits &+= piece.hits
-                        pending.misses &+= piece.misses
-                        pending.cycles &+= piece.cycles
+                        pending.absorb(piece)
                     } else {
                         if pending.length > 0 { finish(pending, write: write) }
                         pending = piece
@@ -192,15 +187,11 @@ extension Engine {
     mutating func emit(_ b: Segment) {
         if let out = segments.indices.last {
             let a = segments[out]
-            let run = a.fault == nil && b.fault == nil && a.region == b.region && a.hazards == b.hazards
-                && a.iova &+ a.length == b.iova && a.address &+ a.length == b.address
+            let run = a.continuesRun(with: b) && a.region == b.region
             let sameFault = a.fault != nil && b.fault == a.fault && a.faultIOMMU == b.faultIOMMU
                 && a.faultBridge == b.faultBridge && a.iova &+ a.length == b.iova
             if run || sameFault {
-                segments[out].length &+= b.length
-                segments[out].hits &+= b.hits
-                segments[out].misses &+= b.misses
-                segments[out].cycles &+= b.cycles
+                segments[out].absorb(b)
                 return
             }
         }
@@ -234,14 +225,19 @@ extension Engine {
 
     // MARK: IOMMU
 
-    /// The next piece of `c` past one IOMMU: the whole of it when the stream has no
-    /// translating domain there, else one page (or, with `last`, a run of pages; see
-    /// `nextPageRun`).
-    mutating func nextIOMMUPiece(_ c: inout PieceCursor, _ op: PlanOp, write: Bool, last: Bool) -> Segment {
+    /// The domain translating the stream of `op` at its IOMMU, or -1 (no context, an
+    /// unmatched ID, an identity or a blocked domain: `nextIOMMUPiece`).
+    @inline(__always)
+    func translatingDomain(_ op: PlanOp) -> Int32 {
+        guard op.slot >= 0 else { return -1 }
+        let dom = slotDomain[Int(op.slot)]
+        return dom >= 0 && hot[Int(dom)].type == .translated ? dom : -1
+    }
+
+    /// The piece of `c` past an IOMMU whose stream has no translating domain there (pages
+    /// of a translating one are `nextPage`'s): the whole of it, through or faulted.
+    mutating func nextIOMMUPiece(_ c: inout PieceCursor, _ op: PlanOp, write: Bool) -> Segment {
         let u = Int(op.index)
-        if op.slot >= 0, case let dom = slotDomain[Int(op.slot)], dom >= 0, hot[Int(dom)].type == .translated {
-            return nextPage(&c, iommu: u, domain: dom, write: write, last: last)
-        }
         var s = c.piece
         c.remaining = 0
         if op.slot < 0 {

@@ -143,9 +143,7 @@ struct IOTLB {
     func firstCovered(domain d: Int32, first: UInt64, last: UInt64) -> UInt64? {
         var best: UInt64?
         for i in 0 ..< capacity where domain[i] == d {
-            let s = UInt64(shift(i))
-            let base = s >= 64 ? 0 : (key[i] >> 6) << s
-            let end = s >= 64 ? UInt64.max : base &+ ((1 << s) &- 1)
+            let (base, end) = span(i)
             guard base <= last && first <= end else { continue }
             let a = max(base, first)
             if best.map({ a < $0 }) ?? true { best = a }
@@ -182,11 +180,17 @@ struct IOTLB {
     /// Drops the entries of one domain whose page overlaps `range`.
     func invalidate(domain d: Int32, range: AddressRange) {
         for i in 0 ..< capacity where domain[i] == d {
-            let s = UInt64(shift(i))
-            let first = (key[i] >> 6) << s
-            let last = first &+ ((1 << s) - 1)
+            let (first, last) = span(i)
             if first <= range.last && range.base <= last { domain[i] = -1 }
         }
+    }
+
+    /// The first and last address of entry `w`'s page.
+    @inline(__always) func span(_ w: Int) -> (first: UInt64, last: UInt64) {
+        let s = UInt64(shift(w))
+        guard s < 64 else { return (0, .max) }
+        let first = (key[w] >> 6) << s
+        return (first, first &+ ((1 << s) &- 1))
     }
 
     /// Valid entries (for statistics and tests).

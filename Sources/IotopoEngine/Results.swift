@@ -111,6 +111,20 @@ public struct Segment: Sendable, Equatable {
 
     /// Whether it faulted (cheaper than reading `fault`).
     public var faulted: Bool { @inline(__always) get { faultRaw != 0 } }
+
+    /// Whether `b` continues this piece's physical run: both reached memory so far, with
+    /// the same hazards, contiguous on the device side and in physical memory.
+    @inline(__always) func continuesRun(with b: Segment) -> Bool {
+        faultRaw == 0 && b.faultRaw == 0 && hazards == b.hazards && iova &+ length == b.iova && address &+ length == b.address
+    }
+
+    /// Takes `b`, the piece that follows, into this one: its bytes and its costs.
+    @inline(__always) mutating func absorb(_ b: Segment) {
+        length &+= b.length
+        hits &+= b.hits
+        misses &+= b.misses
+        cycles &+= b.cycles
+    }
 }
 
 /// What happened to an MSI.

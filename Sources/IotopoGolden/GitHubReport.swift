@@ -48,7 +48,7 @@ public enum GitHubReport {
             guard let lines = byKind[kind] else { continue }
             for l in lines.prefix(limit) { out += l + "\n" }
             if lines.count > limit {
-                out += "::warning title=\(property("\(kind.rawValue): \(lines.count - limit) more"))::\(data("\(lines.count - limit) more not annotated here; the job summary lists all \(lines.count)"))\n"
+                out += "::warning title=\(WorkflowCommand.property("\(kind.rawValue): \(lines.count - limit) more"))::\(WorkflowCommand.data("\(lines.count - limit) more not annotated here; the job summary lists all \(lines.count)"))\n"
             }
         }
         return out
@@ -81,17 +81,13 @@ public enum GitHubReport {
     }
 
     static func command(_ level: String, file: String, line: Int?, title: String, message: String) -> String {
-        var props = "file=\(property(file))"
+        var props = "file=\(WorkflowCommand.property(file))"
         if let l = line { props += ",line=\(l)" }
-        props += ",title=\(property(title))"
-        return "::\(level) \(props)::\(data(message))"
+        props += ",title=\(WorkflowCommand.property(title))"
+        return "::\(level) \(props)::\(WorkflowCommand.data(message))"
     }
 
-    /// Workflow-command escaping of a message (`WorkflowCommand.data`).
-    static func data(_ s: String) -> String { WorkflowCommand.data(s) }
 
-    /// Workflow-command escaping of a property value (`WorkflowCommand.property`).
-    static func property(_ s: String) -> String { WorkflowCommand.property(s) }
 
     static func html(_ s: String) -> String {
         s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")

@@ -158,11 +158,8 @@ public enum Importer {
 
     /// Why dtc must not run on the device tree source `path`, under `includes`; nil when it may.
     static func dtsIncludeProblem(_ path: String, bytes: [UInt8], includes: IncludeScope) -> String? {
-        let scope = includes.confinement(forRoot: path)
-        let shown = path == "-" ? "the working directory" : "'\(path)'"
-        var words = scope?.isRepository == true ? "the git repository holding \(shown)" : "the folder of \(shown) (it is in no git repository)"
-        if case let .folder(_, name) = includes { words = name }
-        return DeviceTreeIncludes.problem(path, bytes: bytes, confinedTo: scope, scopeText: words)
+        let words = includes.words(forRoot: path, shown: path == "-" ? "the working directory" : "'\(path)'")
+        return DeviceTreeIncludes.problem(path, bytes: bytes, confinedTo: includes.confinement(forRoot: path), scopeText: words)
     }
 
     /// Two descriptions of one host: the first's functions, with what the second adds

@@ -107,18 +107,15 @@ public enum DiagnosticFormats {
             let kind = d.severity == .error ? "error" : d.severity == .warning ? "warning" : "notice"
             var props: [String] = []
             if let r = d.range, Int(r.file.raw) < files.files.count {
-                props += ["file=\(property(files.path(r.file)))", "line=\(r.start.line)", "col=\(r.start.column)"]
+                props += ["file=\(WorkflowCommand.property(files.path(r.file)))", "line=\(r.start.line)", "col=\(r.start.column)"]
                 if r.end.line >= r.start.line { props += ["endLine=\(r.end.line)", "endColumn=\(r.end.column)"] }
             }
-            props.append("title=\(property("iotopo " + d.id))")
-            out += "::\(kind) \(props.joined(separator: ","))::\(data(TerminalText.visible(d.message)))\n"
+            props.append("title=\(WorkflowCommand.property("iotopo " + d.id))")
+            out += "::\(kind) \(props.joined(separator: ","))::\(WorkflowCommand.data(TerminalText.visible(d.message)))\n"
         }
         return out
     }
 
-    static func data(_ s: String) -> String { WorkflowCommand.data(s) }
-
-    static func property(_ s: String) -> String { WorkflowCommand.property(s) }
 }
 
 /// The escaping of GitHub Actions workflow commands (`::error file=F,title=T::MESSAGE`),

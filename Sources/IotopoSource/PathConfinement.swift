@@ -156,6 +156,14 @@ public struct PathConfinement: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
+extension PathConfinement {
+    /// A repository rule in words, for a refusal: "the git repository holding SHOWN", or
+    /// "the folder of SHOWN (it is in no git repository)" when the root file is in none.
+    public static func words(_ c: PathConfinement?, holding shown: String) -> String {
+        c?.isRepository == true ? "the git repository holding \(shown)" : "the folder of \(shown) (it is in no git repository)"
+    }
+}
+
 /// Which files a topology may pull in by naming them (docs/security.md). A repository can
 /// carry any include path or symbolic link, and diagnostics quote the lines they read, so
 /// an include of `/etc/shadow`, `../../token` or `/proc/self/environ` would print it.
@@ -170,6 +178,14 @@ public enum IncludeScope: Sendable, Equatable {
     case folder(PathConfinement, name: String)
     /// Anywhere (`--allow-include-outside`).
     case anywhere
+
+    /// This scope in words for a refusal, the root file shown as `shown`: the folder's
+    /// name, or the confinement's words (`PathConfinement.words(holding:)`), for the root
+    /// file `path`.
+    public func words(forRoot path: String, shown: String, inMemory: Bool = false) -> String {
+        if case let .folder(_, name) = self { return name }
+        return PathConfinement.words(confinement(forRoot: path, inMemory: inMemory), holding: shown)
+    }
 
     /// The folder files named from the root file `path` must stay in; nil: anywhere.
     /// Standard input and a topology made in memory have no file of their own: the folder

@@ -77,7 +77,7 @@ public enum WorkloadCompiler {
         var topologyOptions = options
         if override == nil, options.includes == .repository, let c = PathConfinement.repository(holding: path) {
             let shown = PathText.normalize(path)
-            topologyOptions.includes = .folder(c, name: c.isRepository ? "the git repository holding the workload '\(shown)'" : "the folder of the workload '\(shown)' (it is in no git repository)")
+            topologyOptions.includes = .folder(c, name: PathConfinement.words(c, holding: "the workload '\(shown)'"))
         }
         let topo = Compiler.compile(path: topologyPath ?? "", options: topologyOptions)
         return compile(parsed, on: topo, topologyPath: topologyPath ?? "", options: options)

@@ -14,11 +14,8 @@ final class MappingListTests: XCTestCase {
     func testChunksGiveTheSortedArraysAnswers() {
         var list = MappingList(sorted: [])
         var reference: [Mapping] = []
-        var x: UInt64 = 12345
-        func next(_ n: UInt64) -> UInt64 {
-            x = x &* 6364136223846793005 &+ 1442695040888963407
-            return (x >> 33) % n
-        }
+        var rng = SplitMix64(seed: 12345)
+        func next(_ n: UInt64) -> UInt64 { rng.next(below: n) }
         var most = 0
         for step in 0 ..< 20000 {
             most = max(most, reference.count)

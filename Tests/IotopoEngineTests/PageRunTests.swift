@@ -28,19 +28,6 @@ final class PageRunTests: XCTestCase {
           - {device: d, domain: dom}
         """
 
-    /// SplitMix64: a fixed sequence on every machine.
-    struct Mix {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: UInt64) -> UInt64 { next() % n }
-    }
-
     /// Two engines run the same random maps, unmaps (without invalidating, so IOTLB
     /// entries go stale), invalidations and DMAs, one folding runs of pages and one going
     /// page by page. Every DMA's outcome and pieces, and the IOTLB counters and occupancy
@@ -52,37 +39,37 @@ final class PageRunTests: XCTestCase {
         var paged = Engine(model: m)
         paged.foldsPageRuns = false
         let dom = DomainID(0), u = IOMMUID(0)
-        var rng = Mix(state: 17)
+        var rng = SplitMix64(seed: 17)
         var folds = 0, partlyCached = 0
         for step in 0 ..< 600 {
-            switch rng.below(10) {
+            switch rng.next(below: 10) {
             case 0, 1, 2:
                 // A mapping of 1 to 3,000 pages, 4 KiB or 2 MiB, at a random place: phys
                 // across the hole now and then, and read-only a third of the time.
-                let big = rng.below(8) == 0
+                let big = rng.next(below: 8) == 0
                 let page: UInt64 = big ? 0x20_0000 : 0x1000
-                let pages = 1 + rng.below(big ? 8 : 3000)
-                let iova = rng.below(1 << 20) * 0x1000 / page * page
-                let phys = rng.below(0x9000_0000 / page) * page
-                let perm: Permissions = rng.below(3) == 0 ? .read : .readWrite
+                let pages = 1 + rng.next(below: big ? 8 : 3000)
+                let iova = rng.next(below: 1 << 20) * 0x1000 / page * page
+                let phys = rng.next(below: 0x9000_0000 / page) * page
+                let perm: Permissions = rng.next(below: 3) == 0 ? .read : .readWrite
                 let a = folded.map(dom, iova: iova, phys: phys, size: pages * page, perm: perm, page: page)
                 let b = paged.map(dom, iova: iova, phys: phys, size: pages * page, perm: perm, page: page)
                 XCTAssertEqual(a, b, "step \(step)")
             case 3:
-                let iova = rng.below(1 << 20) * 0x1000
-                let r = try XCTUnwrap(AddressRange(base: iova, size: (1 + rng.below(2000)) * 0x1000))
+                let iova = rng.next(below: 1 << 20) * 0x1000
+                let r = try XCTUnwrap(AddressRange(base: iova, size: (1 + rng.next(below: 2000)) * 0x1000))
                 XCTAssertEqual(folded.unmap(domain: dom, iova: r).removed, paged.unmap(domain: dom, iova: r).removed)
             case 4:
-                if rng.below(4) == 0 {
+                if rng.next(below: 4) == 0 {
                     folded.invalidate(iommu: u, scope: .all)
                     paged.invalidate(iommu: u, scope: .all)
                 }
             default:
                 // A DMA of up to 4,000 pages from any byte, often over what the last one
                 // touched (so the IOTLB holds some of it).
-                let address = rng.below(1 << 32)
-                let size = 1 + rng.below(4000 * 0x1000)
-                let write = rng.below(2) == 0
+                let address = rng.next(below: 1 << 32)
+                let size = 1 + rng.next(below: 4000 * 0x1000)
+                let write = rng.next(below: 2) == 0
                 let fa = folded.dma(DeviceID(0), write: write, address: address, size: size)
                 let fb = paged.dma(DeviceID(0), write: write, address: address, size: size)
                 XCTAssertEqual(fa, fb, "step \(step): dma \(address) +\(size)")
@@ -99,7 +86,7 @@ final class PageRunTests: XCTestCase {
                 // From a few pages before the end of that one: the first pages the IOTLB
                 // holds may hit, the rest must miss.
                 let end = address &+ size
-                let back = (1 + rng.below(12)) * 0x1000 + rng.below(0x1000)
+                let back = (1 + rng.next(below: 12)) * 0x1000 + rng.next(below: 0x1000)
                 let from = end > back ? end - back : 0
                 let ha = folded.dma(DeviceID(0), write: write, address: from, size: size)
                 let hb = paged.dma(DeviceID(0), write: write, address: from, size: size)

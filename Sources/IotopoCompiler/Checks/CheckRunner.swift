@@ -14,43 +14,11 @@ enum CheckRunner {
             if check.prerequisites.contains(where: failed.contains) { continue }
             ran.insert(check.info.id)
             ctx.current = check.info
-            let before = ctx.sink.errorCount
+            let before = ctx.findings.errorCount
             check.run(&ctx)
-            if ctx.sink.errorCount > before { failed.insert(check.info.id) }
+            if ctx.findings.errorCount > before { failed.insert(check.info.id) }
         }
-        return (foldInstances(ctx.sink.diagnostics), ran)
-    }
-
-    /// One finding per repeated entry and problem, as the decoder gives (docs/topology.md):
-    /// the findings of a check at one template line, from its instances, are the first with
-    /// a note saying how many more instances show it. 300,000 generated devices sharing a
-    /// requester ID are one error, not 300,000.
-    static func foldInstances(_ list: [Diagnostic]) -> [Diagnostic] {
-        struct Key: Hashable {
-            var id: String
-            var severity: Severity
-            var range: SourceRange?
-        }
-        var first: [Key: Int] = [:]
-        var more: [Int: Int] = [:]
-        var out: [Diagnostic] = []
-        for d in list {
-            guard d.notes.contains(where: { $0.message.hasPrefix(CheckContext.instanceNotePrefix) }) else {
-                out.append(d)
-                continue
-            }
-            let key = Key(id: d.id, severity: d.severity, range: d.range)
-            if let i = first[key] {
-                more[i, default: 0] += 1
-            } else {
-                first[key] = out.count
-                out.append(d)
-            }
-        }
-        for (i, n) in more {
-            out[i].notes.append(DiagnosticNote("the same problem occurs in \(n) more instance\(n == 1 ? "" : "s")", at: nil))
-        }
-        return out
+        return (ctx.findings.diagnostics, ran)
     }
 }
 

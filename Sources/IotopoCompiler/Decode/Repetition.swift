@@ -65,8 +65,7 @@ extension Decoder {
         generated += Int(count)
         let countRange = range(countKey)
         let savedRepeating = repeating, savedInstance = instance
-        var firstSeen: [String: (index: Int, dups: Int)] = [:]
-        var kept: [Diagnostic] = []
+        var fold = InstanceFold()
         let outer = sink
         let shownVar = String(decoding: variable, as: UTF8.self)
         for k in 0 ..< count {
@@ -77,23 +76,13 @@ extension Decoder {
             instance = (UInt32(truncatingIfNeeded: value), countRange)
             if let v = decodeOne(&self, e) { out.append(v) }
             subst.bindings.removeLast()
-            for var d in sink.diagnostics {
-                let key = d.id + "|" + (d.range.map { "\($0.file.raw):\($0.start.line):\($0.start.column)" } ?? "")
-                if let seen = firstSeen[key] {
-                    firstSeen[key] = (seen.index, seen.dups + 1)
-                    continue
-                }
-                d.notes.append(DiagnosticNote("in instance \(shownVar)=\(value) of this repeated entry", at: countRange))
-                firstSeen[key] = (kept.count, 0)
-                kept.append(d)
+            for d in sink.diagnostics {
+                fold.add(instance: d, note: DiagnosticNote("in instance \(shownVar)=\(value) of this repeated entry", at: countRange))
             }
         }
         repeating = savedRepeating
         instance = savedInstance
         sink = outer
-        for (_, s) in firstSeen where s.dups > 0 {
-            kept[s.index].notes.append(DiagnosticNote("the same problem occurs in \(s.dups) more instance\(s.dups == 1 ? "" : "s")", at: nil))
-        }
-        for d in kept { sink.report(d) }
+        for d in fold.diagnostics { sink.report(d) }
     }
 }

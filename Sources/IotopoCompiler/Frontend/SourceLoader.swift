@@ -40,7 +40,7 @@ package struct SourceLoader {
             }
         } else {
             let shown = path == "-" || bytes != nil ? "the working directory" : "'\(path)'"
-            scope = confinement?.isRepository == true ? "the git repository holding \(shown)" : "the folder of \(shown) (it is in no git repository)"
+            scope = PathConfinement.words(confinement, holding: shown)
         }
         load(path, site: nil, isRoot: true, given: bytes)
     }
